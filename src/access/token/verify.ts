@@ -1,0 +1,158 @@
+/**
+ * v3 token verification. Order matters (style.md habit 6, performance.md lever 2):
+ * 1. base64url → bytes; 2. layout check (header + fixed sig tail); 3. HMAC over the raw signed
+ * slice, constant-time compare; only then 4. decode claims and compile patterns.
+ * Nothing in the token is read before its signature checks out. Expiry, revocation and the
+ * authorized uuid are checked by the caller (AccessManager / authorize.ts), against a clock.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type { ResourceKind } from '../types.ts';
+import { isUniversalPattern, type CompiledPattern, type PatternCache } from '../patterns.ts';
+import {
+  decodeTokenClaims,
+  permissionMapOf,
+  signatureOf,
+  signedLength,
+  SIGNATURE_LENGTH,
+  TokenFormatError,
+  type TokenClaims,
+} from './codec.ts';
+import { tokenHmac, tokenIdOf } from './sign.ts';
+
+/** Tokens travel in the query string; PubNub's request limit is 32 KiB (wire-protocol.md §0 item 15). */
+export const MAX_TOKEN_LENGTH = 32 * 1024;
+/** Far below any real token (a minimal one is ~160 characters); anything shorter is an auth key. */
+export const MIN_TOKEN_LENGTH = 64;
+
+export interface CompiledPatterns {
+  readonly channels: readonly CompiledPattern[];
+  readonly groups: readonly CompiledPattern[];
+  readonly uuids: readonly CompiledPattern[];
+}
+
+/** A token whose signature verified; immutable and safe to cache until expiresAtMs. */
+export interface VerifiedToken {
+  /** Hex SHA-256 of the signature bytes: the denylist key. */
+  readonly tokenId: string;
+  readonly claims: TokenClaims;
+  /** (t + ttl·60 s) in ms; the token is expired when nowMs >= expiresAtMs. */
+  readonly expiresAtMs: number;
+  readonly patterns: CompiledPatterns;
+}
+
+export type TokenVerdict =
+  | { ok: true; token: VerifiedToken }
+  | { ok: false; code: 'TOKEN_MALFORMED' | 'TOKEN_BAD_SIGNATURE'; reason: string };
+
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+
+function b64Index(code: number): number {
+  if (code >= 65 && code <= 90) return code - 65; // A-Z
+  if (code >= 97 && code <= 122) return code - 71; // a-z
+  if (code >= 48 && code <= 57) return code + 4; // 0-9
+  if (code === 45) return 62; // -
+  if (code === 95) return 63; // _
+  return -1;
+}
+
+/**
+ * Tells a v3 token from a v2 auth key by form: base64url whose first bytes are a CBOR map header
+ * followed by the key `v` (byte or text string), the opening of every v3 token (`qEF2…`, `p0F2…`).
+ * An auth key of that form is treated as a (bad) token, never as an auth key: the choice is
+ * deliberate so a damaged token can never fall back to v2 grants for "every auth key".
+ */
+export function looksLikeToken(value: string): boolean {
+  if (value.length < MIN_TOKEN_LENGTH || value.length > MAX_TOKEN_LENGTH) return false;
+  const i0 = b64Index(value.charCodeAt(0));
+  const i1 = b64Index(value.charCodeAt(1));
+  const i2 = b64Index(value.charCodeAt(2));
+  const i3 = b64Index(value.charCodeAt(3));
+  if ((i0 | i1 | i2 | i3) < 0) return false;
+  const b0 = (i0 << 2) | (i1 >> 4);
+  const b1 = ((i1 & 15) << 4) | (i2 >> 2);
+  const b2 = ((i2 & 3) << 6) | i3;
+  if (b0 >> 5 !== 5 || (b1 !== 0x41 && b1 !== 0x61) || b2 !== 0x76) return false;
+  return BASE64URL.test(value);
+}
+
+/** base64url → bytes, or null when the text cannot be base64url of anything. */
+export function tokenBytes(token: string): Buffer | null {
+  if (token.length === 0 || token.length > MAX_TOKEN_LENGTH || token.length % 4 === 1) return null;
+  if (!BASE64URL.test(token)) return null;
+  return Buffer.from(token, 'base64url');
+}
+
+export type SignatureCheck = 'ok' | 'malformed' | 'bad';
+
+/**
+ * HMAC over the raw signed slice: the token bytes with the header decremented (map(n) →
+ * map(n-1)) and the sig tail cut off. The header byte is patched in place and restored, so no
+ * copy is made; `bytes` must be a buffer the caller owns.
+ */
+export function checkTokenSignature(bytes: Buffer, secretKey: string): SignatureCheck {
+  const end = signedLength(bytes);
+  if (end < 0) return 'malformed';
+  const header = bytes[0];
+  bytes[0] = header - 1;
+  let mac: Buffer;
+  try {
+    mac = tokenHmac(secretKey, bytes.subarray(0, end));
+  } finally {
+    bytes[0] = header;
+  }
+  const sig = bytes.subarray(bytes.length - SIGNATURE_LENGTH);
+  return mac.length === sig.length && timingSafeEqual(mac, sig) ? 'ok' : 'bad';
+}
+
+function compileKind(claims: TokenClaims, kind: ResourceKind, cache: PatternCache): CompiledPattern[] {
+  const map = permissionMapOf(claims.patterns, kind);
+  if (map.size === 0) return [];
+  const out: CompiledPattern[] = [];
+  for (const [source, perms] of map) {
+    out.push({ source, regex: cache.get(source), perms, isUniversal: isUniversalPattern(source) });
+  }
+  return out;
+}
+
+/** Decode + compile, for bytes whose signature already verified. */
+export function readVerifiedToken(bytes: Buffer, patternCache: PatternCache): TokenVerdict {
+  let claims: TokenClaims;
+  let patterns: CompiledPatterns;
+  try {
+    claims = decodeTokenClaims(bytes);
+    patterns = {
+      channels: compileKind(claims, 'channels', patternCache),
+      groups: compileKind(claims, 'groups', patternCache),
+      uuids: compileKind(claims, 'uuids', patternCache),
+    };
+  } catch (err) {
+    if (err instanceof TokenFormatError || err instanceof SyntaxError) {
+      return { ok: false, code: 'TOKEN_MALFORMED', reason: err.message };
+    }
+    throw err;
+  }
+  return {
+    ok: true,
+    token: {
+      tokenId: tokenIdOf(signatureOf(bytes)),
+      claims,
+      expiresAtMs: (claims.issuedAtSec + claims.ttlMinutes * 60) * 1000,
+      patterns,
+    },
+  };
+}
+
+/** The whole pipeline for one keyset secret. */
+export function verifyToken(token: string, secretKey: string, patternCache: PatternCache): TokenVerdict {
+  const bytes = tokenBytes(token);
+  if (bytes === null) return { ok: false, code: 'TOKEN_MALFORMED', reason: 'not base64url' };
+  const check = checkTokenSignature(bytes, secretKey);
+  if (check === 'malformed') return { ok: false, code: 'TOKEN_MALFORMED', reason: 'not a Parley token layout' };
+  if (check === 'bad') return { ok: false, code: 'TOKEN_BAD_SIGNATURE', reason: 'signature does not verify' };
+  return readVerifiedToken(bytes, patternCache);
+}
+
+/** Whether the token expired at nowMs (same convention as v2 grants: live while nowMs < expiry). */
+export function isTokenExpired(token: VerifiedToken, nowMs: number): boolean {
+  return nowMs >= token.expiresAtMs;
+}

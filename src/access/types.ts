@@ -1,0 +1,54 @@
+import type { ErrorCode } from '../errors.ts';
+import type { Keyset } from '../keyset.ts';
+
+export type ResourceKind = 'channels' | 'groups' | 'uuids';
+
+/** One thing a request needs: a permission bit (access/permissions.ts) on one named resource. */
+export interface Requirement {
+  kind: ResourceKind;
+  name: string;
+  perm: number;
+}
+
+/** The denied resources, as PubNub's 403 payload lists them. */
+export interface Missing {
+  channels: string[];
+  groups: string[];
+  uuids: string[];
+}
+
+/** Who the caller proved to be; kept by parked long-polls so they can be re-checked later. */
+export type Credential =
+  | { kind: 'open' } // keyset without a secret key: Access Manager off
+  | { kind: 'secret' } // request signed with the secret key: acts as the server
+  | { kind: 'authKey'; authKey: string } // v2
+  | { kind: 'token'; tokenId: string; token: string }; // v3 (token string kept for cache lookups)
+
+export type Decision =
+  | { allowed: true; credential: Credential; reason?: string }
+  | { allowed: false; code: ErrorCode; missing: Missing; message: string };
+
+/** What the protocol layer hands to the Access Manager for every request. */
+export interface AccessRequest {
+  keyset: Keyset;
+  /** Real HTTP method; signature rules map POST publish to GET themselves. */
+  method: string;
+  /** Path exactly as received, still percent-encoded. */
+  path: string;
+  /** Raw query string as received, without the leading '?'. */
+  rawQuery: string;
+  /** Decoded query parameters (first value of each key). */
+  query: ReadonlyMap<string, string>;
+  /** Uncompressed body text for POST/PATCH (signature input), else ''. */
+  body: string;
+  /** The caller's uuid (the `uuid` query parameter). */
+  uuid: string;
+  requirements: readonly Requirement[];
+  /** grant, audit, grant-token, revoke-token: only a valid secret-key signature may do these. */
+  adminOnly: boolean;
+}
+
+/** Change notifications so parked subscribers can be re-checked at once. */
+export type AccessChange =
+  | { kind: 'token-revoked'; subscribeKey: string; tokenId: string }
+  | { kind: 'grants-changed'; subscribeKey: string };

@@ -1,0 +1,165 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import { systemClock, type Clock } from './clock.ts';
+import type { Config } from './config/schema.ts';
+import { demoKeyset } from './config/demo-keyset.ts';
+import type { Keyset } from './keyset.ts';
+import type { Logger } from './log.ts';
+import { Metrics, createParleyMetrics } from './metrics.ts';
+import { AccessManager } from './access/access-manager.ts';
+import { requirementsFor } from './access/enforcement.ts';
+import { ChannelGroupService } from './realtime/channel-groups.ts';
+import { Hub } from './realtime/hub.ts';
+import { PresenceService } from './realtime/presence.ts';
+import { PublishPipeline } from './realtime/publish.ts';
+import { SubscriptionService } from './realtime/subscription.ts';
+import { TimetokenGenerator } from './realtime/timetoken.ts';
+import { createStores } from './store/index.ts';
+import type { Stores } from './store/types.ts';
+import { createHttpServer, type Fallback } from './protocol/server.ts';
+import type { Services } from './protocol/services.ts';
+import { publishRoutes } from './protocol/routes/publish.ts';
+import { subscribeRoutes } from './protocol/routes/subscribe.ts';
+import { presenceRoutes } from './protocol/routes/presence.ts';
+import { historyRoutes } from './protocol/routes/history.ts';
+import { channelGroupRoutes } from './protocol/routes/channel-groups.ts';
+import { timeRoutes } from './protocol/routes/time.ts';
+import { accessRoutes } from './protocol/routes/access.ts';
+
+export interface ParleyOptions {
+  config: Config;
+  log: Logger;
+  clock?: Clock;
+  /** Provide stores directly (tests, other engines); otherwise built from config.store. */
+  stores?: Stores;
+  /** Extra HTTP handlers (the demo). */
+  fallbacks?: Fallback[];
+}
+
+export interface Parley {
+  readonly services: Services;
+  readonly keysets: readonly Keyset[];
+  readonly usingDemoKeyset: boolean;
+  start(): Promise<{ port: number; url: string }>;
+  stop(): Promise<void>;
+  addFallback(fb: Fallback): void;
+}
+
+/** The composition root: the only place that picks implementations and wires components. */
+export function createParley(options: ParleyOptions): Parley {
+  const { config, log } = options;
+  const clock = options.clock ?? systemClock;
+  const usingDemoKeyset = config.keysets.length === 0;
+  const keysets: Keyset[] = usingDemoKeyset ? [demoKeyset(config.store.kind === 'sqlite' ? config.dataDir : null)] : [...config.keysets];
+
+  const stores =
+    options.stores ??
+    createStores(config.store.kind === 'sqlite' ? { kind: 'sqlite', file: join(config.dataDir, 'parley.db') } : { kind: 'memory' });
+  const metrics = new Metrics();
+  const m = createParleyMetrics(metrics);
+  const timetokens = new TimetokenGenerator(clock);
+  const bootTimetoken = timetokens.now();
+  const hub = new Hub({
+    bufferPerChannel: config.subscribe.bufferPerChannel,
+    bufferMaxAgeMs: config.subscribe.bufferMaxAgeSec * 1000,
+    floor: () => bootTimetoken,
+  });
+  const region = config.subscribe.region;
+  const pipeline = new PublishPipeline({ messages: stores.messages, hub, timetokens, log: log.child({ component: 'publish' }), region });
+  const groups = new ChannelGroupService(stores.channelGroups);
+  const subscriptions = new SubscriptionService({
+    hub, messages: stores.messages, groups, timetokens, log: log.child({ component: 'subscribe' }),
+    longPollTimeoutMs: config.subscribe.longPollTimeoutSec * 1000, maxPerAnswer: config.subscribe.maxMessagesPerResponse,
+    region, nowMs: () => clock.nowMs(),
+  });
+  const presence = new PresenceService({
+    store: stores.presence, hub, clock, log: log.child({ component: 'presence' }),
+    publish: (input) => pipeline.publish(input),
+    defaultTimeoutSec: config.presence.defaultTimeoutSec, sweepIntervalMs: config.presence.sweepIntervalMs,
+  });
+  const access = new AccessManager({
+    grants: stores.grants, denyList: stores.denyList, clock, log: log.child({ component: 'access' }), keysets,
+    signatureWindowSec: config.access.signatureWindowSec, tokenCacheSize: config.access.tokenCacheSize,
+  });
+
+  // Open subscriptions are re-checked the moment access changes, not at their next request.
+  access.onChange((change) => {
+    for (const w of hub.waiters(change.subscribeKey)) w.recheckAccess();
+  });
+  groups.onChange((subscribeKey, group) => {
+    for (const w of hub.waiters(subscribeKey)) {
+      if (w.groups.includes(group) || w.groups.includes(`${group}-pnpres`)) w.interrupt();
+    }
+  });
+
+  const services: Services = {
+    config, keysets: new Map(keysets.map((k) => [k.subscribeKey, k])),
+    access: { check: (r) => access.check(r), recheck: (c, k, u, r) => access.recheck(c, k, u, r), requirementsFor },
+    admin: access,
+    pipeline, subscriptions, presence, groups, messages: stores.messages, hub, timetokens, clock, metrics, m, log,
+    openPolls: new Set(),
+  };
+  metrics.gauge('parley_long_polls_parked', 'Long-polls currently parked', () => hub.parkedCount());
+  metrics.gauge('parley_connections', 'Open HTTP connections', () => connections);
+
+  const fallbacks = [...(options.fallbacks ?? [])];
+  const routes = [...timeRoutes, ...publishRoutes, ...subscribeRoutes, ...presenceRoutes, ...historyRoutes, ...channelGroupRoutes, ...accessRoutes];
+  const server: Server = createHttpServer({ routes, services, fallbacks });
+  let connections = 0;
+  server.on('connection', (socket) => {
+    connections++;
+    socket.setNoDelay(true);
+    socket.once('close', () => connections--);
+  });
+
+  const timers: NodeJS.Timeout[] = [];
+  const every = (ms: number, fn: () => Promise<unknown> | void, what: string): void => {
+    const t = setInterval(() => {
+      Promise.resolve()
+        .then(fn)
+        .catch((err) => log.error({ err }, `${what} failed`));
+    }, ms);
+    t.unref();
+    timers.push(t);
+  };
+
+  return {
+    services,
+    keysets,
+    usingDemoKeyset,
+    addFallback: (fb) => fallbacks.push(fb),
+    async start() {
+      await access.start();
+      presence.start();
+      every(10_000, () => hub.sweep(timetokens.now()), 'buffer sweep');
+      every(60_000, () => stores.messages.purgeExpired(clock.nowMs()), 'history purge');
+      every(60_000, () => stores.denyList.purgeExpired(clock.nowMs()), 'denylist purge');
+      every(60_000, () => stores.grants.purgeExpired(clock.nowMs()), 'grant purge');
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.port, config.host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      const port = (server.address() as AddressInfo).port;
+      const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+      return { port, url: `http://${host}:${port}` };
+    },
+    async stop() {
+      // preClose: stop accepting, answer parked long-polls so clients reconnect elsewhere, then close stores.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const p of [...services.openPolls]) p.interrupt();
+      server.closeIdleConnections();
+      await pipeline.drain();
+      for (const t of timers) clearInterval(t);
+      presence.close();
+      const deadline = setTimeout(() => server.closeAllConnections(), 5000);
+      await closed;
+      clearTimeout(deadline);
+      access.close();
+      await stores.close();
+    },
+  };
+}

@@ -1,0 +1,50 @@
+/**
+ * The one error catalog. Codes are stable public identifiers: they appear in logs, metrics and
+ * (inside the protocol's own error shapes) in responses. Only protocol/error-response.ts knows HTTP.
+ */
+export const ERROR_CATALOG = {
+  ACCESS_DENIED: { message: 'No grant allows this operation', retryable: false },
+  TOKEN_EXPIRED: { message: 'The token has expired', retryable: false },
+  TOKEN_REVOKED: { message: 'The token has been revoked', retryable: false },
+  TOKEN_MALFORMED: { message: 'The token could not be parsed', retryable: false },
+  TOKEN_BAD_SIGNATURE: { message: 'The token signature does not verify', retryable: false },
+  TOKEN_WRONG_KEYSET: { message: 'The token was issued for another keyset', retryable: false },
+  TOKEN_WRONG_UUID: { message: 'The token is authorized for another uuid', retryable: false },
+  SIGNATURE_MISSING: { message: 'This operation requires a request signed with the secret key', retryable: false },
+  SIGNATURE_MISMATCH: { message: 'The request signature does not match', retryable: false },
+  SIGNATURE_EXPIRED: { message: 'The request timestamp is outside the allowed window', retryable: false },
+  INVALID_KEY: { message: 'Invalid subscribe or publish key', retryable: false },
+  INVALID_CHANNEL: { message: 'Invalid channel name', retryable: false },
+  INVALID_PARAM: { message: 'Invalid parameter', retryable: false },
+  INVALID_JSON: { message: 'Invalid JSON', retryable: false },
+  INVALID_TIMETOKEN: { message: 'Invalid timetoken', retryable: false },
+  PAYLOAD_TOO_LARGE: { message: 'Message Too Large', retryable: false },
+  URI_TOO_LONG: { message: 'Request URI Too Long', retryable: false },
+  NOT_FOUND: { message: 'Resource not found', retryable: false },
+  METHOD_NOT_ALLOWED: { message: 'Method not allowed', retryable: false },
+  STORE_UNAVAILABLE: { message: 'The storage backend is unavailable', retryable: true },
+  SHUTTING_DOWN: { message: 'The server is shutting down', retryable: true },
+  INTERNAL: { message: 'Internal server error', retryable: true },
+} as const satisfies Record<string, { message: string; retryable: boolean }>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOG;
+
+export class ParleyError extends Error {
+  override readonly name = 'ParleyError';
+  readonly code: ErrorCode;
+  readonly details?: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message?: string, options?: { details?: Record<string, unknown>; cause?: unknown }) {
+    super(message ?? ERROR_CATALOG[code].message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.details = options?.details;
+  }
+
+  get retryable(): boolean {
+    return ERROR_CATALOG[this.code].retryable;
+  }
+}
+
+export function isParleyError(err: unknown): err is ParleyError {
+  return err instanceof ParleyError;
+}

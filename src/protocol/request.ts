@@ -1,0 +1,106 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '../log.ts';
+import { ParleyError } from '../errors.ts';
+
+/**
+ * One HTTP request as the routes see it. The path stays raw (still percent-encoded): list segments
+ * are split on literal `,` before decoding, and the signature covers the path exactly as sent (§1.1, §9).
+ */
+export interface RequestContext {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly method: string;
+  readonly rawPath: string;
+  readonly rawQuery: string;
+  readonly query: ReadonlyMap<string, string>;
+  /** Raw path segments of the matched route's `:name` placeholders. */
+  params: Record<string, string>;
+  /** Request body after Content-Encoding is undone; empty for GET. */
+  body: Buffer;
+  readonly log: Logger;
+  readonly uuid: string;
+}
+
+export function parseQuery(rawQuery: string): Map<string, string> {
+  const out = new Map<string, string>();
+  if (!rawQuery) return out;
+  for (const part of rawQuery.split('&')) {
+    if (!part) continue;
+    const eq = part.indexOf('=');
+    const k = eq < 0 ? part : part.slice(0, eq);
+    const v = eq < 0 ? '' : part.slice(eq + 1);
+    if (out.has(k)) continue; // first value wins, as the signature canonicalisation sees it
+    out.set(k, decodeComponent(v.replace(/\+/g, '%20'), `query parameter ${k}`));
+  }
+  return out;
+}
+
+export function decodeComponent(raw: string, what: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new ParleyError('INVALID_PARAM', `${what} is not valid percent-encoding`);
+  }
+}
+
+/** A path list segment (§1.1): split on literal commas, then decode each piece; `,` alone is empty. */
+export function decodeList(raw: string, what: string): string[] {
+  if (raw === ',' || raw === '') return [];
+  return raw.split(',').map((p) => decodeComponent(p, what)).filter((p) => p.length > 0);
+}
+
+/** A query list (§1.1): decoded first, then split on commas. */
+export function queryList(query: ReadonlyMap<string, string>, key: string): string[] {
+  const v = query.get(key);
+  if (!v) return [];
+  return v.split(',').filter((p) => p.length > 0);
+}
+
+export function queryFlag(query: ReadonlyMap<string, string>, key: string): boolean | undefined {
+  const v = query.get(key);
+  if (v === undefined) return undefined;
+  if (v === '1' || v === 'true') return true;
+  if (v === '0' || v === 'false' || v === '') return false;
+  throw new ParleyError('INVALID_PARAM', `${key} must be true or false (got "${v}")`);
+}
+
+export function queryInt(query: ReadonlyMap<string, string>, key: string, min: number, max: number): number | undefined {
+  const v = query.get(key);
+  if (v === undefined || v === '') return undefined;
+  if (!/^-?\d+$/.test(v)) throw new ParleyError('INVALID_PARAM', `${key} must be an integer (got "${v}")`);
+  const n = Number(v);
+  if (n < min || n > max) throw new ParleyError('INVALID_PARAM', `${key} must be between ${min} and ${max} (got ${n})`);
+  return n;
+}
+
+/** Parses JSON text that must be an object (meta, state); undefined when absent. */
+export function queryJsonObject(query: ReadonlyMap<string, string>, key: string): Record<string, unknown> | undefined {
+  const v = query.get(key);
+  if (v === undefined || v === '') return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(v);
+  } catch {
+    throw new ParleyError('INVALID_JSON', `${key} is not valid JSON`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ParleyError('INVALID_PARAM', `${key} must be a JSON object`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+export function sendJson(res: ServerResponse, status: number, body: string, contentType = 'application/json; charset=UTF-8'): void {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(status, {
+    'Content-Type': contentType,
+    'Content-Length': Buffer.byteLength(body),
+    'Access-Control-Allow-Origin': '*',
+    'Access-Control-Allow-Methods': 'GET, POST, PATCH, DELETE, OPTIONS',
+    'Access-Control-Allow-Headers': '*',
+    'Cache-Control': 'no-cache',
+  });
+  res.end(body);
+}
+
+/** Publish-family answers are `text/javascript` in PubNub's service; the SDK accepts either. */
+export const JS_CONTENT_TYPE = 'text/javascript; charset="UTF-8"';

@@ -1,0 +1,140 @@
+import { ParleyError } from '../../errors.ts';
+import { parseTimetoken } from '../../realtime/timetoken.ts';
+import type { StoredMessage, TimetokenRange } from '../../store/types.ts';
+import { authorize, checkChannels, keysetFor } from '../guard.ts';
+import { decodeComponent, decodeList, queryFlag, queryInt, sendJson, type RequestContext } from '../request.ts';
+import type { Route } from '../route.ts';
+import type { Services } from '../services.ts';
+
+function tt(ctx: RequestContext, key: string): bigint | undefined {
+  const raw = ctx.query.get(key);
+  if (raw === undefined || raw === '') return undefined;
+  const v = parseTimetoken(raw);
+  if (v === undefined) throw new ParleyError('INVALID_TIMETOKEN', `${key} must be a timetoken (got "${raw.slice(0, 40)}")`);
+  return v;
+}
+
+/**
+ * §5: `start` is exclusive and `end` inclusive, whichever of the two is larger (PubNub pages backwards
+ * with start > end; deleteMessages sends start < end).
+ */
+export function rangeOf(start: bigint | undefined, end: bigint | undefined): TimetokenRange {
+  if (start !== undefined && end !== undefined) return start > end ? { lt: start, gte: end } : { gt: start, lte: end };
+  if (start !== undefined) return { lt: start };
+  if (end !== undefined) return { gte: end };
+  return {};
+}
+
+/** Numbers in JSON text without going through a double (17 digits exceed 2^53). */
+const ttJson = (v: bigint, asString: boolean): string => (asString ? `"${v}"` : v.toString());
+
+async function historyV2(ctx: RequestContext, s: Services): Promise<void> {
+  const keyset = keysetFor(s, ctx.params.sub);
+  const channel = decodeComponent(ctx.params.channel, 'channel');
+  checkChannels(s, [channel], 'channel');
+  const count = queryInt(ctx.query, 'count', 1, 100) ?? 100;
+  const reverse = queryFlag(ctx.query, 'reverse') ?? false;
+  const includeToken = queryFlag(ctx.query, 'include_token') ?? false;
+  const includeMeta = queryFlag(ctx.query, 'include_meta') ?? false;
+  const asString = queryFlag(ctx.query, 'string_message_token') ?? false;
+  const range = rangeOf(tt(ctx, 'start'), tt(ctx, 'end'));
+  authorize(ctx, s, keyset, 'history', { channels: [channel] });
+  const rows = await s.messages.query({
+    subscribeKey: keyset.subscribeKey, channels: [channel], range, limit: count, keep: reverse ? 'oldest' : 'newest', nowMs: s.clock.nowMs(),
+  });
+  const entries = rows.map((m) => {
+    if (!includeToken && !includeMeta) return m.payload;
+    let e = `{"message":${m.payload}`;
+    if (includeToken) e += `,"timetoken":${ttJson(m.timetoken, asString)}`;
+    if (includeMeta) e += `,"meta":${m.meta ?? '""'}`;
+    return e + '}';
+  });
+  const first = rows.length ? rows[0].timetoken : 0n;
+  const last = rows.length ? rows[rows.length - 1].timetoken : 0n;
+  sendJson(ctx.res, 200, `[[${entries.join(',')}],${ttJson(first, asString)},${ttJson(last, asString)}]`);
+}
+
+function entryV3(m: StoredMessage, ctx: RequestContext, actions: string | null): string {
+  const q = (k: string): boolean => queryFlag(ctx.query, k) ?? false;
+  let e = `{"message":${m.payload},"timetoken":"${m.timetoken}"`;
+  if (q('include_uuid')) e += `,"uuid":${JSON.stringify(m.publisher)}`;
+  if (q('include_message_type')) e += `,"message_type":${m.type === 0 ? 'null' : m.type}`;
+  if (q('include_custom_message_type')) e += `,"custom_message_type":${m.customMessageType === null ? 'null' : JSON.stringify(m.customMessageType)}`;
+  if (q('include_meta')) e += `,"meta":${m.meta ?? '""'}`;
+  if (actions !== null) e += `,"actions":${actions}`;
+  return e + '}';
+}
+
+async function fetchMessages(ctx: RequestContext, s: Services, withActions: boolean): Promise<void> {
+  const keyset = keysetFor(s, ctx.params.sub);
+  const channels = decodeList(ctx.params.channels, 'channels');
+  if (channels.length === 0) throw new ParleyError('INVALID_PARAM', 'no channels');
+  if (withActions && channels.length > 1) throw new ParleyError('INVALID_PARAM', 'history with actions takes one channel');
+  checkChannels(s, channels, 'channel');
+  const cap = channels.length === 1 && !withActions ? 100 : 25;
+  const max = Math.min(queryInt(ctx.query, 'max', 1, 100) ?? cap, cap);
+  const start = tt(ctx, 'start');
+  const end = tt(ctx, 'end');
+  authorize(ctx, s, keyset, 'history', { channels });
+  const nowMs = s.clock.nowMs();
+  // §5.2: with only `end`, the page runs forward from end; otherwise it is the newest before start.
+  const keep = end !== undefined && start === undefined ? 'oldest' : 'newest';
+  const parts: string[] = [];
+  for (const ch of channels) {
+    const rows = await s.messages.query({ subscribeKey: keyset.subscribeKey, channels: [ch], range: rangeOf(start, end), limit: max, keep, nowMs });
+    if (rows.length === 0) continue;
+    parts.push(`${JSON.stringify(ch)}:[${rows.map((m) => entryV3(m, ctx, withActions ? '{}' : null)).join(',')}]`);
+  }
+  sendJson(ctx.res, 200, `{"status":200,"error":false,"error_message":"","channels":{${parts.join(',')}}}`);
+}
+
+async function deleteMessages(ctx: RequestContext, s: Services): Promise<void> {
+  const keyset = keysetFor(s, ctx.params.sub);
+  const channels = decodeList(ctx.params.channels, 'channels');
+  if (channels.length !== 1) throw new ParleyError('INVALID_PARAM', 'delete messages takes exactly one channel');
+  checkChannels(s, channels, 'channel');
+  const range = rangeOf(tt(ctx, 'start'), tt(ctx, 'end'));
+  authorize(ctx, s, keyset, 'delete_messages', { channels });
+  await s.messages.delete(keyset.subscribeKey, channels[0], range);
+  sendJson(ctx.res, 200, '{"status":200,"error":false,"error_message":""}');
+}
+
+async function messageCounts(ctx: RequestContext, s: Services): Promise<void> {
+  const keyset = keysetFor(s, ctx.params.sub);
+  const channels = decodeList(ctx.params.channels, 'channels');
+  if (channels.length === 0) throw new ParleyError('INVALID_PARAM', 'no channels');
+  checkChannels(s, channels, 'channel');
+  let tts: bigint[];
+  const single = tt(ctx, 'timetoken');
+  const perChannel = ctx.query.get('channelsTimetoken');
+  if (perChannel) {
+    tts = perChannel.split(',').map((raw) => {
+      const v = parseTimetoken(raw);
+      if (v === undefined) throw new ParleyError('INVALID_TIMETOKEN', `channelsTimetoken holds a bad timetoken "${raw.slice(0, 40)}"`);
+      return v;
+    });
+    if (tts.length === 1) tts = channels.map(() => tts[0]);
+    if (tts.length !== channels.length) throw new ParleyError('INVALID_PARAM', 'channelsTimetoken needs one timetoken per channel');
+  } else if (single !== undefined) {
+    tts = channels.map(() => single);
+  } else {
+    throw new ParleyError('INVALID_PARAM', 'timetoken or channelsTimetoken is required');
+  }
+  authorize(ctx, s, keyset, 'message_counts', { channels });
+  const counts: Record<string, number> = {};
+  const nowMs = s.clock.nowMs();
+  for (let i = 0; i < channels.length; i++) {
+    counts[channels[i]] = await s.messages.count(keyset.subscribeKey, channels[i], { gt: tts[i] }, 10_000, nowMs);
+  }
+  sendJson(ctx.res, 200, JSON.stringify({ status: 200, error: false, error_message: '', channels: counts, more: {} }));
+}
+
+const route = (method: 'GET' | 'DELETE', path: string, handler: Route['handler'], family: Route['family'] = 'history3'): Route => ({ method, path, family, service: 'History', handler });
+
+export const historyRoutes: Route[] = [
+  route('GET', '/v2/history/sub-key/:sub/channel/:channel', historyV2, 'generic'),
+  route('GET', '/v3/history/sub-key/:sub/channel/:channels', (c, s) => fetchMessages(c, s, false)),
+  route('GET', '/v3/history-with-actions/sub-key/:sub/channel/:channels', (c, s) => fetchMessages(c, s, true)),
+  route('DELETE', '/v3/history/sub-key/:sub/channel/:channels', deleteMessages),
+  route('GET', '/v3/history/sub-key/:sub/message-counts/:channels', messageCounts),
+];

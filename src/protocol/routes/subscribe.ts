@@ -1,0 +1,88 @@
+import { ParleyError } from '../../errors.ts';
+import { isPresenceName, wildcardPrefix } from '../../realtime/channel-name.ts';
+import { wireFor } from '../../realtime/envelope.ts';
+import { parseTimetoken } from '../../realtime/timetoken.ts';
+import { compileFilter } from '../filter-expr.ts';
+import { errorBody } from '../error-response.ts';
+import { authorize, checkChannels, keysetFor } from '../guard.ts';
+import { decodeList, queryInt, queryJsonObject, queryList, sendJson, JS_CONTENT_TYPE, type RequestContext } from '../request.ts';
+import type { Route } from '../route.ts';
+import type { Services } from '../services.ts';
+import { presenceTargets, stateByChannel } from './presence.ts';
+
+async function subscribe(ctx: RequestContext, s: Services): Promise<void> {
+  const keyset = keysetFor(s, ctx.params.sub);
+  const channels = decodeList(ctx.params.channels, 'channels');
+  const groups = queryList(ctx.query, 'channel-group');
+  if (channels.length === 0 && groups.length === 0) throw new ParleyError('INVALID_PARAM', 'no channels or channel groups to subscribe to');
+  if (channels.length + groups.length > s.config.limits.maxChannelsPerSubscribe) {
+    throw new ParleyError('INVALID_PARAM', `at most ${s.config.limits.maxChannelsPerSubscribe} channels and groups per subscribe`);
+  }
+  checkChannels(s, channels, 'channel', true);
+  checkChannels(s, groups, 'channel group');
+  const rawTt = ctx.query.get('tt');
+  let cursor: bigint | null = null;
+  if (rawTt !== undefined && rawTt !== '') {
+    const parsed = parseTimetoken(rawTt);
+    if (parsed === undefined) throw new ParleyError('INVALID_TIMETOKEN', `tt must be a timetoken (got "${rawTt.slice(0, 40)}")`);
+    cursor = parsed;
+  }
+  const heartbeat = queryInt(ctx.query, 'heartbeat', 0, 86_400) ?? null;
+  const state = queryJsonObject(ctx.query, 'state');
+  const filterExpr = ctx.query.get('filter-expr');
+  const filter = filterExpr ? compileFilter(filterExpr) : null;
+
+  const resources = { channels, groups };
+  const credential = authorize(ctx, s, keyset, 'subscribe', resources);
+  const requirements = s.access.requirementsFor('subscribe', resources);
+
+  // wire-protocol.md §4.1: every subscribe, held or not, is a heartbeat for its plain channels and groups.
+  const plainChannels = channels.filter((c) => !isPresenceName(c) && wildcardPrefix(c) === undefined);
+  const plainGroups = groups.filter((g) => !isPresenceName(g));
+  if (plainChannels.length + plainGroups.length > 0 && heartbeat !== 0) {
+    presenceTargets(s, keyset.subscribeKey, plainChannels, plainGroups)
+      .then((targets) => s.presence.heartbeat(keyset.subscribeKey, ctx.uuid, targets, heartbeat, stateByChannel(state, targets)))
+      .catch((err) => ctx.log.warn({ err }, 'presence heartbeat from subscribe failed'));
+  }
+
+  const region = s.config.subscribe.region;
+  const polls = s.openPolls;
+  let answered = false;
+  const handle = await s.subscriptions.open(
+    { subscribeKey: keyset.subscribeKey, uuid: ctx.uuid, channels, groups, cursor, filter },
+    {
+      answer: ({ timetoken, items }) => {
+        answered = true;
+        polls.delete(handle);
+        s.m.deliveries(undefined, items.length);
+        let body = `{"t":{"t":"${timetoken}","r":${region}},"m":[`;
+        for (let i = 0; i < items.length; i++) body += (i ? ',' : '') + wireFor(items[i].env, items[i].via);
+        sendJson(ctx.res, 200, body + ']}', JS_CONTENT_TYPE);
+      },
+      recheck: () => {
+        const d = s.access.recheck(credential, keyset, ctx.uuid, requirements);
+        return d.allowed ? null : new ParleyError(d.code, d.message, { details: { missing: d.missing } });
+      },
+      denied: (reason) => {
+        answered = true;
+        polls.delete(handle);
+        const err = reason as ParleyError;
+        s.m.denials({ code: err.code, operation: 'subscribe' });
+        ctx.log.debug({ code: err.code }, 'parked subscribe denied');
+        const { status, body } = errorBody(err, 'generic', 'Access Manager');
+        sendJson(ctx.res, status, body);
+      },
+    },
+  );
+  if (!answered) {
+    polls.add(handle);
+    ctx.res.once('close', () => {
+      polls.delete(handle);
+      handle.cancel();
+    });
+  }
+}
+
+export const subscribeRoutes: Route[] = [
+  { method: 'GET', path: '/v2/subscribe/:sub/:channels/0', family: 'generic', service: 'Subscribe', handler: subscribe },
+];

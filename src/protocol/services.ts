@@ -1,0 +1,53 @@
+import type { Clock } from '../clock.ts';
+import type { Config } from '../config/schema.ts';
+import type { Keyset } from '../keyset.ts';
+import type { Logger } from '../log.ts';
+import type { Metrics, ParleyMetrics } from '../metrics.ts';
+import type { AccessRequest, Credential, Decision, Requirement, ResourceKind } from '../access/types.ts';
+import type { ChannelGroupService } from '../realtime/channel-groups.ts';
+import type { Hub } from '../realtime/hub.ts';
+import type { PresenceService } from '../realtime/presence.ts';
+import type { PublishPipeline } from '../realtime/publish.ts';
+import type { SubscriptionService } from '../realtime/subscription.ts';
+import type { TimetokenGenerator } from '../realtime/timetoken.ts';
+import type { MessageStore } from '../store/types.ts';
+
+/** The Access Manager as the protocol layer uses it (implemented by access/access-manager.ts). */
+export interface AccessGate {
+  check(req: AccessRequest): Decision;
+  recheck(credential: Credential, keyset: Keyset, uuid: string, requirements: readonly Requirement[]): Decision;
+  requirementsFor(operation: string, resources: Partial<Record<ResourceKind, readonly string[]>>): Requirement[];
+}
+
+/** The Access Manager's administrative side: only ever reached after a valid secret-key signature. */
+export interface AccessAdmin {
+  /** §7.1: returns the `payload` of the grant answer. */
+  grantV2(keyset: Keyset, query: ReadonlyMap<string, string>): Promise<Record<string, unknown>>;
+  /** §7.2: returns the `payload` of the audit answer. */
+  auditV2(keyset: Keyset, query: ReadonlyMap<string, string>): Promise<Record<string, unknown>>;
+  /** §8.1: validates the parsed JSON body and mints a token; ParleyError with `details` on a bad body. */
+  grantToken(keyset: Keyset, body: unknown): Promise<string>;
+  /** §8.2: puts the token on the denylist until it would have expired. */
+  revokeToken(keyset: Keyset, token: string): Promise<void>;
+}
+
+/** Everything a route may use; built once in app.ts. */
+export interface Services {
+  config: Config;
+  keysets: ReadonlyMap<string, Keyset>;
+  access: AccessGate;
+  admin: AccessAdmin;
+  pipeline: PublishPipeline;
+  subscriptions: SubscriptionService;
+  presence: PresenceService;
+  groups: ChannelGroupService;
+  messages: MessageStore;
+  hub: Hub;
+  timetokens: TimetokenGenerator;
+  clock: Clock;
+  metrics: Metrics;
+  m: ParleyMetrics;
+  log: Logger;
+  /** Long-polls not yet answered, so a graceful stop can answer them. */
+  openPolls: Set<{ interrupt(): void }>;
+}

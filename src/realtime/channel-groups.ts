@@ -1,0 +1,61 @@
+import type { ChannelGroupStore } from '../store/types.ts';
+import type { GroupResolver } from './subscription.ts';
+
+/**
+ * Channel groups over the store, with a read-through cache for the subscribe path. Every change
+ * invalidates the cache and tells listeners, so parked long-polls of the group re-resolve at once
+ * (wire-protocol.md §6: membership changes take effect on current long-polls).
+ */
+export class ChannelGroupService implements GroupResolver {
+  private readonly cache = new Map<string, Promise<readonly string[]>>();
+  private readonly listeners = new Set<(subscribeKey: string, group: string) => void>();
+
+  constructor(private readonly store: ChannelGroupStore) {}
+
+  onChange(fn: (subscribeKey: string, group: string) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  members(subscribeKey: string, group: string): Promise<readonly string[]> {
+    const key = `${subscribeKey}\u0000${group}`;
+    let p = this.cache.get(key);
+    if (!p) {
+      p = this.store.listChannels(subscribeKey, group);
+      this.cache.set(key, p);
+      // A failed read must not stay cached.
+      p.catch(() => this.cache.delete(key));
+    }
+    return p;
+  }
+
+  async add(subscribeKey: string, group: string, channels: readonly string[]): Promise<number> {
+    const n = await this.store.addChannels(subscribeKey, group, channels);
+    this.changed(subscribeKey, group);
+    return n;
+  }
+
+  async remove(subscribeKey: string, group: string, channels: readonly string[]): Promise<void> {
+    await this.store.removeChannels(subscribeKey, group, channels);
+    this.changed(subscribeKey, group);
+  }
+
+  async delete(subscribeKey: string, group: string): Promise<void> {
+    await this.store.deleteGroup(subscribeKey, group);
+    this.changed(subscribeKey, group);
+  }
+
+  list(subscribeKey: string, group: string): Promise<string[]> {
+    return this.store.listChannels(subscribeKey, group);
+  }
+
+  listGroups(subscribeKey: string): Promise<string[]> {
+    return this.store.listGroups(subscribeKey);
+  }
+
+  /** Also called when another node reports a change. */
+  changed(subscribeKey: string, group: string): void {
+    this.cache.delete(`${subscribeKey}\u0000${group}`);
+    for (const fn of this.listeners) fn(subscribeKey, group);
+  }
+}

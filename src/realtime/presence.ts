@@ -1,0 +1,161 @@
+import type { Clock } from '../clock.ts';
+import type { Logger } from '../log.ts';
+import type { PresenceStore } from '../store/types.ts';
+import { PRESENCE_SUFFIX } from './channel-name.ts';
+import type { Hub } from './hub.ts';
+import type { PublishInput } from './publish.ts';
+
+export type State = Record<string, unknown>;
+
+export interface Occupancy {
+  occupancy: number;
+  occupants: Array<{ uuid: string; state: State | undefined }>;
+}
+
+export interface PresenceOptions {
+  store: PresenceStore;
+  hub: Hub;
+  clock: Clock;
+  log: Logger;
+  publish: (input: PublishInput) => Promise<bigint>;
+  defaultTimeoutSec: number;
+  sweepIntervalMs: number;
+}
+
+/**
+ * Presence on top of PresenceStore (wire-protocol.md §4): join on first appearance, leave on leave,
+ * timeout when heartbeats stop, state-change on set state. Events are published, unstored, on
+ * `<channel>-pnpres` through the ordinary publish path, so they share its ordering guarantees.
+ * A uuid with a long-poll parked on a channel stays present there: the poll is its heartbeat.
+ */
+export class PresenceService {
+  private timer: NodeJS.Timeout | null = null;
+  /** Last heartbeat interval each uuid asked for, reused by polls that carry none (event engine). */
+  private readonly timeouts = new Map<string, number>();
+  private sweeping = false;
+
+  constructor(private readonly o: PresenceOptions) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.sweep(), this.o.sweepIntervalMs);
+    this.timer.unref();
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  private timeoutFor(subscribeKey: string, uuid: string, requested: number | null): number {
+    const key = `${subscribeKey}\u0000${uuid}`;
+    if (requested !== null) {
+      this.timeouts.set(key, requested);
+      return requested;
+    }
+    return this.timeouts.get(key) ?? this.o.defaultTimeoutSec;
+  }
+
+  /** Heartbeat (explicit, or implied by a subscribe) on plain channel names. */
+  async heartbeat(subscribeKey: string, uuid: string, channels: readonly string[], timeoutSec: number | null, state?: Record<string, State>): Promise<void> {
+    const seconds = this.timeoutFor(subscribeKey, uuid, timeoutSec);
+    const expiresAtMs = this.o.clock.nowMs() + seconds * 1000;
+    for (const ch of channels) {
+      const channelState = state?.[ch];
+      if (channelState !== undefined) await this.o.store.setState(subscribeKey, ch, uuid, channelState);
+      const joined = await this.o.store.touch(subscribeKey, ch, uuid, expiresAtMs);
+      if (joined) {
+        const data = channelState ?? (await this.o.store.getState(subscribeKey, ch, uuid));
+        await this.emit(subscribeKey, ch, 'join', uuid, data);
+      }
+    }
+  }
+
+  async leave(subscribeKey: string, uuid: string, channels: readonly string[]): Promise<void> {
+    for (const ch of channels) {
+      if (await this.o.store.remove(subscribeKey, ch, uuid)) {
+        await this.o.store.setState(subscribeKey, ch, uuid, null);
+        await this.emit(subscribeKey, ch, 'leave', uuid, undefined);
+      }
+    }
+  }
+
+  async setState(subscribeKey: string, uuid: string, channels: readonly string[], state: State): Promise<void> {
+    for (const ch of channels) {
+      await this.o.store.setState(subscribeKey, ch, uuid, state);
+      await this.emit(subscribeKey, ch, 'state-change', uuid, state);
+    }
+  }
+
+  async getState(subscribeKey: string, uuid: string, channels: readonly string[]): Promise<Record<string, State>> {
+    const out: Record<string, State> = {};
+    for (const ch of channels) {
+      const s = await this.o.store.getState(subscribeKey, ch, uuid);
+      if (s !== undefined) out[ch] = s;
+    }
+    return out;
+  }
+
+  async hereNow(subscribeKey: string, channels: readonly string[], withState: boolean): Promise<Map<string, Occupancy>> {
+    const out = new Map<string, Occupancy>();
+    for (const ch of channels) {
+      const uuids = await this.o.store.occupants(subscribeKey, ch);
+      const occupants = [];
+      for (const uuid of uuids) {
+        occupants.push({ uuid, state: withState ? await this.o.store.getState(subscribeKey, ch, uuid) : undefined });
+      }
+      out.set(ch, { occupancy: uuids.length, occupants });
+    }
+    return out;
+  }
+
+  /** Channels with anyone present. */
+  occupiedChannels(subscribeKey: string): Promise<string[]> {
+    return this.o.store.channels(subscribeKey);
+  }
+
+  whereNow(subscribeKey: string, uuid: string): Promise<string[]> {
+    return this.o.store.channelsOf(subscribeKey, uuid);
+  }
+
+  /** Expires silent uuids; a uuid still parked on the channel is kept (its poll is a heartbeat). */
+  async sweep(): Promise<void> {
+    if (this.sweeping) return;
+    this.sweeping = true;
+    try {
+      const now = this.o.clock.nowMs();
+      for (const e of await this.o.store.expire(now)) {
+        const parked = [...this.o.hub.waitersOf(e.subscribeKey, e.uuid)].some((w) =>
+          w.sources.some((s) => s.kind === 'channel' && s.key === e.channel),
+        );
+        if (parked) {
+          const seconds = this.timeoutFor(e.subscribeKey, e.uuid, null);
+          await this.o.store.touch(e.subscribeKey, e.channel, e.uuid, now + seconds * 1000);
+          continue;
+        }
+        await this.o.store.setState(e.subscribeKey, e.channel, e.uuid, null);
+        await this.emit(e.subscribeKey, e.channel, 'timeout', e.uuid, undefined);
+      }
+    } catch (err) {
+      this.o.log.error({ err }, 'presence sweep failed');
+    } finally {
+      this.sweeping = false;
+    }
+  }
+
+  private async emit(subscribeKey: string, channel: string, action: string, uuid: string, data: State | undefined): Promise<void> {
+    const occupancy = (await this.o.store.occupants(subscribeKey, channel)).length;
+    const payload: Record<string, unknown> = { action, uuid, timestamp: Math.floor(this.o.clock.nowMs() / 1000), occupancy };
+    if (data !== undefined) payload.data = data;
+    await this.o.publish({
+      subscribeKey,
+      channel: channel + PRESENCE_SUFFIX,
+      publisher: null,
+      payload: JSON.stringify(payload),
+      meta: null,
+      customMessageType: null,
+      type: 0,
+      store: false,
+      expiresAtMs: null,
+    });
+  }
+}

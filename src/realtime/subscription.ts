@@ -1,0 +1,227 @@
+import type { Logger } from '../log.ts';
+import type { MessageStore } from '../store/types.ts';
+import { PRESENCE_SUFFIX, isPresenceName, stripPresence, wildcardPrefix } from './channel-name.ts';
+import { envelopeFromStored, type Envelope } from './envelope.ts';
+import type { Hub, Matched, Source, Waiter } from './hub.ts';
+import type { TimetokenGenerator } from './timetoken.ts';
+
+export interface SubscribeRequest {
+  subscribeKey: string;
+  uuid: string;
+  /** As requested: plain, `-pnpres` and wildcard names. */
+  channels: readonly string[];
+  /** As requested, including `g-pnpres`. */
+  groups: readonly string[];
+  /** null = handshake (no tt or tt=0). */
+  cursor: bigint | null;
+  /** Messages for which this returns false are not delivered (filter-expr). */
+  filter: ((env: Envelope) => boolean) | null;
+}
+
+export interface SubscribeAnswer {
+  timetoken: bigint;
+  items: Matched[];
+}
+
+export interface PollCallbacks {
+  answer(a: SubscribeAnswer): void;
+  /** Re-checks access before messages go out; a non-null result ends the poll with that denial instead. */
+  recheck(): unknown | null;
+  denied(reason: unknown): void;
+}
+
+export interface PollHandle {
+  /** The client went away: forget the poll without answering. */
+  cancel(): void;
+  /** Ends the poll now with an empty answer (shutdown). */
+  interrupt(): void;
+}
+
+/** Resolves channel groups to their member channels (cached; see realtime/channel-groups.ts). */
+export interface GroupResolver {
+  members(subscribeKey: string, group: string): Promise<readonly string[]>;
+}
+
+export interface SubscriptionOptions {
+  hub: Hub;
+  messages: MessageStore;
+  groups: GroupResolver;
+  timetokens: TimetokenGenerator;
+  log: Logger;
+  longPollTimeoutMs: number;
+  maxPerAnswer: number;
+  region: number;
+  nowMs: () => number;
+}
+
+const cmp = (a: Matched, b: Matched): number => (a.env.timetoken < b.env.timetoken ? -1 : a.env.timetoken > b.env.timetoken ? 1 : 0);
+
+/**
+ * Subscribe v2 long-polls (wire-protocol.md §3). A poll answers at once when something newer than its
+ * cursor exists (memory first; the store for what memory no longer holds, so a subscriber that fell
+ * far behind gets every stored message over as many answers as needed), and otherwise parks in the
+ * hub until a delivery wakes it or the hold time ends. A parked poll costs a timer and set entries.
+ */
+export class SubscriptionService {
+  constructor(private readonly o: SubscriptionOptions) {}
+
+  async resolveSources(subscribeKey: string, channels: readonly string[], groups: readonly string[]): Promise<Source[]> {
+    const sources: Source[] = [];
+    for (const ch of channels) {
+      const base = stripPresence(ch);
+      const prefix = wildcardPrefix(base);
+      if (prefix === undefined) sources.push({ kind: 'channel', key: ch, via: null });
+      // wire-protocol.md §3.8: no presence on wildcard subscriptions.
+      else if (!isPresenceName(ch)) sources.push({ kind: 'wildcard', key: prefix, via: ch });
+    }
+    for (const g of groups) {
+      const presence = isPresenceName(g);
+      const members = await this.o.groups.members(subscribeKey, presence ? stripPresence(g) : g);
+      for (const m of members) sources.push({ kind: 'channel', key: presence ? m + PRESENCE_SUFFIX : m, via: g });
+    }
+    return sources;
+  }
+
+  /** Handles one subscribe request; the callbacks receive exactly one answer or denial unless cancelled. */
+  async open(req: SubscribeRequest, cb: PollCallbacks): Promise<PollHandle> {
+    if (req.cursor === null || req.cursor === 0n) {
+      // §3.2: handshake answers at once with the current timetoken (never held: the EE waits 15 s only).
+      cb.answer({ timetoken: this.o.timetokens.now(), items: [] });
+      return { cancel() {}, interrupt() {} };
+    }
+    const sources = await this.resolveSources(req.subscribeKey, req.channels, req.groups);
+    return new LongPoll(this.o, req, sources, cb).start();
+  }
+}
+
+class LongPoll implements Waiter {
+  readonly subscribeKey: string;
+  readonly uuid: string;
+  readonly groups: readonly string[];
+  private cursor: bigint;
+  private done = false;
+  private parked = false;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly o: SubscriptionOptions,
+    private readonly req: SubscribeRequest,
+    readonly sources: readonly Source[],
+    private readonly cb: PollCallbacks,
+  ) {
+    this.subscribeKey = req.subscribeKey;
+    this.uuid = req.uuid;
+    this.groups = req.groups;
+    this.cursor = req.cursor as bigint;
+  }
+
+  async start(): Promise<PollHandle> {
+    const handle: PollHandle = { cancel: () => this.finish(), interrupt: () => this.interrupt() };
+    const { items, gaps } = this.o.hub.collect(this.subscribeKey, this.sources, this.cursor);
+    let pending = items;
+    if (gaps.size > 0) pending = mergeSorted(items, await this.fromStore(gaps));
+    if (this.done) return handle;
+    // Re-collect from memory after the await: a delivery may have happened meanwhile, and parking happens
+    // in this same synchronous block, so nothing can slip between the read and the park.
+    if (gaps.size > 0) {
+      const fresh = this.o.hub.collect(this.subscribeKey, this.sources, this.cursor).items;
+      pending = dedupe(mergeSorted(pending, fresh));
+    }
+    if (this.tryAnswer(pending)) return handle;
+    this.parked = true;
+    this.o.hub.park(this);
+    this.timer = setTimeout(() => this.answerEmpty(), this.o.longPollTimeoutMs);
+    return handle;
+  }
+
+  wake(): void {
+    if (this.done) return;
+    const { items } = this.o.hub.collect(this.subscribeKey, this.sources, this.cursor);
+    this.tryAnswer(items);
+  }
+
+  interrupt(): void {
+    this.answerEmpty();
+  }
+
+  recheckAccess(): void {
+    if (this.done) return;
+    const reason = this.cb.recheck();
+    if (reason !== null) {
+      this.finish();
+      this.cb.denied(reason);
+    }
+  }
+
+  private answerEmpty(): void {
+    if (this.done) return;
+    this.finish();
+    this.cb.answer({ timetoken: this.cursor, items: [] });
+  }
+
+  /** Answers when something passes the filter; otherwise advances the cursor past what was filtered. */
+  private tryAnswer(items: Matched[]): boolean {
+    if (items.length === 0) return false;
+    const out: Matched[] = [];
+    let last = this.cursor;
+    for (const m of items) {
+      if (out.length >= this.o.maxPerAnswer) break;
+      last = m.env.timetoken;
+      if (this.req.filter === null || this.req.filter(m.env)) out.push(m);
+    }
+    this.cursor = last;
+    if (out.length === 0) return false;
+    const denial = this.cb.recheck();
+    this.finish();
+    if (denial !== null) this.cb.denied(denial);
+    else this.cb.answer({ timetoken: last, items: out });
+    return true;
+  }
+
+  private finish(): void {
+    if (this.done) return;
+    this.done = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.parked) this.o.hub.unpark(this);
+  }
+
+  private async fromStore(gaps: Map<string, bigint>): Promise<Matched[]> {
+    const stored = [...gaps.keys()].filter((ch) => !isPresenceName(ch));
+    if (stored.length === 0) return [];
+    let upTo = 0n;
+    for (const ch of stored) if ((gaps.get(ch) as bigint) > upTo) upTo = gaps.get(ch) as bigint;
+    const rows = await this.o.messages.query({
+      subscribeKey: this.subscribeKey,
+      channels: stored,
+      range: { gt: this.cursor, lte: upTo },
+      limit: this.o.maxPerAnswer,
+      keep: 'oldest',
+      nowMs: this.o.nowMs(),
+    });
+    const viaOf = new Map<string, string | null>();
+    for (const s of this.sources) if (s.kind === 'channel' && !viaOf.has(s.key)) viaOf.set(s.key, s.via);
+    const out: Matched[] = [];
+    for (const row of rows) {
+      // Rows newer than the channel's own memory coverage are already in the memory result.
+      if (row.timetoken > (gaps.get(row.channel) as bigint)) continue;
+      out.push({ env: envelopeFromStored(row, this.o.region), via: viaOf.get(row.channel) ?? null });
+    }
+    return out;
+  }
+}
+
+function mergeSorted(a: Matched[], b: Matched[]): Matched[] {
+  if (b.length === 0) return a;
+  if (a.length === 0) return b;
+  return [...a, ...b].sort(cmp);
+}
+
+function dedupe(items: Matched[]): Matched[] {
+  const seen = new Set<string>();
+  return items.filter((m) => {
+    const k = `${m.env.channel}\u0000${m.env.timetoken}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}

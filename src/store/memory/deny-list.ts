@@ -1,0 +1,44 @@
+import type { DenyList, DenyListEntry } from '../types.ts';
+
+/** tokenId → expiresAtMs per keyset. */
+export class MemoryDenyList implements DenyList {
+  private readonly keysets = new Map<string, Map<string, number>>();
+
+  async add(entry: DenyListEntry): Promise<void> {
+    let entries = this.keysets.get(entry.subscribeKey);
+    if (entries === undefined) {
+      entries = new Map();
+      this.keysets.set(entry.subscribeKey, entries);
+    }
+    const previous = entries.get(entry.tokenId);
+    entries.set(entry.tokenId, previous === undefined ? entry.expiresAtMs : Math.max(previous, entry.expiresAtMs));
+  }
+
+  async has(subscribeKey: string, tokenId: string, nowMs: number): Promise<boolean> {
+    const expiresAtMs = this.keysets.get(subscribeKey)?.get(tokenId);
+    return expiresAtMs !== undefined && expiresAtMs > nowMs;
+  }
+
+  async list(nowMs: number): Promise<DenyListEntry[]> {
+    const out: DenyListEntry[] = [];
+    for (const [subscribeKey, entries] of this.keysets) {
+      for (const [tokenId, expiresAtMs] of entries) {
+        if (expiresAtMs > nowMs) out.push({ subscribeKey, tokenId, expiresAtMs });
+      }
+    }
+    return out;
+  }
+
+  async purgeExpired(nowMs: number): Promise<number> {
+    let removed = 0;
+    for (const [subscribeKey, entries] of this.keysets) {
+      for (const [tokenId, expiresAtMs] of entries) {
+        if (expiresAtMs > nowMs) continue;
+        entries.delete(tokenId);
+        removed++;
+      }
+      if (entries.size === 0) this.keysets.delete(subscribeKey);
+    }
+    return removed;
+  }
+}

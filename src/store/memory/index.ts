@@ -1,0 +1,20 @@
+import type { Stores } from '../types.ts';
+import { MemoryChannelGroupStore } from './channel-group-store.ts';
+import { MemoryDenyList } from './deny-list.ts';
+import { MemoryGrantStore } from './grant-store.ts';
+import { MemoryMessageStore } from './message-store.ts';
+import { MemoryPresenceStore } from './presence-store.ts';
+
+export { MemoryChannelGroupStore, MemoryDenyList, MemoryGrantStore, MemoryMessageStore, MemoryPresenceStore };
+
+/** Everything in process memory: nothing survives a restart. For tests, demos and single-node dev. */
+export function createMemoryStores(): Stores {
+  return {
+    messages: new MemoryMessageStore(),
+    channelGroups: new MemoryChannelGroupStore(),
+    grants: new MemoryGrantStore(),
+    denyList: new MemoryDenyList(),
+    presence: new MemoryPresenceStore(),
+    close: async () => {},
+  };
+}

@@ -1,0 +1,56 @@
+import type Database from 'better-sqlite3';
+import type { DenyList, DenyListEntry } from '../types.ts';
+import { sqliteCall } from './sqlite-call.ts';
+
+interface DenyRow {
+  subscribe_key: string;
+  token_id: string;
+  expires_at_ms: number;
+}
+
+/** Revoked token ids in the `deny_list` table. */
+export class SqliteDenyList implements DenyList {
+  private readonly upsert: Database.Statement<[string, string, number]>;
+  private readonly selectOne: Database.Statement<[string, string, number], number>;
+  private readonly selectLive: Database.Statement<[number], DenyRow>;
+  private readonly deleteExpired: Database.Statement<[number]>;
+
+  constructor(db: Database.Database) {
+    // max(): revoking a token twice must never shorten how long it stays revoked.
+    this.upsert = db.prepare<[string, string, number]>(
+      `INSERT INTO deny_list (subscribe_key, token_id, expires_at_ms) VALUES (?, ?, ?)
+       ON CONFLICT (subscribe_key, token_id) DO UPDATE SET expires_at_ms = max(expires_at_ms, excluded.expires_at_ms)`,
+    );
+    this.selectOne = db
+      .prepare<[string, string, number], number>(
+        'SELECT 1 FROM deny_list WHERE subscribe_key = ? AND token_id = ? AND expires_at_ms > ?',
+      )
+      .pluck();
+    this.selectLive = db.prepare<[number], DenyRow>(
+      'SELECT subscribe_key, token_id, expires_at_ms FROM deny_list WHERE expires_at_ms > ?',
+    );
+    this.deleteExpired = db.prepare<[number]>('DELETE FROM deny_list WHERE expires_at_ms <= ?');
+  }
+
+  async add(entry: DenyListEntry): Promise<void> {
+    await sqliteCall('add', () => this.upsert.run(entry.subscribeKey, entry.tokenId, entry.expiresAtMs));
+  }
+
+  async has(subscribeKey: string, tokenId: string, nowMs: number): Promise<boolean> {
+    return sqliteCall('has', () => this.selectOne.get(subscribeKey, tokenId, nowMs) !== undefined);
+  }
+
+  async list(nowMs: number): Promise<DenyListEntry[]> {
+    return sqliteCall('list', () =>
+      this.selectLive.all(nowMs).map((row) => ({
+        subscribeKey: row.subscribe_key,
+        tokenId: row.token_id,
+        expiresAtMs: row.expires_at_ms,
+      })),
+    );
+  }
+
+  async purgeExpired(nowMs: number): Promise<number> {
+    return sqliteCall('purgeExpired', () => this.deleteExpired.run(nowMs).changes);
+  }
+}

@@ -1,0 +1,40 @@
+import { MemoryPresenceStore } from '../memory/presence-store.ts';
+import type { Stores } from '../types.ts';
+import { SqliteChannelGroupStore } from './channel-group-store.ts';
+import { openSqliteDatabase } from './database.ts';
+import { SqliteDenyList } from './deny-list.ts';
+import { SqliteGrantStore } from './grant-store.ts';
+import { SqliteMessageStore } from './message-store.ts';
+import { sqliteCall } from './sqlite-call.ts';
+
+export { SqliteChannelGroupStore, SqliteDenyList, SqliteGrantStore, SqliteMessageStore };
+
+/**
+ * The embedded single-node engine: history, channel groups, grants and the denylist in one SQLite
+ * file (opened and migrated synchronously; a failure throws STORE_UNAVAILABLE).
+ *
+ * Presence is deliberately NOT persisted: it is ephemeral by design (as in PubNub), every entry
+ * expires within one presence timeout, and after a restart clients re-announce themselves with their
+ * next heartbeat. So presence uses the memory PresenceStore, the one place a store/<impl> reaches
+ * into another implementation.
+ */
+export function createSqliteStores(options: { file: string }): Stores {
+  const db = openSqliteDatabase(options.file);
+  return {
+    messages: new SqliteMessageStore(db),
+    channelGroups: new SqliteChannelGroupStore(db),
+    grants: new SqliteGrantStore(db),
+    denyList: new SqliteDenyList(db),
+    presence: new MemoryPresenceStore(),
+    close: () =>
+      sqliteCall('close', () => {
+        if (!db.open) return;
+        try {
+          // Cheap upkeep SQLite recommends at close: refreshes planner statistics where they are stale.
+          db.pragma('optimize');
+        } finally {
+          db.close();
+        }
+      }),
+  };
+}

@@ -1,0 +1,183 @@
+/**
+ * Storage interfaces. Core code (realtime/, access/, protocol/) depends only on these; the
+ * implementations live in store/memory, store/sqlite (and store/redis) and are picked once in
+ * store/index.ts. Every implementation runs the contract suites in test/contract.
+ *
+ * Conventions for every method:
+ * - Timetokens are bigint (17 digits do not fit a double).
+ * - A backend failure rejects with ParleyError('STORE_UNAVAILABLE', …, { cause }); never a raw error.
+ * - `subscribeKey` scopes everything: two keysets never see each other's data.
+ * - "Sorted" names mean JavaScript's default string order (UTF-16 code units), in every backend.
+ */
+
+/** Event type as on the wire (`e`): 0 is a plain message and is never sent as `e:0`. */
+export type MessageType = 0 | 1 | 2 | 3 | 4;
+
+export interface StoredMessage {
+  subscribeKey: string;
+  channel: string;
+  timetoken: bigint;
+  /** Publisher uuid (`i` in subscribe, `uuid` in history). */
+  publisher: string;
+  /** The payload exactly as published: raw JSON text, never re-serialised. */
+  payload: string;
+  /** Publisher meta as raw JSON text of an object, or null. */
+  meta: string | null;
+  customMessageType: string | null;
+  type: MessageType;
+  /** Wall-clock ms after which the message is gone from history; null = keyset retention only. */
+  expiresAtMs: number | null;
+}
+
+/** A half-open or closed range of timetokens; absent bounds are unbounded. */
+export interface TimetokenRange {
+  gt?: bigint;
+  gte?: bigint;
+  lt?: bigint;
+  lte?: bigint;
+}
+
+export interface MessageQuery {
+  subscribeKey: string;
+  /** A channel listed twice counts once; unknown channels contribute nothing. */
+  channels: readonly string[];
+  range: TimetokenRange;
+  /** Upper bound on returned rows (across all channels); 0 or less returns []. Expired rows do not count. */
+  limit: number;
+  /**
+   * Which end of the range the limit keeps: 'oldest' keeps the first `limit` rows in timetoken order
+   * (catch-up, reverse=true history), 'newest' keeps the last `limit` rows (default history).
+   * Either way the result is sorted by ascending timetoken.
+   */
+  keep: 'oldest' | 'newest';
+  /** Messages whose expiresAtMs <= nowMs are invisible. */
+  nowMs: number;
+}
+
+export interface MessageStore {
+  /**
+   * Appends a batch atomically and durably: when the promise resolves, every message survives a
+   * process crash (kill -9). Timetokens are unique per (subscribeKey, channel); appending an existing
+   * (subscribeKey, channel, timetoken) replaces it; within one batch the later row wins.
+   * A batch with an invalid row (store/validate-message-batch.ts: e.g. a timetoken outside
+   * 0..2^63-1) rejects with ParleyError('INVALID_PARAM') and stores nothing. An empty batch is a no-op.
+   */
+  append(messages: readonly StoredMessage[]): Promise<void>;
+  /**
+   * Messages matching the query, ascending by timetoken (ties impossible within a channel). Equal
+   * timetokens on different channels are ordered by channel name, and `keep`/`limit` use that order.
+   */
+  query(q: MessageQuery): Promise<StoredMessage[]>;
+  /** Number of visible messages of one channel in range, capped at `cap`. */
+  count(subscribeKey: string, channel: string, range: TimetokenRange, cap: number, nowMs: number): Promise<number>;
+  /** Deletes the channel's messages in range; returns how many were deleted. */
+  delete(subscribeKey: string, channel: string, range: TimetokenRange): Promise<number>;
+  /** Physically removes messages with expiresAtMs <= nowMs; returns how many. */
+  purgeExpired(nowMs: number): Promise<number>;
+}
+
+export interface ChannelGroupStore {
+  /**
+   * Adds channels (idempotent); the group is created by its first add. Returns the new member count.
+   * Adding no channels creates nothing (and returns the current count, 0 for an unknown group).
+   */
+  addChannels(subscribeKey: string, group: string, channels: readonly string[]): Promise<number>;
+  /** Removes channels; a group left empty vanishes. */
+  removeChannels(subscribeKey: string, group: string, channels: readonly string[]): Promise<void>;
+  /** Members sorted by name; an unknown group has none. */
+  listChannels(subscribeKey: string, group: string): Promise<string[]>;
+  /** Groups that have at least one member, sorted by name. */
+  listGroups(subscribeKey: string): Promise<string[]>;
+  deleteGroup(subscribeKey: string, group: string): Promise<void>;
+}
+
+/** Access Manager v2 grant levels, as the wire names them. */
+export type GrantLevel = 'subkey' | 'channel' | 'channel-group' | 'uuid';
+
+export interface GrantRecord {
+  subscribeKey: string;
+  level: GrantLevel;
+  /** Channel, group or uuid name ('' at subkey level). Channels may be `a.*` wildcards. */
+  resource: string;
+  /** The auth key the grant is for; '' means every auth key. */
+  authKey: string;
+  /** Permission bitmask (access/permissions.ts); never 0 in the store (0 withdraws). */
+  perms: number;
+  /** As granted, in minutes; 0 = no expiry. */
+  ttlMinutes: number;
+  /** null = no expiry. */
+  expiresAtMs: number | null;
+}
+
+export interface GrantStore {
+  /**
+   * Replaces the grant for (subscribeKey, level, resource, authKey). A record with perms 0 deletes it.
+   * Returns nothing; callers re-read if they need the result.
+   */
+  put(grants: readonly GrantRecord[]): Promise<void>;
+  /** Every unexpired grant of a keyset (expiresAtMs > nowMs or null), in no particular order. */
+  list(subscribeKey: string, nowMs: number): Promise<GrantRecord[]>;
+  /** Removes grants with expiresAtMs <= nowMs; returns how many. */
+  purgeExpired(nowMs: number): Promise<number>;
+}
+
+export interface DenyListEntry {
+  subscribeKey: string;
+  /** Stable identifier of a revoked token (hex SHA-256 of its signature bytes). */
+  tokenId: string;
+  /** When the token would have expired anyway; the entry may be dropped after that. */
+  expiresAtMs: number;
+}
+
+export interface DenyList {
+  /** Adding a tokenId already present keeps the later of the two expiresAtMs: a revocation never shrinks. */
+  add(entry: DenyListEntry): Promise<void>;
+  has(subscribeKey: string, tokenId: string, nowMs: number): Promise<boolean>;
+  /** All entries with expiresAtMs > nowMs (used to warm in-memory mirrors at start). */
+  list(nowMs: number): Promise<DenyListEntry[]>;
+  purgeExpired(nowMs: number): Promise<number>;
+}
+
+export interface PresenceEntry {
+  subscribeKey: string;
+  channel: string;
+  uuid: string;
+  expiresAtMs: number;
+}
+
+/**
+ * Who is present where, with expiry, and per-channel user state. Presence is ephemeral (as in
+ * PubNub): the embedded engine keeps it in memory; the Redis engine shares it between nodes.
+ * Reads take no clock: an entry is present until remove() or expire() drops it, even past expiresAtMs.
+ */
+export interface PresenceStore {
+  /** Marks uuid present until expiresAtMs; resolves true when it was not present before. */
+  touch(subscribeKey: string, channel: string, uuid: string, expiresAtMs: number): Promise<boolean>;
+  /** Resolves true when uuid was present. State is kept (PubNub keeps state until timeout or leave). */
+  remove(subscribeKey: string, channel: string, uuid: string): Promise<boolean>;
+  /** Present uuids of a channel, sorted. */
+  occupants(subscribeKey: string, channel: string): Promise<string[]>;
+  /** Channels with at least one occupant, sorted. */
+  channels(subscribeKey: string): Promise<string[]>;
+  /** Channels where uuid is present, sorted. */
+  channelsOf(subscribeKey: string, uuid: string): Promise<string[]>;
+  /**
+   * Removes and returns every entry with expiresAtMs <= nowMs (each at most once), in no particular
+   * order. State is left alone, as by remove(): the caller decides whether the expiry is a timeout
+   * (and clears state with setState(null)) or re-touches a uuid it knows is still there.
+   */
+  expire(nowMs: number): Promise<PresenceEntry[]>;
+  /** null clears the state. */
+  setState(subscribeKey: string, channel: string, uuid: string, state: Record<string, unknown> | null): Promise<void>;
+  getState(subscribeKey: string, channel: string, uuid: string): Promise<Record<string, unknown> | undefined>;
+}
+
+/** Everything one engine provides. */
+export interface Stores {
+  messages: MessageStore;
+  channelGroups: ChannelGroupStore;
+  grants: GrantStore;
+  denyList: DenyList;
+  presence: PresenceStore;
+  close(): Promise<void>;
+}

@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { DenyListEntry } from '../../src/store/types.ts';
+import { freshStores, type ContractOptions } from './contract-options.ts';
+
+const SUB = 'sub-a';
+const OTHER_SUB = 'sub-b';
+const NOW = 1_700_000_000_000;
+
+function sorted(entries: DenyListEntry[]): DenyListEntry[] {
+  const key = (e: DenyListEntry) => `${e.subscribeKey}\n${e.tokenId}`;
+  return entries.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
+export function denyListContract(options: ContractOptions): void {
+  describe(`${options.name}: DenyList`, { skip: options.skip }, () => {
+    test('has is true for an added token only, within its keyset', async (t) => {
+      const { denyList } = await freshStores(t, options);
+      await denyList.add({ subscribeKey: SUB, tokenId: 'aa11', expiresAtMs: NOW + 1000 });
+      assert.equal(await denyList.has(SUB, 'aa11', NOW), true);
+      assert.equal(await denyList.has(SUB, 'bb22', NOW), false);
+      assert.equal(await denyList.has(OTHER_SUB, 'aa11', NOW), false);
+    });
+
+    test('an entry stops matching once expiresAtMs <= nowMs', async (t) => {
+      const { denyList } = await freshStores(t, options);
+      await denyList.add({ subscribeKey: SUB, tokenId: 'aa11', expiresAtMs: NOW });
+      await denyList.add({ subscribeKey: SUB, tokenId: 'bb22', expiresAtMs: NOW + 0.5 });
+      assert.equal(await denyList.has(SUB, 'aa11', NOW - 1), true);
+      assert.equal(await denyList.has(SUB, 'aa11', NOW), false);
+      assert.equal(await denyList.has(SUB, 'bb22', NOW), true);
+      assert.equal(await denyList.has(SUB, 'bb22', NOW + 0.5), false);
+    });
+
+    test('adding a token again keeps the later expiry', async (t) => {
+      const { denyList } = await freshStores(t, options);
+      await denyList.add({ subscribeKey: SUB, tokenId: 'aa11', expiresAtMs: NOW + 1000 });
+      await denyList.add({ subscribeKey: SUB, tokenId: 'aa11', expiresAtMs: NOW - 1000 });
+      assert.equal(await denyList.has(SUB, 'aa11', NOW + 999), true);
+      await denyList.add({ subscribeKey: SUB, tokenId: 'aa11', expiresAtMs: NOW + 5000 });
+      assert.equal(await denyList.has(SUB, 'aa11', NOW + 4999), true);
+      assert.deepEqual(await denyList.list(NOW), [{ subscribeKey: SUB, tokenId: 'aa11', expiresAtMs: NOW + 5000 }]);
+    });
+
+    test('list returns the unexpired entries of every keyset', async (t) => {
+      const { denyList } = await freshStores(t, options);
+      const live = [
+        { subscribeKey: SUB, tokenId: 'aa11', expiresAtMs: NOW + 1 },
+        { subscribeKey: OTHER_SUB, tokenId: 'aa11', expiresAtMs: NOW + 2 },
+        { subscribeKey: SUB, tokenId: 'cc33', expiresAtMs: NOW + 3 },
+      ];
+      for (const e of live) await denyList.add(e);
+      await denyList.add({ subscribeKey: SUB, tokenId: 'dead', expiresAtMs: NOW });
+      assert.deepEqual(sorted(await denyList.list(NOW)), sorted([...live]));
+      assert.equal((await denyList.list(NOW - 1)).length, 4);
+    });
+
+    test('purgeExpired removes expired entries and reports how many', async (t) => {
+      const { denyList } = await freshStores(t, options);
+      await denyList.add({ subscribeKey: SUB, tokenId: 'old', expiresAtMs: NOW - 10 });
+      await denyList.add({ subscribeKey: OTHER_SUB, tokenId: 'edge', expiresAtMs: NOW });
+      await denyList.add({ subscribeKey: SUB, tokenId: 'live', expiresAtMs: NOW + 10 });
+      assert.equal(await denyList.purgeExpired(NOW), 2);
+      assert.equal(await denyList.purgeExpired(NOW), 0);
+      assert.deepEqual(await denyList.list(0), [{ subscribeKey: SUB, tokenId: 'live', expiresAtMs: NOW + 10 }]);
+      assert.equal(await denyList.has(SUB, 'old', 0), false);
+    });
+  });
+}

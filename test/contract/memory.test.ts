@@ -1,0 +1,21 @@
+import { createMemoryStores } from '../../src/store/memory/index.ts';
+import { channelGroupStoreContract } from './channel-group-store.contract.ts';
+import type { ContractOptions } from './contract-options.ts';
+import { denyListContract } from './deny-list.contract.ts';
+import { grantStoreContract } from './grant-store.contract.ts';
+import { messageStoreContract } from './message-store.contract.ts';
+import { presenceStoreContract } from './presence-store.contract.ts';
+
+const options: ContractOptions = {
+  name: 'memory',
+  create: async () => {
+    const stores = createMemoryStores();
+    return { stores, cleanup: () => stores.close() };
+  },
+};
+
+messageStoreContract(options);
+channelGroupStoreContract(options);
+grantStoreContract(options);
+denyListContract(options);
+presenceStoreContract(options);

@@ -1,0 +1,81 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { loadConfig } from '../../src/config/load.ts';
+import { createLogger } from '../../src/log.ts';
+import { createParley, type Parley } from '../../src/app.ts';
+import type { Clock } from '../../src/clock.ts';
+import type { Keyset } from '../../src/keyset.ts';
+
+export const OPEN_KEYSET: Keyset = { publishKey: 'pub-open', subscribeKey: 'sub-open', secretKey: '' };
+export const PAM_KEYSET: Keyset = { publishKey: 'pub-pam', subscribeKey: 'sub-pam', secretKey: 'sec-pam-0123456789abcdef0123456789abcdef' };
+
+export interface TestServer {
+  url: string;
+  /** host:port, as the SDK's `origin`. */
+  origin: string;
+  port: number;
+  dataDir: string;
+  parley: Parley;
+  stop(): Promise<void>;
+}
+
+export function tempDir(prefix = 'parley-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** An in-process server on port 0 with a fresh data dir (sqlite) unless one is given. */
+export async function startServer(options: {
+  store?: 'memory' | 'sqlite';
+  dataDir?: string;
+  keysets?: Keyset[];
+  overrides?: Record<string, unknown>;
+  clock?: Clock;
+  keepDataDir?: boolean;
+} = {}): Promise<TestServer> {
+  const dataDir = options.dataDir ?? tempDir();
+  const config = loadConfig({
+    env: {},
+    overrides: {
+      host: '127.0.0.1', port: 0, dataDir, logLevel: process.env.PARLEY_TEST_LOG ?? 'silent',
+      store: { kind: options.store ?? 'sqlite' },
+      keysets: options.keysets ?? [OPEN_KEYSET, PAM_KEYSET],
+      demo: { enabled: false },
+      ...options.overrides,
+    },
+  });
+  const parley = createParley({ config, log: createLogger({ level: config.logLevel }), clock: options.clock });
+  const { port, url } = await parley.start();
+  let stopped = false;
+  return {
+    url, port, origin: `127.0.0.1:${port}`, dataDir, parley,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await parley.stop();
+      if (!options.keepDataDir && !options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Parley as a real child process (`src/main.ts`), for restarts and kill -9. */
+export async function spawnServer(env: Record<string, string>): Promise<{ child: ChildProcess; origin: string; url: string; exited: Promise<number | null> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    env: { ...process.env, HOST: '', PARLEY_HOST: '127.0.0.1', PORT: '0', PARLEY_LOG_LEVEL: 'warn', PARLEY_DEMO_ENABLED: 'false', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (d) => (err += d));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${err}`)));
+  });
+  return { child, url, origin: url.replace('http://', ''), exited };
+}
