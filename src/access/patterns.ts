@@ -234,6 +234,19 @@ export class PatternCache {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Resource names
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * A string that survives UTF-8 encoding unchanged (String#isWellFormed, which ES2022 typings
+ * lack). A lone surrogate would be stored or encoded as U+FFFD: a grant on a different name.
+ */
+export function isWellFormedUnicode(value: string): boolean {
+  return !LONE_SURROGATE.test(value);
+}
+
+// ---------------------------------------------------------------------------------------------
 // v2 wildcards
 
 /** Most dots in a v2 wildcard name (`a.b.*`), as for wildcard subscribe (§3.8). */
@@ -251,6 +264,7 @@ export function isV2Wildcard(name: string): boolean {
 /** Grant-time check of a v2 channel name: any name without `*`, or a well-formed wildcard. */
 export function validateV2ChannelName(name: string): PatternCheck {
   if (name.length === 0) return { ok: false, reason: 'channel name is empty' };
+  if (!isWellFormedUnicode(name)) return { ok: false, reason: 'channel name is not valid Unicode (lone surrogate)' };
   if (name.includes('*') && !isV2Wildcard(name)) {
     return { ok: false, reason: 'a wildcard must have the form a.* or a.b.* (".*" only at the end, at most two dots)' };
   }

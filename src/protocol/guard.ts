@@ -1,5 +1,6 @@
 import type { Keyset } from '../keyset.ts';
 import type { Credential, ResourceKind } from '../access/types.ts';
+import type { Operation } from '../access/enforcement.ts';
 import { ParleyError } from '../errors.ts';
 import { channelNameProblem } from '../realtime/channel-name.ts';
 import { decodeComponent, type RequestContext } from './request.ts';
@@ -23,7 +24,7 @@ export function authorize(
   ctx: RequestContext,
   s: Services,
   keyset: Keyset,
-  operation: string,
+  operation: Operation,
   resources: Partial<Record<ResourceKind, readonly string[]>>,
   adminOnly = false,
 ): Credential {

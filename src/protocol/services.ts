@@ -3,6 +3,7 @@ import type { Config } from '../config/schema.ts';
 import type { Keyset } from '../keyset.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics, ParleyMetrics } from '../metrics.ts';
+import type { Operation } from '../access/enforcement.ts';
 import type { AccessRequest, Credential, Decision, Requirement, ResourceKind } from '../access/types.ts';
 import type { ChannelGroupService } from '../realtime/channel-groups.ts';
 import type { Hub } from '../realtime/hub.ts';
@@ -16,7 +17,7 @@ import type { MessageStore } from '../store/types.ts';
 export interface AccessGate {
   check(req: AccessRequest): Decision;
   recheck(credential: Credential, keyset: Keyset, uuid: string, requirements: readonly Requirement[]): Decision;
-  requirementsFor(operation: string, resources: Partial<Record<ResourceKind, readonly string[]>>): Requirement[];
+  requirementsFor(operation: Operation, resources: Partial<Record<ResourceKind, readonly string[]>>): Requirement[];
 }
 
 /** The Access Manager's administrative side: only ever reached after a valid secret-key signature. */

@@ -33,7 +33,7 @@ test('fetchMessages, history v2, message counts and delete', async (t) => {
   assert.equal(multi.channels.h1.length, 5);
   assert.deepEqual(multi.channels.h2.map((m: any) => m.message), ['other']);
 
-  const h = await c.history({ channel: 'h1', count: 3, includeTimetoken: true, includeMeta: true, stringifiedTimeToken: true });
+  const h = await c.history({ channel: 'h1', count: 3, includeMeta: true, stringifiedTimeToken: true });
   assert.deepEqual(h.messages.map((m: any) => m.entry.i), [2, 3, 4]);
   assert.equal(h.messages[0].timetoken, tts[2]);
   assert.deepEqual(h.messages[2].meta, { n: 4 });

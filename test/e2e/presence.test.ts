@@ -42,7 +42,7 @@ for (const eventEngine of [true, false]) {
     const got = await admin.getState({ uuid: 'alice', channels: ['lobby'] });
     assert.deepEqual(got.channels, { lobby: { mood: 'happy' } });
     const withState = await admin.hereNow({ channels: ['lobby'], includeState: true });
-    assert.deepEqual(withState.channels.lobby.occupants.find((o: any) => o.uuid === 'alice').state, { mood: 'happy' });
+    assert.deepEqual(withState.channels.lobby.occupants.find((o: any) => o.uuid === 'alice')?.state, { mood: 'happy' });
 
     alice.unsubscribeAll();
     const leave = await waitFor(() => seen.presence.find((p) => p.action === 'leave' && p.uuid === 'alice'), 'alice leave');

@@ -30,21 +30,36 @@ export interface CompiledPatterns {
   readonly uuids: readonly CompiledPattern[];
 }
 
+const NO_PATTERNS: readonly CompiledPattern[] = Object.freeze([]);
+
 /** A token whose signature verified; immutable and safe to cache until expiresAtMs. */
-export interface VerifiedToken {
-  /** Hex SHA-256 of the signature bytes: the denylist key. */
-  readonly tokenId: string;
-  readonly claims: TokenClaims;
+export class VerifiedToken {
   /** (t + ttl·60 s) in ms; the token is expired when nowMs >= expiresAtMs. */
   readonly expiresAtMs: number;
-  readonly patterns: CompiledPatterns;
+  private id: string | undefined;
+
+  constructor(
+    readonly claims: TokenClaims,
+    readonly patterns: CompiledPatterns,
+    private readonly signature: Uint8Array,
+  ) {
+    this.expiresAtMs = (claims.issuedAtSec + claims.ttlMinutes * 60) * 1000;
+  }
+
+  /**
+   * Hex SHA-256 of the signature bytes: the denylist key. Computed on first use: a SHA-256 costs
+   * about a third of the token's HMAC, and an uncached check needs it only when the keyset's
+   * denylist is non-empty or a credential's id is read (parked subscribers, revocation).
+   */
+  get tokenId(): string {
+    if (this.id === undefined) this.id = tokenIdOf(this.signature);
+    return this.id;
+  }
 }
 
 export type TokenVerdict =
   | { ok: true; token: VerifiedToken }
   | { ok: false; code: 'TOKEN_MALFORMED' | 'TOKEN_BAD_SIGNATURE'; reason: string };
-
-const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
 function b64Index(code: number): number {
   if (code >= 65 && code <= 90) return code - 65; // A-Z
@@ -56,8 +71,9 @@ function b64Index(code: number): number {
 }
 
 /**
- * Tells a v3 token from a v2 auth key by form: base64url whose first bytes are a CBOR map header
- * followed by the key `v` (byte or text string), the opening of every v3 token (`qEF2…`, `p0F2…`).
+ * Tells a v3 token from a v2 auth key by form: length 64..32768, base64url whose first bytes are a
+ * CBOR map header followed by the key `v` (byte or text string), the opening of every v3 token
+ * (`qEF2…`, `p0F2…`). Only four characters are inspected; verification judges the rest.
  * An auth key of that form is treated as a (bad) token, never as an auth key: the choice is
  * deliberate so a damaged token can never fall back to v2 grants for "every auth key".
  */
@@ -71,14 +87,18 @@ export function looksLikeToken(value: string): boolean {
   const b0 = (i0 << 2) | (i1 >> 4);
   const b1 = ((i1 & 15) << 4) | (i2 >> 2);
   const b2 = ((i2 & 3) << 6) | i3;
-  if (b0 >> 5 !== 5 || (b1 !== 0x41 && b1 !== 0x61) || b2 !== 0x76) return false;
-  return BASE64URL.test(value);
+  return b0 >> 5 === 5 && (b1 === 0x41 || b1 === 0x61) && b2 === 0x76;
 }
 
-/** base64url → bytes, or null when the text cannot be base64url of anything. */
+/**
+ * base64url → bytes, or null when the length cannot be base64 of anything. No charset scan:
+ * Node's decoder also takes the standard alphabet and skips stray characters, so several
+ * spellings may decode to the same bytes; that is harmless because the HMAC, not the spelling,
+ * decides (the SDK's parseToken accepts the same variants, §8.5), and the denylist keys on the
+ * signature. A spelling that changes the bytes fails the HMAC.
+ */
 export function tokenBytes(token: string): Buffer | null {
   if (token.length === 0 || token.length > MAX_TOKEN_LENGTH || token.length % 4 === 1) return null;
-  if (!BASE64URL.test(token)) return null;
   return Buffer.from(token, 'base64url');
 }
 
@@ -104,9 +124,9 @@ export function checkTokenSignature(bytes: Buffer, secretKey: string): Signature
   return mac.length === sig.length && timingSafeEqual(mac, sig) ? 'ok' : 'bad';
 }
 
-function compileKind(claims: TokenClaims, kind: ResourceKind, cache: PatternCache): CompiledPattern[] {
+function compileKind(claims: TokenClaims, kind: ResourceKind, cache: PatternCache): readonly CompiledPattern[] {
   const map = permissionMapOf(claims.patterns, kind);
-  if (map.size === 0) return [];
+  if (map.size === 0) return NO_PATTERNS;
   const out: CompiledPattern[] = [];
   for (const [source, perms] of map) {
     out.push({ source, regex: cache.get(source), perms, isUniversal: isUniversalPattern(source) });
@@ -131,15 +151,8 @@ export function readVerifiedToken(bytes: Buffer, patternCache: PatternCache): To
     }
     throw err;
   }
-  return {
-    ok: true,
-    token: {
-      tokenId: tokenIdOf(signatureOf(bytes)),
-      claims,
-      expiresAtMs: (claims.issuedAtSec + claims.ttlMinutes * 60) * 1000,
-      patterns,
-    },
-  };
+  // Copy the 32 signature bytes so the cached token does not pin the whole decoded buffer.
+  return { ok: true, token: new VerifiedToken(claims, patterns, new Uint8Array(signatureOf(bytes))) };
 }
 
 /** The whole pipeline for one keyset secret. */

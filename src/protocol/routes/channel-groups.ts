@@ -21,7 +21,7 @@ async function modifyOrList(ctx: RequestContext, s: Services): Promise<void> {
   const remove = queryList(ctx.query, 'remove');
   if (add.length && remove.length) throw new ParleyError('INVALID_PARAM', 'add and remove cannot be combined');
   checkChannels(s, [...add, ...remove], 'channel');
-  const operation = add.length ? 'channel_group_add' : remove.length ? 'channel_group_remove' : 'channel_group_list';
+  const operation = add.length ? 'add_channels_to_group' : remove.length ? 'remove_channels_from_group' : 'list_channels_in_group';
   authorize(ctx, s, keyset, operation, { groups: [group] });
   if (add.length) {
     const existing = await s.groups.list(keyset.subscribeKey, group);
@@ -43,14 +43,14 @@ async function modifyOrList(ctx: RequestContext, s: Services): Promise<void> {
 async function deleteGroup(ctx: RequestContext, s: Services): Promise<void> {
   const keyset = keysetFor(s, ctx.params.sub);
   const group = groupOf(ctx, s);
-  authorize(ctx, s, keyset, 'channel_group_delete', { groups: [group] });
+  authorize(ctx, s, keyset, 'delete_group', { groups: [group] });
   await s.groups.delete(keyset.subscribeKey, group);
   sendJson(ctx.res, 200, OK);
 }
 
 async function listGroups(ctx: RequestContext, s: Services): Promise<void> {
   const keyset = keysetFor(s, ctx.params.sub);
-  authorize(ctx, s, keyset, 'channel_group_list_all', {});
+  authorize(ctx, s, keyset, 'list_groups', {});
   const groups = await s.groups.listGroups(keyset.subscribeKey);
   sendJson(ctx.res, 200, JSON.stringify({ status: 200, payload: { sub_key: keyset.subscribeKey, groups }, service: 'channel-registry', error: false }));
 }

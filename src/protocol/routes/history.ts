@@ -75,7 +75,7 @@ async function fetchMessages(ctx: RequestContext, s: Services, withActions: bool
   const max = Math.min(queryInt(ctx.query, 'max', 1, 100) ?? cap, cap);
   const start = tt(ctx, 'start');
   const end = tt(ctx, 'end');
-  authorize(ctx, s, keyset, 'history', { channels });
+  authorize(ctx, s, keyset, 'fetch_messages', { channels });
   const nowMs = s.clock.nowMs();
   // §5.2: with only `end`, the page runs forward from end; otherwise it is the newest before start.
   const keep = end !== undefined && start === undefined ? 'oldest' : 'newest';

@@ -95,7 +95,7 @@ async function hereNow(ctx: RequestContext, s: Services): Promise<void> {
 async function whereNow(ctx: RequestContext, s: Services): Promise<void> {
   const keyset = keysetFor(s, ctx.params.sub);
   const uuid = decodeComponent(ctx.params.uuid, 'uuid');
-  authorize(ctx, s, keyset, 'where_now', { uuids: [uuid] });
+  authorize(ctx, s, keyset, 'where_now', {});
   const channels = await s.presence.whereNow(keyset.subscribeKey, uuid);
   sendJson(ctx.res, 200, JSON.stringify({ status: 200, message: 'OK', payload: { channels }, service: 'Presence' }));
 }

@@ -1,0 +1,27 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { ERROR_CATALOG, ParleyError, type ErrorCode } from '../../../src/errors.ts';
+import { HTTP_STATUS, errorBody } from '../../../src/protocol/error-response.ts';
+
+test('every error code is documented in docs/errors.md with its HTTP status', () => {
+  const doc = readFileSync(new URL('../../../docs/errors.md', import.meta.url), 'utf8');
+  for (const code of Object.keys(ERROR_CATALOG) as ErrorCode[]) {
+    assert.match(doc, new RegExp(`\\| \`${code}\` \\| ${HTTP_STATUS[code]} \\|`), `${code} missing from docs/errors.md`);
+  }
+});
+
+test('error bodies take each family\'s shape', () => {
+  const bad = new ParleyError('INVALID_JSON', 'Invalid JSON in message');
+  assert.deepEqual(JSON.parse(errorBody(bad, 'publish', 'Publish').body), [0, 'Invalid JSON in message', '0']);
+  assert.deepEqual(JSON.parse(errorBody(bad, 'history3', 'History').body), { status: 400, error: true, error_message: 'Invalid JSON in message', channels: {}, code: 'INVALID_JSON' });
+  const denied = new ParleyError('TOKEN_EXPIRED', 'expired', { details: { missing: { channels: ['a'], groups: ['g'], uuids: [] } } });
+  const d = errorBody(denied, 'publish', 'Publish');
+  assert.equal(d.status, 403);
+  assert.deepEqual(JSON.parse(d.body), {
+    message: 'Forbidden', payload: { channels: ['a'], 'channel-groups': ['g'] }, error: true, service: 'Access Manager', status: 403, code: 'TOKEN_EXPIRED', reason: 'expired',
+  });
+  // 5xx never leaks internals.
+  const internal = new ParleyError('INTERNAL', 'secret detail', { cause: new Error('stack') });
+  assert.doesNotMatch(errorBody(internal, 'generic', 'X').body, /secret detail/);
+});

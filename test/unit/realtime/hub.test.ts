@@ -1,0 +1,75 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Hub, type Source, type Waiter } from '../../../src/realtime/hub.ts';
+import { createEnvelope } from '../../../src/realtime/envelope.ts';
+import { TimetokenGenerator } from '../../../src/realtime/timetoken.ts';
+import { wildcardPrefix, wildcardPrefixesOf, channelNameProblem } from '../../../src/realtime/channel-name.ts';
+
+const env = (channel: string, tt: bigint) =>
+  createEnvelope({ subscribeKey: 'k', channel, timetoken: tt, publisher: 'p', payload: `"${channel}@${tt}"`, meta: null, customMessageType: null, type: 0, stored: true }, 1);
+
+function waiter(sources: Source[]): Waiter & { wakes: number } {
+  return { subscribeKey: 'k', uuid: 'u', sources, groups: [], wakes: 0, wake() { this.wakes++; }, interrupt() {}, recheckAccess() {} };
+}
+
+test('a batch wakes each waiter once and collect returns everything newer, deduplicated', () => {
+  const hub = new Hub({ bufferPerChannel: 100, bufferMaxAgeMs: 60_000, floor: () => 10n });
+  const w = waiter([
+    { kind: 'channel', key: 'a', via: null },
+    { kind: 'channel', key: 'a', via: 'g' },
+    { kind: 'wildcard', key: 'x.', via: 'x.*' },
+  ]);
+  hub.park(w);
+  hub.deliver([env('a', 20n), env('x.y.z', 21n), env('b', 22n), env('a', 23n)]);
+  assert.equal(w.wakes, 1);
+  const { items, gaps } = hub.collect('k', w.sources, 20n);
+  assert.deepEqual(items.map((m) => [m.env.channel, m.env.timetoken, m.via]), [['x.y.z', 21n, 'x.*'], ['a', 23n, null]]);
+  assert.equal(gaps.size, 0);
+  hub.unpark(w);
+  hub.deliver([env('a', 24n)]);
+  assert.equal(w.wakes, 1);
+  assert.equal(hub.parkedCount(), 0);
+});
+
+test('trimmed buffers report a gap so older messages come from the store', () => {
+  const hub = new Hub({ bufferPerChannel: 10, bufferMaxAgeMs: 60_000, floor: () => 0n });
+  const batch = Array.from({ length: 25 }, (_, i) => env('a', BigInt(100 + i)));
+  hub.deliver(batch);
+  const src: Source[] = [{ kind: 'channel', key: 'a', via: null }];
+  const { items, gaps } = hub.collect('k', src, 100n);
+  assert.ok(gaps.has('a'));
+  const covered = gaps.get('a') as bigint;
+  // Everything newer than the coverage is in memory, contiguous.
+  assert.deepEqual(items.map((m) => m.env.timetoken), batch.filter((e) => e.timetoken > covered).map((e) => e.timetoken));
+  assert.equal(hub.collect('k', src, covered).gaps.size, 0);
+});
+
+test('sweeping an idle buffer raises the floor instead of forgetting coverage', () => {
+  const hub = new Hub({ bufferPerChannel: 10, bufferMaxAgeMs: 1, floor: () => 0n });
+  hub.deliver([env('a', 50_000n)]);
+  hub.sweep(10_000_000n);
+  const { items, gaps } = hub.collect('k', [{ kind: 'channel', key: 'a', via: null }], 10n);
+  assert.equal(items.length, 0);
+  assert.equal(gaps.get('a'), 50_000n);
+});
+
+test('timetokens are 17 digits and strictly increasing, even within one millisecond', () => {
+  const gen = new TimetokenGenerator({ nowMs: () => 1_795_636_868_000 });
+  const a = gen.next();
+  const b = gen.next();
+  assert.equal(a.toString().length, 17);
+  assert.ok(b > a);
+  assert.ok(gen.now() >= b);
+});
+
+test('channel names and wildcards', () => {
+  assert.equal(wildcardPrefix('a.*'), 'a.');
+  assert.equal(wildcardPrefix('a.b.*'), 'a.b.');
+  assert.equal(wildcardPrefix('a.b.c.*'), undefined);
+  assert.equal(wildcardPrefix('*'), undefined);
+  assert.deepEqual(wildcardPrefixesOf('a.b.c'), ['a.', 'a.b.']);
+  assert.equal(channelNameProblem('..', 92), 'channel name may not be "." or ".."');
+  assert.match(channelNameProblem('x*', 92) ?? '', /\*/);
+  assert.equal(channelNameProblem('a.*', 92, true), undefined);
+  assert.match(channelNameProblem('x'.repeat(93), 92) ?? '', /longer/);
+});
