@@ -13,6 +13,7 @@ import { ChannelGroupService } from './realtime/channel-groups.ts';
 import { Hub } from './realtime/hub.ts';
 import { PresenceService } from './realtime/presence.ts';
 import { PublishPipeline } from './realtime/publish.ts';
+import { LocalBroker } from './realtime/local-broker.ts';
 import { SubscriptionService } from './realtime/subscription.ts';
 import { TimetokenGenerator } from './realtime/timetoken.ts';
 import { createStores } from './store/index.ts';
@@ -66,7 +67,8 @@ export function createParley(options: ParleyOptions): Parley {
     floor: () => bootTimetoken,
   });
   const region = config.subscribe.region;
-  const pipeline = new PublishPipeline({ messages: stores.messages, hub, timetokens, log: log.child({ component: 'publish' }), region });
+  const broker = new LocalBroker({ messages: stores.messages, timetokens });
+  const pipeline = new PublishPipeline({ broker, hub, log: log.child({ component: 'publish' }), region });
   const groups = new ChannelGroupService(stores.channelGroups);
   const subscriptions = new SubscriptionService({
     hub, messages: stores.messages, groups, timetokens, log: log.child({ component: 'subscribe' }),

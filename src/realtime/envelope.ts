@@ -42,7 +42,10 @@ export function createEnvelope(input: EnvelopeInput, region: number): Envelope {
   if (input.customMessageType !== null) wire += `,"cmt":${JSON.stringify(input.customMessageType)}`;
   // wire-protocol.md §0.3: never e:0; plain messages and presence events carry no `e`.
   if (input.type !== 0) wire += `,"e":${input.type}`;
-  return { ...input, wire };
+  return {
+    subscribeKey: input.subscribeKey, channel: input.channel, timetoken: input.timetoken, publisher: input.publisher,
+    payload: input.payload, meta: input.meta, customMessageType: input.customMessageType, type: input.type, stored: input.stored, wire,
+  };
 }
 
 export function envelopeFromStored(m: StoredMessage, region: number): Envelope {

@@ -181,3 +181,55 @@ export interface Stores {
   presence: PresenceStore;
   close(): Promise<void>;
 }
+
+/** A message on its way in: everything but the timetoken, which the broker assigns. */
+export interface OutgoingMessage {
+  subscribeKey: string;
+  channel: string;
+  /** Publisher uuid; null for server-generated events (presence). */
+  publisher: string | null;
+  /** Raw JSON text. */
+  payload: string;
+  meta: string | null;
+  customMessageType: string | null;
+  type: MessageType;
+  /** Append to history as well as deliver. */
+  store: boolean;
+  expiresAtMs: number | null;
+}
+
+export interface CommittedMessage extends OutgoingMessage {
+  timetoken: bigint;
+}
+
+/** Events nodes tell each other so their in-memory mirrors stay exact. */
+export type ControlEvent =
+  | { kind: 'token-revoked'; subscribeKey: string; tokenId: string; expiresAtMs: number }
+  | { kind: 'grants-changed'; subscribeKey: string }
+  | { kind: 'group-changed'; subscribeKey: string; group: string }
+  | { kind: 'objects-changed'; subscribeKey: string };
+
+/**
+ * The publish side of an engine. The embedded engine commits locally; the Redis engine commits
+ * through Redis so every node sees one order.
+ */
+export interface Broker {
+  /**
+   * Assigns each message a timetoken unique and strictly increasing per (subscribeKey, channel) across
+   * all nodes, durably appends the `store` ones to history, and hands the batch to every node's
+   * onMessages handler (this node's included) in timetoken order per channel. Resolves with the
+   * timetokens in input order once durable. Rejects (STORE_UNAVAILABLE) when nothing was committed;
+   * a batch is all or nothing.
+   */
+  commit(batch: readonly OutgoingMessage[]): Promise<bigint[]>;
+  /** One handler; called with committed batches in commit order. */
+  onMessages(handler: (batch: readonly CommittedMessage[]) => void): void;
+  /** Tells every other node (not this one). */
+  broadcast(event: ControlEvent): Promise<void>;
+  onControl(handler: (event: ControlEvent) => void): void;
+  /** False while this node may be missing other nodes' events: access checks then fail closed. */
+  isHealthy(): boolean;
+  /** Called after the link to other nodes came back: mirrors must reload. */
+  onResync(handler: () => void): void;
+  close(): Promise<void>;
+}

@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { loadConfig } from '../../src/config/load.ts';
 import { createLogger } from '../../src/log.ts';
 import { createParley, type Parley } from '../../src/app.ts';
+import { attachDemo } from '../../src/demo/attach.ts';
 import type { Clock } from '../../src/clock.ts';
 import type { Keyset } from '../../src/keyset.ts';
 
@@ -33,6 +34,8 @@ export async function startServer(options: {
   overrides?: Record<string, unknown>;
   clock?: Clock;
   keepDataDir?: boolean;
+  /** Serve the secure chat demo with its app server, as `npm start` does. */
+  demo?: boolean;
 } = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? tempDir();
   const config = loadConfig({
@@ -45,14 +48,18 @@ export async function startServer(options: {
       ...options.overrides,
     },
   });
-  const parley = createParley({ config, log: createLogger({ level: config.logLevel }), clock: options.clock });
+  const log = createLogger({ level: config.logLevel });
+  const parley = createParley({ config, log, clock: options.clock });
+  const demo = options.demo ? attachDemo(parley, log) : null;
   const { port, url } = await parley.start();
+  await demo?.start(url);
   let stopped = false;
   return {
     url, port, origin: `127.0.0.1:${port}`, dataDir, parley,
     async stop() {
       if (stopped) return;
       stopped = true;
+      await demo?.stop();
       await parley.stop();
       if (!options.keepDataDir && !options.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },

@@ -1,0 +1,111 @@
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startServer, type TestServer } from '../helpers/start-server.ts';
+import { waitFor } from '../helpers/wait-for.ts';
+
+const ARTIFACTS = 'test-artifacts';
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+interface Window {
+  page: Page;
+  denials: string[];
+}
+
+let browser: Browser;
+let server: TestServer;
+
+before(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
+  });
+  server = await startServer({ demo: true, store: 'memory', overrides: { demo: { enabled: true, grantTtlMinutes: 1 } } });
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function open(mode: 'v2' | 'v3', name: string): Promise<Window> {
+  const context = await browser.newContext({ viewport: { width: 900, height: 820 } });
+  const page = await context.newPage();
+  const denials: string[] = [];
+  page.on('console', (m) => {
+    if (/access denied/i.test(m.text())) denials.push(m.text());
+  });
+  await page.goto(`${server.url}/demo/?mode=${mode}`);
+  await page.waitForSelector('body[data-ready="true"]');
+  await page.getByTestId('name').fill(name);
+  return { page, denials };
+}
+
+async function send(w: Window, text: string): Promise<void> {
+  await w.page.getByTestId('message-input').fill(text);
+  await w.page.getByTestId('send').click();
+}
+
+async function login(w: Window): Promise<void> {
+  await w.page.getByTestId('login').click();
+  await w.page.waitForFunction(() => /granted/i.test(document.querySelector('[data-testid=status]')?.textContent ?? ''));
+  await w.page.waitForFunction(() => document.getElementById('receive-state')?.textContent === 'Receiving live');
+}
+
+const received = (w: Window): Promise<string[]> =>
+  w.page.$$eval('[data-testid=messages] > li .text', (els) => els.map((e) => e.textContent ?? ''));
+const deniedShown = (w: Window): Promise<number> => w.page.$$eval('[data-testid=denied] > li', (els) => els.length);
+
+for (const mode of ['v3', 'v2'] as const) {
+  describe(`secure chat demo (${mode})`, () => {
+    test('denied before login, delivered after, denied again after logout', async () => {
+      const a = await open(mode, 'Ada');
+      const b = await open(mode, 'Bob');
+      await login(b);
+
+      await send(a, 'before login');
+      await waitFor(() => a.denials.length >= 1, 'a console denial in A');
+      await waitFor(async () => (await deniedShown(a)) === 1, 'the denied message marked in A');
+
+      await login(a);
+      await send(a, 'hello from Ada');
+      await waitFor(async () => (await received(b)).includes('hello from Ada'), 'B receives the allowed message');
+      await waitFor(async () => (await received(a)).includes('hello from Ada'), 'A sees its own message');
+
+      await a.page.getByTestId('logout').click();
+      await a.page.waitForFunction(() => /no access|expired/i.test(document.querySelector('[data-testid=status]')?.textContent ?? ''));
+      const before = a.denials.length;
+      await send(a, 'after logout');
+      await waitFor(() => a.denials.length > before, 'a denial after logout');
+      await waitFor(async () => (await deniedShown(a)) === 2, 'second denied message marked');
+
+      // B's next message proves the channel moved on without the denied ones.
+      await send(b, 'Bob here');
+      await waitFor(async () => (await received(b)).includes('Bob here'), 'B receives its own message');
+      assert.deepEqual(await received(b), ['hello from Ada', 'Bob here']);
+      await a.page.screenshot({ path: `${ARTIFACTS}/demo-${mode}-window-a.png`, fullPage: true });
+      await b.page.screenshot({ path: `${ARTIFACTS}/demo-${mode}-window-b.png`, fullPage: true });
+      await a.page.context().close();
+      await b.page.context().close();
+    });
+  });
+}
+
+test('a login lasts one real minute, then sends are denied again', { timeout: 120_000 }, async () => {
+  const a = await open('v3', 'Ada');
+  const b = await open('v3', 'Bob');
+  await login(a);
+  await login(b);
+  await send(a, 'inside the minute');
+  await waitFor(async () => (await received(b)).includes('inside the minute'), 'B receives it');
+  await a.page.waitForFunction(() => /expired/i.test(document.querySelector('[data-testid=status]')?.textContent ?? ''), undefined, { timeout: 75_000 });
+  const before = a.denials.length;
+  await send(a, 'after the minute');
+  await waitFor(() => a.denials.length > before, 'denied after expiry', 10_000);
+  await a.page.screenshot({ path: `${ARTIFACTS}/demo-expired-window-a.png`, fullPage: true });
+  assert.ok(!(await received(b)).includes('after the minute'));
+  await a.page.context().close();
+  await b.page.context().close();
+});
