@@ -49,7 +49,8 @@ async function main(): Promise<void> {
   if (parley.usingDemoKeyset) {
     const k = parley.keysets[0];
     log.warn({ file: `${config.dataDir}/demo-keyset.json` }, 'no keyset configured: using the demo keyset (set PARLEY_PUBLISH_KEY, PARLEY_SUBSCRIBE_KEY, PARLEY_SECRET_KEY for your own)');
-    process.stdout.write(`\nParley is listening on ${url}\n  publish key:   ${k.publishKey}\n  subscribe key: ${k.subscribeKey}\n  secret key:    in ${config.dataDir}/demo-keyset.json\n`);
+    const where = config.store.kind === 'sqlite' ? `in ${config.dataDir}/demo-keyset.json` : 'random for this run (memory store)';
+    process.stdout.write(`\nParley is listening on ${url}\n  publish key:   ${k.publishKey}\n  subscribe key: ${k.subscribeKey}\n  secret key:    ${where}\n`);
   } else {
     process.stdout.write(`\nParley is listening on ${url}\n`);
   }

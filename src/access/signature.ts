@@ -77,8 +77,8 @@ interface RawPair {
 export interface ParsedSignedQuery {
   /** Canonical query rebuilt from the raw pairs, `signature` dropped. */
   canonicalQuery: string;
-  /** Decoded `signature` value ('' when absent). */
-  signature: string;
+  /** Decoded `signature` value; undefined when the parameter is absent. */
+  signature: string | undefined;
   /** Decoded `timestamp` value ('' when absent). */
   timestamp: string;
 }
@@ -92,7 +92,7 @@ export interface ParsedSignedQuery {
  */
 export function parseSignedQuery(rawQuery: string): ParsedSignedQuery | null {
   const pairs: RawPair[] = [];
-  let signature = '';
+  let signature: string | undefined;
   let timestamp = '';
   if (rawQuery.length > 0) {
     for (const part of rawQuery.split('&')) {
@@ -149,7 +149,7 @@ export function verifyRequestSignature(
 ): SignatureVerdict {
   const parsed = parseSignedQuery(request.rawQuery);
   if (parsed === null) return { ok: false, code: 'SIGNATURE_MISMATCH', reason: 'query is not valid percent-encoding' };
-  if (parsed.signature.length === 0) return { ok: false, code: 'SIGNATURE_MISSING', reason: 'no signature parameter' };
+  if (parsed.signature === undefined) return { ok: false, code: 'SIGNATURE_MISSING', reason: 'no signature parameter' };
   const expected = computeSignature(
     keys.secretKey,
     stringToSign({

@@ -396,7 +396,7 @@ function readPermissionMaps(r: Reader): PermissionMaps {
  * the `sig` entry is skipped. Throws TokenFormatError for anything outside the §8.5 structure.
  */
 export function decodeTokenClaims(bytes: Uint8Array): TokenClaims {
-  const r = new Reader(bytes, bytes.length);
+  const r: Reader = new Reader(bytes, bytes.length);
   const n = r.mapLength();
   let version: number | undefined;
   let issuedAtSec: number | undefined;

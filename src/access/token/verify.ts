@@ -42,8 +42,10 @@ export class VerifiedToken {
     readonly claims: TokenClaims,
     readonly patterns: CompiledPatterns,
     private readonly signature: Uint8Array,
+    tokenId?: string,
   ) {
     this.expiresAtMs = (claims.issuedAtSec + claims.ttlMinutes * 60) * 1000;
+    this.id = tokenId;
   }
 
   /**
@@ -134,8 +136,13 @@ function compileKind(claims: TokenClaims, kind: ResourceKind, cache: PatternCach
   return out;
 }
 
-/** Decode + compile, for bytes whose signature already verified. */
-export function readVerifiedToken(bytes: Buffer, patternCache: PatternCache): TokenVerdict {
+/** Denylist id straight from verified bytes, before any claim is decoded. */
+export function tokenIdOfBytes(bytes: Uint8Array): string {
+  return tokenIdOf(signatureOf(bytes));
+}
+
+/** Decode + compile, for bytes whose signature already verified (tokenId if already computed). */
+export function readVerifiedToken(bytes: Buffer, patternCache: PatternCache, tokenId?: string): TokenVerdict {
   let claims: TokenClaims;
   let patterns: CompiledPatterns;
   try {
@@ -152,7 +159,7 @@ export function readVerifiedToken(bytes: Buffer, patternCache: PatternCache): To
     throw err;
   }
   // Copy the 32 signature bytes so the cached token does not pin the whole decoded buffer.
-  return { ok: true, token: new VerifiedToken(claims, patterns, new Uint8Array(signatureOf(bytes))) };
+  return { ok: true, token: new VerifiedToken(claims, patterns, new Uint8Array(signatureOf(bytes)), tokenId) };
 }
 
 /** The whole pipeline for one keyset secret. */

@@ -1,6 +1,7 @@
 import { ParleyError } from '../../errors.ts';
 import { isPresenceName, wildcardPrefix } from '../../realtime/channel-name.ts';
 import { wireFor } from '../../realtime/envelope.ts';
+import type { PollHandle } from '../../realtime/subscription.ts';
 import { parseTimetoken } from '../../realtime/timetoken.ts';
 import { compileFilter } from '../filter-expr.ts';
 import { errorBody } from '../error-response.ts';
@@ -47,13 +48,18 @@ async function subscribe(ctx: RequestContext, s: Services): Promise<void> {
 
   const region = s.config.subscribe.region;
   const polls = s.openPolls;
+  // The callbacks may run synchronously inside open() (handshake, catch-up), before `handle` exists.
+  let handle: PollHandle | null = null;
   let answered = false;
-  const handle = await s.subscriptions.open(
+  const done = (): void => {
+    answered = true;
+    if (handle) polls.delete(handle);
+  };
+  handle = await s.subscriptions.open(
     { subscribeKey: keyset.subscribeKey, uuid: ctx.uuid, channels, groups, cursor, filter },
     {
       answer: ({ timetoken, items }) => {
-        answered = true;
-        polls.delete(handle);
+        done();
         s.m.deliveries(undefined, items.length);
         let body = `{"t":{"t":"${timetoken}","r":${region}},"m":[`;
         for (let i = 0; i < items.length; i++) body += (i ? ',' : '') + wireFor(items[i].env, items[i].via);
@@ -64,8 +70,7 @@ async function subscribe(ctx: RequestContext, s: Services): Promise<void> {
         return d.allowed ? null : new ParleyError(d.code, d.message, { details: { missing: d.missing } });
       },
       denied: (reason) => {
-        answered = true;
-        polls.delete(handle);
+        done();
         const err = reason as ParleyError;
         s.m.denials({ code: err.code, operation: 'subscribe' });
         ctx.log.debug({ code: err.code }, 'parked subscribe denied');
@@ -75,10 +80,11 @@ async function subscribe(ctx: RequestContext, s: Services): Promise<void> {
     },
   );
   if (!answered) {
-    polls.add(handle);
+    const h = handle;
+    polls.add(h);
     ctx.res.once('close', () => {
-      polls.delete(handle);
-      handle.cancel();
+      polls.delete(h);
+      h.cancel();
     });
   }
 }

@@ -1,0 +1,167 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  canonicalQueryFromParams,
+  computeSignature,
+  encodeString,
+  parseSignedQuery,
+  signRequest,
+  stringToSign,
+  verifyRequestSignature,
+} from '../../../src/access/signature.ts';
+
+const KEYS = { publishKey: 'demo-pub', secretKey: 'demo-secret' };
+const SDK = 'PubNub-JS-Nodejs/12.0.3';
+const NOW_MS = 1_700_000_000_000;
+
+/** The five worked examples of wire-protocol.md §9, verbatim. */
+const EXAMPLES = [
+  {
+    name: '1: GET publish',
+    method: 'GET',
+    path: '/publish/demo-pub/demo-sub/0/ch1/0/%7B%22text%22%3A%22hello%22%7D',
+    params: { uuid: 'admin-1', pnsdk: SDK, timestamp: '1700000000', store: '0' },
+    body: '',
+    signed:
+      'GET\ndemo-pub\n/publish/demo-pub/demo-sub/0/ch1/0/%7B%22text%22%3A%22hello%22%7D\npnsdk=PubNub-JS-Nodejs%2F12.0.3&store=0&timestamp=1700000000&uuid=admin-1\n',
+    signature: 'v2.UdgdIWW9lPzM8yGlJgpHA_J3hXxYi702sCwcM_WTdJk',
+  },
+  {
+    name: '2: POST publish (signed as GET, body ignored)',
+    method: 'POST',
+    path: '/publish/demo-pub/demo-sub/0/ch1/0',
+    params: { uuid: 'admin-1', pnsdk: SDK, timestamp: '1700000000' },
+    body: '{"text":"hello"}',
+    signed: 'GET\ndemo-pub\n/publish/demo-pub/demo-sub/0/ch1/0\npnsdk=PubNub-JS-Nodejs%2F12.0.3&timestamp=1700000000&uuid=admin-1\n',
+    signature: 'v2.frjXUKqnMoLojjPRmODsFy89tKgNOApzwvty3JS6kUs',
+  },
+  {
+    name: '3: GET v2 grant',
+    method: 'GET',
+    path: '/v2/auth/grant/sub-key/demo-sub',
+    params: {
+      channel: 'ch1,ch 2', auth: 'auth-a', r: '1', w: '1', m: '0', d: '0', g: '0', j: '0', u: '0', ttl: '60',
+      uuid: 'admin-1', pnsdk: SDK, timestamp: '1700000000',
+    },
+    body: '',
+    signed:
+      'GET\ndemo-pub\n/v2/auth/grant/sub-key/demo-sub\nauth=auth-a&channel=ch1%2Cch%202&d=0&g=0&j=0&m=0&pnsdk=PubNub-JS-Nodejs%2F12.0.3&r=1&timestamp=1700000000&ttl=60&u=0&uuid=admin-1&w=1\n',
+    signature: 'v2.7qaFAy06Y4JU5TneZMbtc-vgnxxAVCrb6tAmgxOvw2s',
+  },
+  {
+    name: '4: POST grant token (body signed)',
+    method: 'POST',
+    path: '/v3/pam/demo-sub/grant',
+    params: { uuid: 'admin-1', pnsdk: SDK, timestamp: '1700000000' },
+    body:
+      '{"ttl":15,"permissions":{"resources":{"channels":{"ch1":3},"groups":{},"uuids":{},"users":{},"spaces":{}},"patterns":{"channels":{},"groups":{},"uuids":{},"users":{},"spaces":{}},"meta":{}}}',
+    signed:
+      'POST\ndemo-pub\n/v3/pam/demo-sub/grant\npnsdk=PubNub-JS-Nodejs%2F12.0.3&timestamp=1700000000&uuid=admin-1\n' +
+      '{"ttl":15,"permissions":{"resources":{"channels":{"ch1":3},"groups":{},"uuids":{},"users":{},"spaces":{}},"patterns":{"channels":{},"groups":{},"uuids":{},"users":{},"spaces":{}},"meta":{}}}',
+    signature: 'v2.8YnvABMsZkrCfGgdNa1uF4DLjl-Kr2NH8EU53Bq_WiU',
+  },
+  {
+    name: '5: DELETE revoke token',
+    method: 'DELETE',
+    path: '/v3/pam/demo-sub/grant/p0F2AkF0',
+    params: { uuid: 'admin-1', pnsdk: SDK, timestamp: '1700000000' },
+    body: '',
+    signed: 'DELETE\ndemo-pub\n/v3/pam/demo-sub/grant/p0F2AkF0\npnsdk=PubNub-JS-Nodejs%2F12.0.3&timestamp=1700000000&uuid=admin-1\n',
+    signature: 'v2.PJuNmgDp0_FyouD-2Z85btF_cqwkuIngqAxNXrAZDYA',
+  },
+];
+
+/** Raw query in the SDK's wire order (endpoint params first), encoded with encodeString. */
+function rawQueryOf(params: Record<string, string>, signature?: string): string {
+  const pairs = Object.entries(params).map(([k, v]) => `${k}=${encodeString(v)}`);
+  if (signature !== undefined) pairs.push(`signature=${signature}`);
+  return pairs.join('&');
+}
+
+for (const ex of EXAMPLES) {
+  test(`§9 example ${ex.name}: string to sign and signature reproduce exactly`, () => {
+    const canonicalQuery = canonicalQueryFromParams(ex.params);
+    const signed = stringToSign({ method: ex.method, publishKey: KEYS.publishKey, path: ex.path, canonicalQuery, body: ex.body });
+    assert.equal(signed, ex.signed);
+    assert.equal(computeSignature(KEYS.secretKey, signed), ex.signature);
+    assert.equal(signRequest(KEYS, { method: ex.method, path: ex.path, params: ex.params, body: ex.body }), ex.signature);
+  });
+
+  test(`§9 example ${ex.name}: the verifier accepts it from the raw query`, () => {
+    const rawQuery = rawQueryOf(ex.params, ex.signature);
+    assert.equal(parseSignedQuery(rawQuery)?.canonicalQuery, canonicalQueryFromParams(ex.params));
+    const verdict = verifyRequestSignature({ method: ex.method, path: ex.path, rawQuery, body: ex.body }, KEYS, NOW_MS);
+    assert.deepEqual(verdict, { ok: true });
+  });
+}
+
+test('encodeString encodes ! ~ * \' ( ) on top of encodeURIComponent', () => {
+  assert.equal(encodeString("a!b~c*d'e(f)g h/é"), 'a%21b%7Ec%2Ad%27e%28f%29g%20h%2F%C3%A9');
+  assert.equal(encodeString('A-Z_a.z09'), 'A-Z_a.z09');
+});
+
+test('the verifier re-encodes values, so a client that leaves ! and * raw still verifies', () => {
+  const params = { uuid: 'me!*', pnsdk: SDK, timestamp: '1700000000' };
+  const signature = signRequest(KEYS, { method: 'GET', path: '/time0', params });
+  const rawQuery = `uuid=me!*&pnsdk=PubNub-JS-Nodejs/12.0.3&timestamp=1700000000&signature=${signature}`;
+  assert.deepEqual(verifyRequestSignature({ method: 'GET', path: '/time0', rawQuery, body: '' }, KEYS, NOW_MS), { ok: true });
+});
+
+test('repeated keys (App Context sort) are signed sorted by value, as the SDK does for arrays', () => {
+  const params = { sort: ['updated:desc', 'name'], uuid: 'u', timestamp: '1700000000' };
+  const signature = signRequest(KEYS, { method: 'GET', path: '/v2/objects/demo-sub/uuids', params });
+  assert.equal(canonicalQueryFromParams(params), 'sort=name&sort=updated%3Adesc&timestamp=1700000000&uuid=u');
+  const rawQuery = `sort=updated%3Adesc&sort=name&uuid=u&timestamp=1700000000&signature=${signature}`;
+  assert.deepEqual(verifyRequestSignature({ method: 'GET', path: '/v2/objects/demo-sub/uuids', rawQuery, body: '' }, KEYS, NOW_MS), { ok: true });
+});
+
+test('PATCH bodies are signed; a changed body fails', () => {
+  const params = { uuid: 'u', timestamp: '1700000000' };
+  const path = '/v2/objects/demo-sub/uuids/u';
+  const signature = signRequest(KEYS, { method: 'PATCH', path, params, body: '{"name":"a"}' });
+  const rawQuery = rawQueryOf(params, signature);
+  assert.deepEqual(verifyRequestSignature({ method: 'PATCH', path, rawQuery, body: '{"name":"a"}' }, KEYS, NOW_MS), { ok: true });
+  const verdict = verifyRequestSignature({ method: 'PATCH', path, rawQuery, body: '{"name":"b"}' }, KEYS, NOW_MS);
+  assert.equal(verdict.ok ? 'ok' : verdict.code, 'SIGNATURE_MISMATCH');
+});
+
+test('timestamp window: ±60 s by default, configurable, checked against the given clock', () => {
+  const ex = EXAMPLES[0];
+  const req = { method: ex.method, path: ex.path, rawQuery: rawQueryOf(ex.params, ex.signature), body: '' };
+  assert.deepEqual(verifyRequestSignature(req, KEYS, NOW_MS + 60_000), { ok: true });
+  assert.deepEqual(verifyRequestSignature(req, KEYS, NOW_MS - 60_000), { ok: true });
+  const late = verifyRequestSignature(req, KEYS, NOW_MS + 61_000);
+  assert.equal(late.ok ? 'ok' : late.code, 'SIGNATURE_EXPIRED');
+  const early = verifyRequestSignature(req, KEYS, NOW_MS - 61_000);
+  assert.equal(early.ok ? 'ok' : early.code, 'SIGNATURE_EXPIRED');
+  assert.deepEqual(verifyRequestSignature(req, KEYS, NOW_MS + 300_000, 300), { ok: true });
+});
+
+test('missing, empty, wrong-key and malformed signatures are refused with their codes', () => {
+  const ex = EXAMPLES[0];
+  const code = (rawQuery: string, keys = KEYS) => {
+    const v = verifyRequestSignature({ method: ex.method, path: ex.path, rawQuery, body: '' }, keys, NOW_MS);
+    return v.ok ? 'ok' : v.code;
+  };
+  assert.equal(code(rawQueryOf(ex.params)), 'SIGNATURE_MISSING');
+  assert.equal(code(rawQueryOf(ex.params, '')), 'SIGNATURE_MISMATCH');
+  assert.equal(code(rawQueryOf(ex.params, ex.signature), { publishKey: 'demo-pub', secretKey: 'other-secret' }), 'SIGNATURE_MISMATCH');
+  assert.equal(code(rawQueryOf(ex.params, ex.signature.slice(0, -1))), 'SIGNATURE_MISMATCH');
+  assert.equal(code(`${rawQueryOf(ex.params, ex.signature)}&bad=%E0%A4%A`), 'SIGNATURE_MISMATCH');
+  // A timestamp that is not a number of seconds is never inside the window, even correctly signed.
+  const params = { ...ex.params, timestamp: 'soon' };
+  assert.equal(code(rawQueryOf(params, signRequest(KEYS, { method: 'GET', path: ex.path, params }))), 'SIGNATURE_EXPIRED');
+});
+
+test('the SDK retry bug: a query signed with a stale signature inside is refused', () => {
+  // §0 item 12: the retry signs a query that still holds the previous signature.
+  const ex = EXAMPLES[0];
+  const staleParams = { ...ex.params, signature: 'v2.previous' };
+  const canonicalWithStale = Object.keys(staleParams)
+    .sort()
+    .map((k) => `${k}=${encodeString(staleParams[k as keyof typeof staleParams])}`)
+    .join('&');
+  const bad = computeSignature(KEYS.secretKey, stringToSign({ method: 'GET', publishKey: KEYS.publishKey, path: ex.path, canonicalQuery: canonicalWithStale, body: '' }));
+  const v = verifyRequestSignature({ method: 'GET', path: ex.path, rawQuery: rawQueryOf(ex.params, bad), body: '' }, KEYS, NOW_MS);
+  assert.equal(v.ok ? 'ok' : v.code, 'SIGNATURE_MISMATCH');
+});
