@@ -163,6 +163,13 @@ export class AccessManager {
     for (const [key, expiresAtMs] of this.revoked) if (expiresAtMs <= nowMs) this.revoked.delete(key);
   }
 
+  /** Mirror sizes, for metrics and tests. */
+  stats(): { grants: number; revokedTokens: number; cachedTokens: number; compiledPatterns: number } {
+    let grants = 0;
+    for (const keyset of this.keysets) grants += this.index.keyset(keyset.subscribeKey).size;
+    return { grants, revokedTokens: this.revoked.size, cachedTokens: this.cache.size, compiledPatterns: this.patterns.size };
+  }
+
   // -------------------------------------------------------------------------------------------
   // Request path (synchronous)
 

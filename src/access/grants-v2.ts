@@ -149,20 +149,23 @@ export function grantRecords(subscribeKey: string, grant: ResolvedGrantV2, nowMs
 
 type Flags = Record<string, number>;
 
-/** Objects keyed by names from requests: no prototype, so a channel named "__proto__" is just a key. */
-function dict<T>(): Record<string, T> {
-  return Object.create(null) as Record<string, T>;
+/**
+ * Objects keyed by names from requests are filled with defineProperty, so a channel or auth key
+ * named "__proto__" is an ordinary key rather than a prototype assignment.
+ */
+function put<T>(target: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 function authsOf(authKeys: readonly string[], flags: Flags): Record<string, Flags> {
-  const auths = dict<Flags>();
-  for (const k of authKeys) auths[k] = { ...flags };
+  const auths: Record<string, Flags> = {};
+  for (const k of authKeys) put(auths, k, { ...flags });
   return auths;
 }
 
 function perResource(names: readonly string[], authKeys: readonly string[] | undefined, flags: Flags): Record<string, unknown> {
-  const out = dict<unknown>();
-  for (const name of names) out[name] = authKeys ? { auths: authsOf(authKeys, flags) } : { ...flags };
+  const out: Record<string, unknown> = {};
+  for (const name of names) put(out, name, authKeys ? { auths: authsOf(authKeys, flags) } : { ...flags });
   return out;
 }
 
@@ -217,18 +220,22 @@ function entryOf(record: GrantRecord, nowMs: number): Flags {
 
 /** `{name: {flags of the every-auth grant, ttl, auths:{key: {flags, ttl}}}}` for one level. */
 function resourceMap(records: readonly GrantRecord[], nowMs: number): Record<string, Record<string, unknown>> {
-  const out = dict<Record<string, unknown>>();
+  const out: Record<string, Record<string, unknown>> = {};
   for (const r of records) {
-    const entry = (out[r.resource] ??= {});
+    if (!Object.hasOwn(out, r.resource)) put(out, r.resource, {});
+    const entry = out[r.resource];
     if (r.authKey === '') Object.assign(entry, entryOf(r, nowMs));
-    else ((entry.auths ??= dict<Flags>()) as Record<string, Flags>)[r.authKey] = entryOf(r, nowMs);
+    else {
+      if (entry.auths === undefined) entry.auths = {};
+      put(entry.auths as Record<string, Flags>, r.authKey, entryOf(r, nowMs));
+    }
   }
   return out;
 }
 
 function authMap(records: readonly GrantRecord[], nowMs: number): Record<string, Flags> {
-  const out = dict<Flags>();
-  for (const r of records) out[r.authKey] = entryOf(r, nowMs);
+  const out: Record<string, Flags> = {};
+  for (const r of records) put(out, r.authKey, entryOf(r, nowMs));
   return out;
 }
 

@@ -93,19 +93,34 @@ for (const mode of ['v3', 'v2'] as const) {
   });
 }
 
-test('a login lasts one real minute, then sends are denied again', { timeout: 120_000 }, async () => {
-  const a = await open('v3', 'Ada');
-  const b = await open('v3', 'Bob');
-  await login(a);
-  await login(b);
-  await send(a, 'inside the minute');
-  await waitFor(async () => (await received(b)).includes('inside the minute'), 'B receives it');
-  await a.page.waitForFunction(() => /expired/i.test(document.querySelector('[data-testid=status]')?.textContent ?? ''), undefined, { timeout: 75_000 });
-  const before = a.denials.length;
-  await send(a, 'after the minute');
-  await waitFor(() => a.denials.length > before, 'denied after expiry', 10_000);
-  await a.page.screenshot({ path: `${ARTIFACTS}/demo-expired-window-a.png`, fullPage: true });
-  assert.ok(!(await received(b)).includes('after the minute'));
-  await a.page.context().close();
-  await b.page.context().close();
+test('a login lasts one real minute, then sends are denied until the next login (v3 and v2 at once)', { timeout: 150_000 }, async () => {
+  const pairs = await Promise.all((['v3', 'v2'] as const).map(async (mode) => ({ mode, a: await open(mode, 'Ada'), b: await open(mode, 'Bob') })));
+  for (const { a, b } of pairs) {
+    await login(a);
+    await login(b);
+  }
+  for (const { mode, a } of pairs) await send(a, `inside the minute (${mode})`);
+  // Both pairs share the demo channel: every logged-in window sees both pairs' allowed messages.
+  for (const { b } of pairs) {
+    await waitFor(async () => (await received(b)).filter((t) => t.startsWith('inside the minute')).length === 2, 'B receives both');
+  }
+  for (const { a } of pairs) {
+    await a.page.waitForFunction(() => /expired/i.test(document.querySelector('[data-testid=status]')?.textContent ?? ''), undefined, { timeout: 80_000 });
+  }
+  for (const { mode, a, b } of pairs) {
+    const before = a.denials.length;
+    await send(a, `after the minute (${mode})`);
+    await waitFor(() => a.denials.length > before, `denied after expiry (${mode})`, 10_000);
+    await a.page.screenshot({ path: `${ARTIFACTS}/demo-${mode}-expired-window-a.png`, fullPage: true });
+    // The next login works again and the channel carries only allowed messages.
+    await login(a);
+    await login(b);
+    await send(a, `logged in again (${mode})`);
+    await waitFor(async () => (await received(b)).includes(`logged in again (${mode})`), `B receives after re-login (${mode})`);
+    const mine = (await received(b)).filter((t) => t.endsWith(`(${mode})`));
+    assert.deepEqual(mine, [`inside the minute (${mode})`, `logged in again (${mode})`]);
+    assert.ok(!(await received(b)).some((t) => t.startsWith('after the minute')));
+    await a.page.context().close();
+    await b.page.context().close();
+  }
 });

@@ -23,6 +23,12 @@
     logVerbosity: false,
   });
 
+  // v2 login signalling runs on its own client, so a denial that stops the chat's subscribe loop
+  // (grant withdrawn or expired) never cuts the page off from the app server's answers.
+  const control = mode === 'v2'
+    ? new PubNub({ publishKey: cfg.publishKey, subscribeKey: cfg.subscribeKey, userId, authKey, origin, ssl: location.protocol === 'https:', logVerbosity: false })
+    : null;
+
   let expiresAt = 0;
   let token = null;
   let ticker = null;
@@ -121,7 +127,6 @@
   pubnub.addListener({
     message(event) {
       if (event.channel === cfg.channel) addMessage(event);
-      else if (event.channel === ackChannel) onAck(event.message);
     },
     status(s) {
       if (s.category === 'PNAccessDeniedCategory' || s.error === 'PNAccessDeniedCategory') {
@@ -166,7 +171,7 @@
         granted(grant.expiresAt);
       } else {
         const ack = new Promise((resolve) => (pendingAck = resolve));
-        await pubnub.publish({ channel: cfg.loginChannel, message: { action: 'login', authKey, ackChannel, name: displayName() } });
+        await control.publish({ channel: cfg.loginChannel, message: { action: 'login', authKey, ackChannel, name: displayName() } });
         const msg = await Promise.race([ack, new Promise((_, rej) => setTimeout(() => rej(new Error('no answer from the app server')), 10000))]);
         granted(msg.expiresAt);
       }
@@ -184,7 +189,7 @@
         await fetch('api/revoke', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ token }) });
       } else if (mode === 'v2') {
         const ack = new Promise((resolve) => (pendingAck = resolve));
-        await pubnub.publish({ channel: cfg.loginChannel, message: { action: 'logout', authKey, ackChannel } });
+        await control.publish({ channel: cfg.loginChannel, message: { action: 'logout', authKey, ackChannel } });
         await Promise.race([ack, new Promise((r) => setTimeout(r, 10000))]);
       }
     } finally {
@@ -221,7 +226,10 @@
   $('logout').addEventListener('click', () => void logout());
 
   // v2: the ack channel is readable by anyone (acks carry no secret); listen before the first login.
-  if (mode === 'v2') pubnub.subscribe({ channels: [ackChannel] });
+  if (control) {
+    control.addListener({ message: (event) => event.channel === ackChannel && onAck(event.message) });
+    control.subscribe({ channels: [ackChannel] });
+  }
   renderAccess();
   document.body.dataset.ready = 'true';
 })();
