@@ -3,7 +3,7 @@
  * raw node:http long-poll server (bench/baseline-longpoll-server.ts) measured in the same run.
  *
  *   npm run bench -- [--store memory|sqlite] [--n 1,100,1000] [--servers baseline,parley]
- *                    [--seconds 3] [--cpu-prof DIR]
+ *                    [--client http|raw] [--seconds 3] [--cpu-prof DIR] [--server-arg NODE_FLAG]...
  *
  * Each server runs as a child process pinned to core 0; this process (the load generator) pins itself
  * to core 1, when the machine has two cores and `taskset` exists. Per N:
@@ -18,6 +18,7 @@
  * deliveries per server-CPU-second (utime+stime from /proc/<pid>/stat) is the figure to compare.
  */
 import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -32,7 +33,7 @@ const SUB_KEY = 'sub-b';
 const CHANNEL = 'bench-fanout';
 /** Pads each message to about 100 bytes of JSON, the size the peers in performance.md were run with. */
 const PAD = 'x'.repeat(78);
-const WARMUP_MESSAGES = 30;
+const WARMUP_MESSAGES = 20;
 /** Per-message wait in the latency phase; a lost message costs at most this much. */
 const DELIVERY_TIMEOUT_MS = 5_000;
 const PUBLISHES_IN_FLIGHT = 4;
@@ -45,18 +46,24 @@ const DRAIN_TIMEOUT_MS = 5_000;
 /** Kill everything if the run hangs despite the per-phase bounds. */
 const WATCHDOG_MS = 240_000;
 
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
 type ServerKind = 'baseline' | 'parley';
+type ClientKind = 'http' | 'raw';
 
 interface Options {
   store: 'memory' | 'sqlite';
   ns: number[];
   servers: ServerKind[];
+  client: ClientKind;
   seconds: number;
   cpuProfDir: string | null;
+  /** Extra node flags for the server processes (e.g. --max-semi-space-size=32). */
+  serverArgs: string[];
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { store: 'memory', ns: [1, 100, 1000], servers: ['baseline', 'parley'], seconds: 3, cpuProfDir: null };
+  const o: Options = { store: 'memory', ns: [1, 100, 1000], servers: ['baseline', 'parley'], client: 'http', seconds: 3, cpuProfDir: null, serverArgs: [] };
   for (let i = 0; i < argv.length; i++) {
     const value = (): string => {
       const v = argv[++i];
@@ -78,9 +85,18 @@ function parseArgs(argv: string[]): Options {
         o.servers = value().split(',') as ServerKind[];
         if (o.servers.some((s) => s !== 'baseline' && s !== 'parley')) throw new Error('--servers takes baseline,parley');
         break;
+      case '--client': {
+        const v = value();
+        if (v !== 'http' && v !== 'raw') throw new Error('--client is http or raw');
+        o.client = v;
+        break;
+      }
       case '--seconds':
         o.seconds = Number(value());
         if (!(o.seconds > 0 && o.seconds <= 30)) throw new Error('--seconds takes 0..30');
+        break;
+      case '--server-arg':
+        o.serverArgs.push(value());
         break;
       case '--cpu-prof':
         o.cpuProfDir = path.resolve(value());
@@ -124,6 +140,22 @@ function serverCpuSeconds(pid: number): number {
   return (Number(f[11]) + Number(f[12])) / CLK_TCK;
 }
 
+/** Process state of the server's main (event-loop) thread: R running, S sleeping in epoll_wait. */
+function serverState(pid: number): string {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat[stat.lastIndexOf(')') + 2];
+}
+
+/** Waits (at most maxMs) until the server's event loop has been seen asleep twice in a row, 1 ms apart. */
+async function waitServerIdle(pid: number, maxMs: number): Promise<void> {
+  const end = performance.now() + maxMs;
+  let asleep = 0;
+  while (asleep < 2 && performance.now() < end) {
+    asleep = serverState(pid) === 'S' ? asleep + 1 : 0;
+    await sleep(1);
+  }
+}
+
 function clientCpuSeconds(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
@@ -149,8 +181,9 @@ interface ServerProcess {
 async function startServer(kind: ServerKind, o: Options): Promise<ServerProcess> {
   const script = kind === 'parley' ? 'src/main.ts' : 'bench/baseline-longpoll-server.ts';
   const nodeArgs = ['--import', 'tsx'];
-  if (o.cpuProfDir) nodeArgs.push('--cpu-prof', '--cpu-prof-dir', o.cpuProfDir, '--cpu-prof-name', `${kind}.${o.store}.cpuprofile`);
-  nodeArgs.push(script);
+  // No --cpu-prof-name: tsx's loader thread writes a profile too and would overwrite the main thread's.
+  if (o.cpuProfDir) nodeArgs.push('--cpu-prof', '--cpu-prof-dir', o.cpuProfDir);
+  nodeArgs.push(...o.serverArgs, script);
   // The benchmark owns the configuration: drop PARLEY_* from the caller's environment (a stray
   // PARLEY_SECRET_KEY would turn the Access Manager on).
   const env: NodeJS.ProcessEnv = {};
@@ -238,6 +271,97 @@ function get(agent: http.Agent, port: number, urlPath: string, done: (err: Error
   return req;
 }
 
+/** How a subscriber sends its GETs: one at a time, each answered before the next. */
+interface Transport {
+  get(urlPath: string, done: Done): void;
+  close(): void;
+}
+type Done = (err: Error | null, status: number, body: string) => void;
+
+/** node:http client through a shared keep-alive Agent: what a Node application would use. */
+class AgentTransport implements Transport {
+  private req: http.ClientRequest | null = null;
+
+  constructor(
+    private readonly agent: http.Agent,
+    private readonly port: number,
+    private readonly onNewConnection: () => void,
+  ) {}
+
+  get(urlPath: string, done: Done): void {
+    const req = (this.req = get(this.agent, this.port, urlPath, (err, status, body) => {
+      if (!err && !req.reusedSocket) this.onNewConnection();
+      // Node frees a keep-alive socket in a nextTick after 'end': a GET sent from within this callback
+      // would find no free socket and open a new connection every time.
+      process.nextTick(done, err, status, body);
+    }));
+  }
+
+  close(): void {
+    this.req?.destroy();
+  }
+}
+
+/**
+ * One keep-alive HTTP/1.1 connection over a raw socket, parsing only what these two servers send
+ * (status line, Content-Length, body). It costs the load generator a fraction of http.request per
+ * answer, so one core of load generation can push a server much closer to saturation.
+ */
+class RawTransport implements Transport {
+  private socket: net.Socket | null = null;
+  private buf = '';
+  private pending: Done | null = null;
+
+  constructor(private readonly port: number) {}
+
+  get(urlPath: string, done: Done): void {
+    if (!this.socket || this.socket.destroyed) this.socket = this.connect();
+    this.pending = done;
+    this.socket.write(`GET ${urlPath} HTTP/1.1\r\nHost: ${HOST}:${this.port}\r\n\r\n`);
+  }
+
+  private connect(): net.Socket {
+    this.buf = '';
+    const socket = net.connect({ host: HOST, port: this.port, noDelay: true });
+    // latin1 keeps one character per byte, so Content-Length can be compared with string lengths.
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      this.buf += chunk;
+      this.parse();
+    });
+    const fail = (err: Error): void => {
+      const done = this.pending;
+      this.pending = null;
+      done?.(err, 0, '');
+    };
+    socket.on('error', fail);
+    socket.on('close', () => fail(new Error('connection closed')));
+    return socket;
+  }
+
+  private parse(): void {
+    const buf = this.buf;
+    const headEnd = buf.indexOf('\r\n\r\n');
+    if (headEnd < 0) return;
+    const m = /\r\ncontent-length: *(\d+)/i.exec(buf.slice(0, headEnd));
+    if (!m) {
+      this.socket!.destroy(new Error('answer without Content-Length'));
+      return;
+    }
+    const bodyEnd = headEnd + 4 + Number(m[1]);
+    if (buf.length < bodyEnd) return;
+    this.buf = buf.slice(bodyEnd);
+    const done = this.pending;
+    this.pending = null;
+    done?.(null, Number(buf.slice(9, 12)), buf.slice(headEnd + 4, bodyEnd));
+  }
+
+  close(): void {
+    this.pending = null;
+    this.socket?.destroy();
+  }
+}
+
 interface SubscribeAnswer {
   t: { t: string; r: number };
   m: { p: { t: string }; d: { id: number } }[];
@@ -252,17 +376,17 @@ class Subscriber {
   lastTt = '';
   /** Id of the last message received (the latency phase publishes one at a time, so ids rise too). */
   lastId = 0;
-  private req: http.ClientRequest | null = null;
 
   constructor(
     private readonly load: Load,
+    private readonly transport: Transport,
     private readonly uuid: string,
   ) {}
 
   /** wire-protocol.md §3.2: the first subscribe has no tt and answers at once with the current one. */
   handshake(): Promise<void> {
     return new Promise((resolve, reject) => {
-      get(this.load.subAgent, this.load.port, `/v2/subscribe/${SUB_KEY}/${CHANNEL}/0?uuid=${this.uuid}`, (err, status, body) => {
+      this.transport.get(`/v2/subscribe/${SUB_KEY}/${CHANNEL}/0?uuid=${this.uuid}`, (err, status, body) => {
         if (err || status !== 200) return reject(err ?? new Error(`handshake: HTTP ${status} ${body.slice(0, 200)}`));
         this.tt = (JSON.parse(body) as SubscribeAnswer).t.t;
         resolve();
@@ -273,7 +397,7 @@ class Subscriber {
   poll(): void {
     const load = this.load;
     if (!load.running) return;
-    this.req = get(load.subAgent, load.port, `/v2/subscribe/${SUB_KEY}/${CHANNEL}/0?tt=${this.tt}&tr=1&uuid=${this.uuid}`, (err, status, body) => {
+    this.transport.get(`/v2/subscribe/${SUB_KEY}/${CHANNEL}/0?tt=${this.tt}&tr=1&uuid=${this.uuid}`, (err, status, body) => {
       if (!load.running) return;
       if (err || status !== 200) {
         load.errors++;
@@ -282,19 +406,16 @@ class Subscriber {
         return;
       }
       const now = performance.now();
-      if (!this.req!.reusedSocket) load.newConnections++;
       const answer = JSON.parse(body) as SubscribeAnswer;
       this.tt = answer.t.t;
       load.answers++;
       for (const env of answer.m) load.delivered(this, env.p.t, env.d.id, now);
-      // Node frees a keep-alive socket in a nextTick after 'end': re-polling in this tick would find no
-      // free socket and open a new connection for every poll.
-      process.nextTick(() => this.poll());
+      this.poll();
     });
   }
 
   close(): void {
-    this.req?.destroy();
+    this.transport.close();
   }
 }
 
@@ -308,7 +429,7 @@ class Load {
   private readonly sentAt = new Float64Array(1 << 20);
   private readonly got = new Uint32Array(1 << 20);
   nextId = 1;
-  /** Lowest id not yet delivered to every subscriber (per-subscriber order makes this monotonic). */
+  /** Lowest id not yet delivered to every subscriber. */
   complete = 1;
   /** Called whenever `complete` advances or a publish answers. */
   onProgress: (() => void) | null = null;
@@ -324,12 +445,17 @@ class Load {
   constructor(
     readonly port: number,
     readonly n: number,
+    client: ClientKind,
   ) {
     // performance.md lever 5: no Nagle on either side.
     const opts = { keepAlive: true, maxSockets: Infinity, maxFreeSockets: 4096, noDelay: true };
     this.subAgent = new http.Agent(opts);
     this.pubAgent = new http.Agent({ ...opts, maxSockets: 2 * PUBLISHES_IN_FLIGHT });
-    for (let i = 0; i < n; i++) this.subs.push(new Subscriber(this, `bench-sub-${i}`));
+    const onNewConnection = (): void => void this.newConnections++;
+    for (let i = 0; i < n; i++) {
+      const transport = client === 'raw' ? new RawTransport(port) : new AgentTransport(this.subAgent, port, onNewConnection);
+      this.subs.push(new Subscriber(this, transport, `bench-sub-${i}`));
+    }
   }
 
   /** Handshakes in batches (a burst of 1000 connects overflows the default listen backlog), then parks every poll. */
@@ -376,8 +502,6 @@ class Load {
   }
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 // ---------------------------------------------------------------------------------------------------
 // Phases
 
@@ -398,7 +522,6 @@ async function latencyPhase(load: Load, srv: ServerProcess, count: number, recor
   const cpu0 = serverCpuSeconds(srv.pid);
   for (let k = 0; k < count && timeouts < 3; k++) {
     const id = load.nextId++;
-    const t0 = performance.now();
     const ok = await new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), DELIVERY_TIMEOUT_MS);
       load.onProgress = () => {
@@ -417,9 +540,9 @@ async function latencyPhase(load: Load, srv: ServerProcess, count: number, recor
       load.complete = Math.max(load.complete, id + 1);
     }
     // Let the re-polls reach the server and park before the next publish, so each message measures a
-    // wake of parked polls rather than a race with the previous fan-out; the fan-out just taken is a
-    // fair estimate of how long re-polling takes.
-    await sleep(Math.min(50, 1 + performance.now() - t0));
+    // wake of parked polls rather than a race with the previous fan-out.
+    await new Promise((r) => setImmediate(r)); // the re-polls are written a few ticks after scheduling
+    await waitServerIdle(srv.pid, 50);
   }
   load.latencies = null;
   const serverCpu = serverCpuSeconds(srv.pid) - cpu0;
@@ -505,16 +628,22 @@ function percentile(sorted: Float64Array, q: number): number {
 }
 
 async function runN(srv: ServerProcess, n: number, o: Options): Promise<Row> {
-  const load = new Load(srv.port, n);
+  const load = new Load(srv.port, n, o.client);
+  const started = performance.now();
+  const step = (what: string): void => void process.stderr.write(`  ${what} at ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
   try {
     await load.connect();
     await sleep(100);
+    step('connected');
     await latencyPhase(load, srv, WARMUP_MESSAGES, false);
+    step('warmed up');
     // Connections opened while the polls spread out from the handshakes' sockets are expected; from
     // here on every poll should reuse its socket.
     load.newConnections = 0;
     const lat = await latencyPhase(load, srv, n >= 1000 ? 200 : 300, true);
+    step('latency measured');
     const t = await throughputPhase(load, srv, o.seconds);
+    step('throughput measured');
     return {
       n,
       kind: srv.kind,
@@ -615,6 +744,7 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   for (const kind of o.servers) {
     const srv = await startServer(kind, o);
+    process.stderr.write(`${kind} server: pid ${srv.pid}, port ${srv.port}\n`);
     try {
       for (const n of o.ns) {
         process.stderr.write(`${kind}, N=${n} ...\n`);
@@ -631,7 +761,7 @@ async function main(): Promise<void> {
       'deliv/answer > 1 means answers coalesced. srv CPU% near 100 = server-bound; gen CPU% near 100 = load-generator-bound.\n' +
       '1-msg answers/srv-CPU-s: from the latency phase, where every answer carries one message (N=1 also pays one publish per delivery).\n',
   );
-  if (o.cpuProfDir) process.stdout.write(`CPU profiles of the servers: ${o.cpuProfDir}\n`);
+  if (o.cpuProfDir) process.stdout.write(`CPU profiles of the servers (CPU.*.<pid>.*; the largest per pid is the main thread): ${o.cpuProfDir}\n`);
 }
 
 main().catch((err) => {

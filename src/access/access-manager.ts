@@ -1,16 +1,17 @@
 /**
  * The Access Manager: turns a request's credential into a Decision, and runs the admin side
- * (v2 grant/audit, v3 grant-token/revoke-token). Mirrors of the GrantStore (GrantIndex) and the
- * DenyList (a Map) make check() synchronous; the stores stay the source of truth, and
- * applyRemoteChange() refreshes the mirrors when another node changes them.
+ * (v2 grant/audit, v3 grant-token/revoke-token). Mirrors of the GrantStore (GrantIndex) and of the
+ * DenyList (inside TokenResolver, with the verified-token cache) make check() synchronous; the
+ * stores stay the source of truth, and applyRemoteChange() refreshes the mirrors when another
+ * node changes them.
  *
  * Credential precedence in check() (wire-protocol.md §9 step 5, §8.4, §7.3):
  * 1. keyset without a secret key → open.
  * 2. a `signature` parameter → it IS the credential: valid → secret (bypasses grants); invalid →
  *    SIGNATURE_MISMATCH / SIGNATURE_EXPIRED, never a fall-back to `auth`.
  * 3. admin-only operation without a signature → SIGNATURE_MISSING.
- * 4. `auth` that looks like a v3 token (token/verify.ts looksLikeToken) → token rules; a damaged
- *    token is refused as such, never retried as a v2 auth key.
+ * 4. `auth` that is a cached token or looks like one (token/verify.ts looksLikeToken) → token
+ *    rules; a damaged token is refused as such, never retried as a v2 auth key.
  * 5. otherwise `auth` is a v2 auth key; no `auth` at all is auth key '' and only grants made for
  *    every auth key apply (§7.1: a grant without auth keys covers everyone). With none: 403.
  *
@@ -38,18 +39,10 @@ import {
 import { PatternCache } from './patterns.ts';
 import { DEFAULT_SIGNATURE_WINDOW_SEC, verifyRequestSignature } from './signature.ts';
 import { TOKEN_VERSION } from './token/codec.ts';
-import { MAX_TOKEN_TTL_MINUTES, parseGrantTokenBody, type GrantTokenRequest } from './token/grant-body.ts';
+import { checkGrantTokenRequest, MAX_TOKEN_TTL_MINUTES, parseGrantTokenBody, type GrantTokenRequest } from './token/grant-body.ts';
 import { signToken } from './token/sign.ts';
-import { TokenCache, type CachedToken } from './token/token-cache.ts';
-import {
-  checkTokenSignature,
-  isTokenExpired,
-  looksLikeToken,
-  readVerifiedToken,
-  tokenBytes,
-  tokenIdOfBytes,
-  type VerifiedToken,
-} from './token/verify.ts';
+import { TokenResolver } from './token/token-resolver.ts';
+import { isTokenExpired } from './token/verify.ts';
 
 export interface AccessManagerDeps {
   grants: GrantStore;
@@ -69,29 +62,8 @@ export interface AccessManagerDeps {
 export type AccessChangeOrigin = 'local' | 'remote';
 export type AccessChangeListener = (change: AccessChange, origin: AccessChangeOrigin) => void;
 
-type TokenResolution =
-  | { ok: true; token: VerifiedToken; credential: Credential }
-  | { ok: false; code: 'TOKEN_MALFORMED' | 'TOKEN_BAD_SIGNATURE' | 'TOKEN_WRONG_KEYSET' | 'TOKEN_REVOKED'; reason: string };
-
 const OPEN: Decision = Object.freeze({ allowed: true, credential: Object.freeze({ kind: 'open' }) }) as Decision;
 const SECRET: Decision = Object.freeze({ allowed: true, credential: Object.freeze({ kind: 'secret' }) }) as Decision;
-
-/** A token credential whose id is computed only if read (token/verify.ts VerifiedToken.tokenId). */
-class TokenCredential {
-  readonly kind = 'token' as const;
-  constructor(
-    readonly token: string,
-    private readonly verified: VerifiedToken,
-  ) {}
-
-  get tokenId(): string {
-    return this.verified.tokenId;
-  }
-}
-
-function denyKeyOf(subscribeKey: string, tokenId: string): string {
-  return `${subscribeKey}\u0000${tokenId}`;
-}
 
 function isQueryMap(value: unknown): value is ReadonlyMap<string, string> {
   return typeof value === 'object' && value !== null && typeof (value as { get?: unknown }).get === 'function';
@@ -106,10 +78,9 @@ export class AccessManager {
   private readonly windowSec: number;
   private readonly purgeIntervalMs: number;
   private readonly index = new GrantIndex();
-  /** denyKey → expiresAtMs of every revoked, not yet expired token. */
-  private readonly revoked = new Map<string, number>();
-  private readonly cache: TokenCache;
+  private readonly tokens: TokenResolver;
   private readonly patterns = new PatternCache();
+  private readonly validatePattern = (source: string) => this.patterns.validate(source);
   private readonly listeners = new Set<AccessChangeListener>();
   /** Per-keyset chain so grant writes and reloads apply to the index in order. */
   private readonly queues = new Map<string, Promise<void>>();
@@ -123,7 +94,7 @@ export class AccessManager {
     this.log = deps.log;
     this.keysets = deps.keysets;
     this.windowSec = deps.signatureWindowSec ?? DEFAULT_SIGNATURE_WINDOW_SEC;
-    this.cache = new TokenCache(deps.tokenCacheSize ?? 10_000);
+    this.tokens = new TokenResolver(deps.keysets, deps.tokenCacheSize ?? 10_000, this.patterns);
     this.purgeIntervalMs = deps.purgeIntervalMs ?? 60_000;
   }
 
@@ -138,15 +109,14 @@ export class AccessManager {
       this.index.replace(keyset.subscribeKey, records);
       grantCount += records.length;
     }
-    for (const entry of await this.denyList.list(nowMs)) {
-      this.revoked.set(denyKeyOf(entry.subscribeKey, entry.tokenId), entry.expiresAtMs);
-    }
+    const revoked = await this.denyList.list(nowMs);
+    this.tokens.loadRevoked(revoked);
     if (this.purgeIntervalMs > 0) {
       this.purgeTimer = setInterval(() => this.purgeExpired(), this.purgeIntervalMs);
       this.purgeTimer.unref();
     }
     this.started = true;
-    this.log.info({ grants: grantCount, revokedTokens: this.revoked.size }, 'access manager started');
+    this.log.info({ grants: grantCount, revokedTokens: revoked.length }, 'access manager started');
   }
 
   close(): void {
@@ -159,15 +129,14 @@ export class AccessManager {
   purgeExpired(): void {
     const nowMs = this.clock.nowMs();
     this.index.purgeExpired(nowMs);
-    this.cache.purgeExpired(nowMs);
-    for (const [key, expiresAtMs] of this.revoked) if (expiresAtMs <= nowMs) this.revoked.delete(key);
+    this.tokens.purgeExpired(nowMs);
   }
 
   /** Mirror sizes, for metrics and tests. */
   stats(): { grants: number; revokedTokens: number; cachedTokens: number; compiledPatterns: number } {
     let grants = 0;
     for (const keyset of this.keysets) grants += this.index.keyset(keyset.subscribeKey).size;
-    return { grants, revokedTokens: this.revoked.size, cachedTokens: this.cache.size, compiledPatterns: this.patterns.size };
+    return { grants, ...this.tokens.stats() };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -216,72 +185,13 @@ export class AccessManager {
   }
 
   private decide(keyset: Keyset, auth: string, uuid: string, requirements: readonly Requirement[], nowMs: number): Decision {
-    if (auth.length > 0) {
-      const cached = this.cache.get(auth);
-      if (cached !== undefined || looksLikeToken(auth)) {
-        const resolved =
-          cached !== undefined && cached.subscribeKey === keyset.subscribeKey
-            ? this.fromCache(auth, cached, nowMs)
-            : this.verifyUncached(keyset, auth, nowMs);
-        if (!resolved.ok) return deny(resolved.code, missingAll(requirements), `Forbidden: ${resolved.reason}`);
-        return authorizeToken(requirements, resolved.token, { nowMs, uuid, credential: resolved.credential });
-      }
+    const resolved = auth.length > 0 ? this.tokens.resolve(keyset, auth, nowMs) : undefined;
+    if (resolved !== undefined) {
+      if (!resolved.ok) return deny(resolved.code, missingAll(requirements), `Forbidden: ${resolved.reason}`);
+      return authorizeToken(requirements, resolved.token, { nowMs, uuid, credential: resolved.credential });
     }
     const credential: Credential = { kind: 'authKey', authKey: auth };
     return authorizeV2(requirements, this.index.keyset(keyset.subscribeKey), auth, { nowMs, uuid, credential });
-  }
-
-  private fromCache(auth: string, cached: CachedToken, nowMs: number): TokenResolution {
-    // Denylist before the cached result, on every use.
-    if (this.revoked.size > 0 && this.isRevoked(cached.denyKey, nowMs)) {
-      return { ok: false, code: 'TOKEN_REVOKED', reason: 'the token has been revoked' };
-    }
-    // Expired entries leave the cache on sight; authorizeToken still answers TOKEN_EXPIRED.
-    if (isTokenExpired(cached.token, nowMs)) this.cache.delete(auth);
-    return { ok: true, token: cached.token, credential: cached.credential };
-  }
-
-  private verifyUncached(keyset: Keyset, auth: string, nowMs: number): TokenResolution {
-    const bytes = tokenBytes(auth);
-    if (bytes === null) return { ok: false, code: 'TOKEN_MALFORMED', reason: 'the token could not be parsed' };
-    const check = checkTokenSignature(bytes, keyset.secretKey);
-    if (check === 'malformed') return { ok: false, code: 'TOKEN_MALFORMED', reason: 'the token could not be parsed' };
-    if (check === 'bad') {
-      return this.signedByOtherKeyset(bytes, keyset)
-        ? { ok: false, code: 'TOKEN_WRONG_KEYSET', reason: 'the token was issued for another keyset' }
-        : { ok: false, code: 'TOKEN_BAD_SIGNATURE', reason: 'the token signature does not verify' };
-    }
-    // The signature is good: the id comes from its bytes, before any claim is read.
-    let tokenId: string | undefined;
-    if (this.revoked.size > 0) {
-      tokenId = tokenIdOfBytes(bytes);
-      if (this.isRevoked(denyKeyOf(keyset.subscribeKey, tokenId), nowMs)) {
-        return { ok: false, code: 'TOKEN_REVOKED', reason: 'the token has been revoked' };
-      }
-    }
-    const verdict = readVerifiedToken(bytes, this.patterns, tokenId);
-    if (!verdict.ok) return { ok: false, code: 'TOKEN_MALFORMED', reason: 'the token could not be parsed' };
-    const token = verdict.token;
-    if (this.cache.maxEntries > 0 && !isTokenExpired(token, nowMs)) {
-      const credential = new TokenCredential(auth, token);
-      this.cache.set(auth, { token, credential, subscribeKey: keyset.subscribeKey, denyKey: denyKeyOf(keyset.subscribeKey, token.tokenId), recent: false });
-      return { ok: true, token, credential };
-    }
-    return { ok: true, token, credential: new TokenCredential(auth, token) };
-  }
-
-  /** Only on failure: tells "wrong keyset" from "forged" by trying the other keysets' secrets. */
-  private signedByOtherKeyset(bytes: Buffer, keyset: Keyset): boolean {
-    for (const other of this.keysets) {
-      if (other.subscribeKey === keyset.subscribeKey || !hasAccessManager(other) || other.secretKey === keyset.secretKey) continue;
-      if (checkTokenSignature(bytes, other.secretKey) === 'ok') return true;
-    }
-    return false;
-  }
-
-  private isRevoked(denyKey: string, nowMs: number): boolean {
-    const expiresAtMs = this.revoked.get(denyKey);
-    return expiresAtMs !== undefined && nowMs < expiresAtMs;
   }
 
   private refuse(req: AccessRequest, code: ErrorCode, message: string): Decision {
@@ -302,8 +212,8 @@ export class AccessManager {
     if (!hasAccessManager(keyset)) {
       return { decision: OPEN, checks: requirements.map((requirement) => ({ requirement, allowed: true, detail: 'Access Manager is off for this keyset' })) };
     }
-    if (auth.length > 0 && looksLikeToken(auth)) {
-      const resolved = this.verifyUncached(keyset, auth, nowMs);
+    const resolved = auth.length > 0 ? this.tokens.resolve(keyset, auth, nowMs) : undefined;
+    if (resolved !== undefined) {
       if (!resolved.ok) {
         const decision = deny(resolved.code, missingAll(requirements), `Forbidden: ${resolved.reason}`);
         return { decision, checks: requirements.map((requirement) => ({ requirement, allowed: false, detail: resolved.reason })) };
@@ -343,16 +253,29 @@ export class AccessManager {
   /** §8.1: validates the JSON body; ParleyError('INVALID_PARAM') carries the §1.5 details. */
   async grantToken(keyset: Keyset, body: unknown): Promise<string> {
     requireSecret(keyset);
-    const parsed = parseGrantTokenBody(body);
+    const parsed = parseGrantTokenBody(body, this.validatePattern);
     if (!parsed.ok) {
       throw new ParleyError('INVALID_PARAM', parsed.message, { details: { source: 'grant', details: parsed.details } });
     }
-    return this.mintToken(keyset, parsed.value);
+    return this.sign(keyset, parsed.value);
   }
 
-  /** Mints a token from an already validated request (demo app server, CLI). */
+  /**
+   * Mints a token from a request built in code (demo app server, CLI). The §8.1 rules apply here
+   * too (ParleyError('INVALID_PARAM') with details), so nothing unsafe is ever signed.
+   */
   mintToken(keyset: Keyset, request: GrantTokenRequest): string {
     requireSecret(keyset);
+    const issues = checkGrantTokenRequest(request, this.validatePattern);
+    if (issues.length > 0) {
+      throw new ParleyError('INVALID_PARAM', issues[0].location === 'ttl' ? 'Invalid ttl' : 'Invalid permissions', {
+        details: { source: 'grant', details: issues },
+      });
+    }
+    return this.sign(keyset, request);
+  }
+
+  private sign(keyset: Keyset, request: GrantTokenRequest): string {
     return signToken(keyset.secretKey, {
       version: TOKEN_VERSION,
       issuedAtSec: Math.floor(this.clock.nowMs() / 1000),
@@ -367,24 +290,18 @@ export class AccessManager {
   /** §8.2: denylisted until the token's own expiry; 400-class INVALID_PARAM for a token that is not ours. */
   async revokeToken(keyset: Keyset, token: string): Promise<void> {
     requireSecret(keyset);
-    const bytes = tokenBytes(token);
-    const verdict = bytes !== null && checkTokenSignature(bytes, keyset.secretKey) === 'ok' ? readVerifiedToken(bytes, this.patterns) : undefined;
-    if (verdict === undefined || !verdict.ok) {
+    const verified = this.tokens.verifySignatureOnly(keyset, token);
+    if (verified === undefined) {
       throw new ParleyError('INVALID_PARAM', 'Invalid token', {
         details: { source: 'revoke', details: [{ message: 'the token is malformed or was not issued for this keyset', location: 'token' }] },
       });
     }
-    const { tokenId, expiresAtMs } = verdict.token;
+    const { tokenId, expiresAtMs } = verified;
     // An expired token can no longer be used: there is nothing to revoke, and nothing to store.
-    if (isTokenExpired(verdict.token, this.clock.nowMs())) return;
+    if (isTokenExpired(verified, this.clock.nowMs())) return;
     await this.denyList.add({ subscribeKey: keyset.subscribeKey, tokenId, expiresAtMs });
-    this.markRevoked(keyset.subscribeKey, tokenId, expiresAtMs);
+    this.tokens.markRevoked(keyset.subscribeKey, tokenId, expiresAtMs);
     this.emit({ kind: 'token-revoked', subscribeKey: keyset.subscribeKey, tokenId }, 'local');
-  }
-
-  private markRevoked(subscribeKey: string, tokenId: string, expiresAtMs: number): void {
-    this.revoked.set(denyKeyOf(subscribeKey, tokenId), expiresAtMs);
-    this.cache.invalidateTokenId(subscribeKey, tokenId);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -402,8 +319,8 @@ export class AccessManager {
       // The event carries no expiry: a cached copy knows it, otherwise the longest possible
       // token lifetime is a safe upper bound (the store keeps the exact one for restarts).
       const nowMs = this.clock.nowMs();
-      const expiresAtMs = this.cache.expiryOf(change.subscribeKey, change.tokenId) ?? nowMs + MAX_TOKEN_TTL_MINUTES * 60_000;
-      this.markRevoked(change.subscribeKey, change.tokenId, expiresAtMs);
+      const expiresAtMs = this.tokens.cachedExpiryOf(change.subscribeKey, change.tokenId) ?? nowMs + MAX_TOKEN_TTL_MINUTES * 60_000;
+      this.tokens.markRevoked(change.subscribeKey, change.tokenId, expiresAtMs);
     } else {
       await this.reloadGrants(change.subscribeKey);
     }

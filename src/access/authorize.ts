@@ -11,7 +11,7 @@ import type { ErrorCode } from '../errors.ts';
 import type { Credential, Decision, Missing, Requirement, ResourceKind } from './types.ts';
 import { describePermissions } from './permissions.ts';
 import { KEYSET_LEVEL } from './enforcement.ts';
-import { findInTable, type GrantEntry, type KeysetGrants } from './grant-index.ts';
+import type { GrantEntry, KeysetGrants } from './grant-index.ts';
 import { patternMatches, type CompiledPattern } from './patterns.ts';
 import { permissionMapOf } from './token/codec.ts';
 import { isTokenExpired, type VerifiedToken } from './token/verify.ts';
@@ -94,14 +94,10 @@ function denyUnmet(unmet: readonly Requirement[], source: string): Decision {
  * then only grants made for every auth key apply (§7.1: a grant without auth covers everyone).
  */
 export function authorizeV2(requirements: readonly Requirement[], grants: KeysetGrants, authKey: string, ctx: AuthorizeContext): Decision {
-  const own = authKey === '' ? undefined : grants.table(authKey);
-  const any = grants.anyAuthTable;
   let unmet: Requirement[] | undefined;
   for (let i = 0; i < requirements.length; i++) {
     const r = requirements[i];
-    if (own !== undefined && findInTable(own, r.kind, r.name, r.perm, ctx.nowMs) !== undefined) continue;
-    if (any !== undefined && findInTable(any, r.kind, r.name, r.perm, ctx.nowMs) !== undefined) continue;
-    (unmet ??= []).push(r);
+    if (grants.find(r.kind, r.name, authKey, r.perm, ctx.nowMs) === undefined) (unmet ??= []).push(r);
   }
   if (unmet === undefined) return { allowed: true, credential: ctx.credential };
   return denyUnmet(unmet, authKey === '' ? 'no grant for requests without an auth key' : 'no grant for this auth key');

@@ -33,7 +33,7 @@ export interface OperationSpec {
   readonly admin?: true;
 }
 
-export const OPERATIONS = {
+const OPERATION_TABLE = {
   // Publishing (§2)
   publish: { summary: 'publish a message (GET or POST)', resources: { channels: WRITE } },
   fire: { summary: 'fire (publish with store=0, norep=true)', resources: { channels: WRITE } },
@@ -121,7 +121,10 @@ export const OPERATIONS = {
   revoke_token: { summary: 'Access Manager v3 revoke token', resources: {}, admin: true },
 } as const satisfies Record<string, OperationSpec>;
 
-export type Operation = keyof typeof OPERATIONS;
+export type Operation = keyof typeof OPERATION_TABLE;
+
+/** The table, typed by spec so every field (`admin`, `keyset`) reads the same for each operation. */
+export const OPERATIONS: Readonly<Record<Operation, OperationSpec>> = OPERATION_TABLE;
 
 export interface OperationResources {
   channels?: readonly string[];

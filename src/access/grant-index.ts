@@ -2,10 +2,11 @@
  * In-memory index of Access Manager v2 grants, one KeysetGrants per subscribe key, mirrored from
  * the GrantStore (which stays the source of truth across nodes and restarts).
  *
- * Shape, chosen for the request path: grants are indexed first by auth key, then by resource, so
- * the check of one requirement is one Map.get per applicable auth key ('' = every auth key) plus a
- * field read for subkey-level grants. Wildcard grants (`a.*`, `a.b.*`) are indexed by prefix
- * (`a.`, `a.b.`) and found with at most two more lookups (patterns.wildcardPrefixesOf).
+ * Shape, chosen for the request path: grants are indexed by resource name, and each resource's
+ * grants sit in a small Slot (every-auth grant, one auth key inline, a Map only beyond that), so
+ * checking one requirement is one Map.get plus field reads; subkey-level grants are fields too.
+ * Wildcard grants (`a.*`, `a.b.*`) are indexed by prefix (`a.`, `a.b.`) and found with at most two
+ * more lookups (patterns.wildcardPrefixesOf), only when the keyset has any.
  *
  * Expiry is evaluated at check time against the caller's clock (an entry is live while
  * nowMs < expiresAtMs), so a grant stops working the moment it expires, without a restart;
@@ -28,73 +29,115 @@ export interface GrantEntry {
   readonly expiresAtMs: number;
 }
 
-/** Every grant of one auth key ('' included) within one keyset. */
-export interface AuthTable {
-  subkey: GrantEntry | undefined;
-  readonly channels: Map<string, GrantEntry>;
-  /** Wildcard channel grants by prefix (`a.*` → `a.`). */
-  readonly wildcards: Map<string, GrantEntry>;
-  readonly groups: Map<string, GrantEntry>;
-  readonly uuids: Map<string, GrantEntry>;
-}
-
-function newTable(): AuthTable {
-  return { subkey: undefined, channels: new Map(), wildcards: new Map(), groups: new Map(), uuids: new Map() };
+/**
+ * The grants on one resource (or one wildcard prefix). Most resources are granted to one auth key,
+ * or to every auth key, so those live in fields; a Map appears only for a second auth key.
+ */
+interface Slot {
+  /** The grant for every auth key (''). */
+  any: GrantEntry | undefined;
+  oneKey: string | undefined;
+  one: GrantEntry | undefined;
+  /** All keyed grants once there is more than one auth key (then `one` is unused). */
+  more: Map<string, GrantEntry> | undefined;
 }
 
 function isLive(entry: GrantEntry | undefined, perm: number, nowMs: number): entry is GrantEntry {
   return entry !== undefined && (entry.perms & perm) === perm && nowMs < entry.expiresAtMs;
 }
 
-/**
- * The grant in `table` that gives `perm` on (kind, name), or undefined. Subkey level first, then
- * the exact name, then wildcards. KEYSET_LEVEL names are met by subkey grants only.
- */
-export function findInTable(table: AuthTable, kind: ResourceKind, name: string, perm: number, nowMs: number): GrantEntry | undefined {
-  const subkey = table.subkey;
-  if (isLive(subkey, perm, nowMs)) return subkey;
-  if (name === KEYSET_LEVEL) return undefined;
-  const map = kind === 'channels' ? table.channels : kind === 'groups' ? table.groups : table.uuids;
-  const exact = map.get(name);
-  if (isLive(exact, perm, nowMs)) return exact;
-  if (kind === 'channels' && table.wildcards.size > 0) {
-    const [first, second] = wildcardPrefixesOf(name);
-    if (first !== undefined) {
-      const a = table.wildcards.get(first);
-      if (isLive(a, perm, nowMs)) return a;
-      if (second !== undefined) {
-        const b = table.wildcards.get(second);
-        if (isLive(b, perm, nowMs)) return b;
-      }
+/** The caller's own grant first (explain names it), then the grant for every auth key. */
+function findInSlot(slot: Slot, authKey: string, perm: number, nowMs: number): GrantEntry | undefined {
+  if (authKey !== '') {
+    const own = slot.more !== undefined ? slot.more.get(authKey) : slot.oneKey === authKey ? slot.one : undefined;
+    if (isLive(own, perm, nowMs)) return own;
+  }
+  return isLive(slot.any, perm, nowMs) ? slot.any : undefined;
+}
+
+function slotSet(slot: Slot, entry: GrantEntry): void {
+  const key = entry.authKey;
+  if (key === '') slot.any = entry;
+  else if (slot.more !== undefined) slot.more.set(key, entry);
+  else if (slot.oneKey === undefined || slot.oneKey === key) {
+    slot.oneKey = key;
+    slot.one = entry;
+  } else {
+    slot.more = new Map([[slot.oneKey, slot.one!], [key, entry]]);
+    slot.oneKey = undefined;
+    slot.one = undefined;
+  }
+}
+
+function slotDelete(slot: Slot, authKey: string): void {
+  if (authKey === '') slot.any = undefined;
+  else if (slot.more !== undefined) slot.more.delete(authKey);
+  else if (slot.oneKey === authKey) {
+    slot.oneKey = undefined;
+    slot.one = undefined;
+  }
+}
+
+function* slotEntries(slot: Slot): IterableIterator<GrantEntry> {
+  if (slot.any !== undefined) yield slot.any;
+  if (slot.one !== undefined) yield slot.one;
+  if (slot.more !== undefined) yield* slot.more.values();
+}
+
+function slotIsEmpty(slot: Slot): boolean {
+  return slot.any === undefined && slot.one === undefined && (slot.more === undefined || slot.more.size === 0);
+}
+
+/** Drops expired entries of a slot; returns how many. */
+function slotPurge(slot: Slot, nowMs: number): number {
+  let purged = 0;
+  for (const entry of [...slotEntries(slot)]) {
+    if (entry.expiresAtMs <= nowMs) {
+      slotDelete(slot, entry.authKey);
+      purged++;
     }
   }
-  return undefined;
+  return purged;
 }
 
 export class KeysetGrants {
-  private readonly tables = new Map<string, AuthTable>();
+  /** Subkey-level grant for every auth key. */
+  private subkeyAny: GrantEntry | undefined;
+  private readonly subkeyByAuth = new Map<string, GrantEntry>();
+  private readonly channels = new Map<string, Slot>();
+  /** Wildcard channel grants by prefix (`a.*` → `a.`). */
+  private readonly wildcards = new Map<string, Slot>();
+  private readonly groups = new Map<string, Slot>();
+  private readonly uuids = new Map<string, Slot>();
 
   constructor(readonly subscribeKey: string) {}
 
-  /** The table of one auth key; undefined when that key has no grants. */
-  table(authKey: string): AuthTable | undefined {
-    return this.tables.get(authKey);
-  }
-
-  /** Grants for every auth key (auth '' on the wire). */
-  get anyAuthTable(): AuthTable | undefined {
-    return this.tables.get('');
-  }
-
-  /** The grant that allows `perm` on (kind, name) for `authKey`, own grants before '' grants. */
+  /**
+   * The grant that gives `perm` on (kind, name) for `authKey` ('' = the request carried none, so
+   * only grants for every auth key apply): subkey level, then the exact name, then wildcards.
+   * KEYSET_LEVEL names are met by subkey grants only.
+   */
   find(kind: ResourceKind, name: string, authKey: string, perm: number, nowMs: number): GrantEntry | undefined {
-    const own = authKey === '' ? undefined : this.tables.get(authKey);
-    if (own !== undefined) {
-      const hit = findInTable(own, kind, name, perm, nowMs);
+    if (isLive(this.subkeyAny, perm, nowMs)) return this.subkeyAny;
+    if (authKey !== '' && this.subkeyByAuth.size > 0) {
+      const own = this.subkeyByAuth.get(authKey);
+      if (isLive(own, perm, nowMs)) return own;
+    }
+    if (name === KEYSET_LEVEL) return undefined;
+    const slot = (kind === 'channels' ? this.channels : kind === 'groups' ? this.groups : this.uuids).get(name);
+    if (slot !== undefined) {
+      const hit = findInSlot(slot, authKey, perm, nowMs);
       if (hit !== undefined) return hit;
     }
-    const any = this.tables.get('');
-    return any === undefined ? undefined : findInTable(any, kind, name, perm, nowMs);
+    if (kind === 'channels' && this.wildcards.size > 0) {
+      const [first, second] = wildcardPrefixesOf(name);
+      const a = first === undefined ? undefined : this.wildcards.get(first);
+      const hitA = a === undefined ? undefined : findInSlot(a, authKey, perm, nowMs);
+      if (hitA !== undefined) return hitA;
+      const b = second === undefined ? undefined : this.wildcards.get(second);
+      return b === undefined ? undefined : findInSlot(b, authKey, perm, nowMs);
+    }
+    return undefined;
   }
 
   allows(kind: ResourceKind, name: string, authKey: string, perm: number, nowMs: number): boolean {
@@ -110,12 +153,20 @@ export class KeysetGrants {
     }
   }
 
-  private set(r: GrantRecord): void {
-    let table = this.tables.get(r.authKey);
-    if (table === undefined) {
-      table = newTable();
-      this.tables.set(r.authKey, table);
+  private mapFor(level: GrantLevel, resource: string): [Map<string, Slot>, string] | undefined {
+    switch (level) {
+      case 'subkey':
+        return undefined;
+      case 'channel':
+        return isV2Wildcard(resource) ? [this.wildcards, wildcardPrefix(resource)] : [this.channels, resource];
+      case 'channel-group':
+        return [this.groups, resource];
+      case 'uuid':
+        return [this.uuids, resource];
     }
+  }
+
+  private set(r: GrantRecord): void {
     const entry: GrantEntry = {
       level: r.level,
       resource: r.resource,
@@ -124,86 +175,73 @@ export class KeysetGrants {
       ttlMinutes: r.ttlMinutes,
       expiresAtMs: r.expiresAtMs ?? Infinity,
     };
-    switch (r.level) {
-      case 'subkey':
-        table.subkey = entry;
-        break;
-      case 'channel':
-        if (isV2Wildcard(r.resource)) table.wildcards.set(wildcardPrefix(r.resource), entry);
-        else table.channels.set(r.resource, entry);
-        break;
-      case 'channel-group':
-        table.groups.set(r.resource, entry);
-        break;
-      case 'uuid':
-        table.uuids.set(r.resource, entry);
-        break;
+    const target = this.mapFor(r.level, r.resource);
+    if (target === undefined) {
+      if (r.authKey === '') this.subkeyAny = entry;
+      else this.subkeyByAuth.set(r.authKey, entry);
+      return;
     }
+    const [map, key] = target;
+    let slot = map.get(key);
+    if (slot === undefined) {
+      slot = { any: undefined, oneKey: undefined, one: undefined, more: undefined };
+      map.set(key, slot);
+    }
+    slotSet(slot, entry);
   }
 
   private remove(level: GrantLevel, resource: string, authKey: string): void {
-    const table = this.tables.get(authKey);
-    if (table === undefined) return;
-    switch (level) {
-      case 'subkey':
-        table.subkey = undefined;
-        break;
-      case 'channel':
-        if (isV2Wildcard(resource)) table.wildcards.delete(wildcardPrefix(resource));
-        else table.channels.delete(resource);
-        break;
-      case 'channel-group':
-        table.groups.delete(resource);
-        break;
-      case 'uuid':
-        table.uuids.delete(resource);
-        break;
+    const target = this.mapFor(level, resource);
+    if (target === undefined) {
+      if (authKey === '') this.subkeyAny = undefined;
+      else this.subkeyByAuth.delete(authKey);
+      return;
     }
-    if (isEmpty(table)) this.tables.delete(authKey);
+    const [map, key] = target;
+    const slot = map.get(key);
+    if (slot === undefined) return;
+    slotDelete(slot, authKey);
+    if (slotIsEmpty(slot)) map.delete(key);
   }
 
   /** Drops entries with expiresAtMs <= nowMs; returns how many. */
   purgeExpired(nowMs: number): number {
     let purged = 0;
-    for (const [authKey, table] of this.tables) {
-      if (table.subkey !== undefined && table.subkey.expiresAtMs <= nowMs) {
-        table.subkey = undefined;
+    if (this.subkeyAny !== undefined && this.subkeyAny.expiresAtMs <= nowMs) {
+      this.subkeyAny = undefined;
+      purged++;
+    }
+    for (const [key, entry] of this.subkeyByAuth) {
+      if (entry.expiresAtMs <= nowMs) {
+        this.subkeyByAuth.delete(key);
         purged++;
       }
-      for (const map of [table.channels, table.wildcards, table.groups, table.uuids]) {
-        for (const [key, entry] of map) {
-          if (entry.expiresAtMs <= nowMs) {
-            map.delete(key);
-            purged++;
-          }
-        }
+    }
+    for (const map of [this.channels, this.wildcards, this.groups, this.uuids]) {
+      for (const [key, slot] of map) {
+        purged += slotPurge(slot, nowMs);
+        if (slotIsEmpty(slot)) map.delete(key);
       }
-      if (isEmpty(table)) this.tables.delete(authKey);
     }
     return purged;
   }
 
   /** Every live entry, for explain and diagnostics. */
   *entries(nowMs: number): IterableIterator<GrantEntry> {
-    for (const table of this.tables.values()) {
-      if (table.subkey !== undefined && nowMs < table.subkey.expiresAtMs) yield table.subkey;
-      for (const map of [table.channels, table.wildcards, table.groups, table.uuids]) {
-        for (const entry of map.values()) if (nowMs < entry.expiresAtMs) yield entry;
-      }
+    if (this.subkeyAny !== undefined && nowMs < this.subkeyAny.expiresAtMs) yield this.subkeyAny;
+    for (const entry of this.subkeyByAuth.values()) if (nowMs < entry.expiresAtMs) yield entry;
+    for (const map of [this.channels, this.wildcards, this.groups, this.uuids]) {
+      for (const slot of map.values()) for (const entry of slotEntries(slot)) if (nowMs < entry.expiresAtMs) yield entry;
     }
   }
 
   get size(): number {
-    let n = 0;
-    for (const table of this.tables.values()) {
-      n += (table.subkey ? 1 : 0) + table.channels.size + table.wildcards.size + table.groups.size + table.uuids.size;
+    let n = (this.subkeyAny ? 1 : 0) + this.subkeyByAuth.size;
+    for (const map of [this.channels, this.wildcards, this.groups, this.uuids]) {
+      for (const slot of map.values()) for (const _ of slotEntries(slot)) n++;
     }
     return n;
   }
-}
-
-function isEmpty(t: AuthTable): boolean {
-  return t.subkey === undefined && t.channels.size === 0 && t.wildcards.size === 0 && t.groups.size === 0 && t.uuids.size === 0;
 }
 
 /** The per-keyset indexes of one process. */

@@ -213,8 +213,20 @@ export function patternMatches(pattern: CompiledPattern, name: string): boolean 
  */
 export class PatternCache {
   private readonly entries = new Map<string, RegExp>();
+  private readonly checks = new Map<string, PatternCheck>();
 
   constructor(private readonly maxEntries = 10_000) {}
+
+  /** validateRegexPattern, memoized: apps mint token after token with the same few patterns. */
+  validate(source: string): PatternCheck {
+    let check = this.checks.get(source);
+    if (check === undefined) {
+      check = validateRegexPattern(source);
+      if (this.checks.size >= this.maxEntries) this.checks.delete(this.checks.keys().next().value!);
+      this.checks.set(source, check);
+    }
+    return check;
+  }
 
   /** Throws (SyntaxError) only for a source that never passed validateRegexPattern. */
   get(source: string): RegExp {

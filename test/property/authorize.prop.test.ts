@@ -48,6 +48,9 @@ const grantArb: fc.Arbitrary<GrantRecord> = fc
     expiresAtMs: g.expiresInMs === null ? null : NOW + g.expiresInMs,
   }));
 
+/** Grants interleaved with withdrawals (perms 0) of the same shapes. */
+const grantOrWithdraw = fc.oneof({ weight: 4, arbitrary: grantArb }, { weight: 1, arbitrary: grantArb.map((g) => ({ ...g, perms: 0 })) });
+
 const requirementArb: fc.Arbitrary<Requirement> = fc.record({ kind, name: requestName, perm });
 
 /** The reference model: §7.1 read literally, one grant at a time, last write per key wins. */
@@ -77,7 +80,7 @@ const ctx = (nowMs = NOW, uuid = 'u1') => ({ nowMs, uuid, credential: { kind: 'a
 
 test('v2: authorize agrees with the reference model on random grants and requests', () => {
   fc.assert(
-    fc.property(fc.array(grantArb, { maxLength: 12 }), authKey, fc.array(requirementArb, { minLength: 1, maxLength: 4 }), fc.integer({ min: -60_000, max: 60_000 }), (grants, auth, reqs, dt) => {
+    fc.property(fc.array(grantOrWithdraw, { maxLength: 14 }), authKey, fc.array(requirementArb, { minLength: 1, maxLength: 4 }), fc.integer({ min: -60_000, max: 60_000 }), (grants, auth, reqs, dt) => {
       const now = NOW + dt;
       const d = authorizeV2(reqs, index(grants), auth, ctx(now));
       const expected = reqs.every((r) => modelV2(grants, auth, r, now));
@@ -90,6 +93,18 @@ test('v2: authorize agrees with the reference model on random grants and request
       }
     }),
     { numRuns: 500 },
+  );
+});
+
+test('v2: purging expired grants never changes a decision, now or later', () => {
+  fc.assert(
+    fc.property(fc.array(grantOrWithdraw, { maxLength: 12 }), authKey, requirementArb, fc.integer({ min: 0, max: 200_000 }), (grants, auth, r, dt) => {
+      const g = index(grants);
+      const before = authorizeV2([r], g, auth, ctx(NOW + dt)).allowed;
+      g.purgeExpired(NOW);
+      assert.equal(authorizeV2([r], g, auth, ctx(NOW + dt)).allowed, before);
+    }),
+    { numRuns: 300 },
   );
 });
 
@@ -179,7 +194,9 @@ test('the denylist always wins: a revoked token is refused for every request, ca
   await fc.assert(
     fc.asyncProperty(claimsArb, fc.array(tokenRequirement, { maxLength: 3 }), fc.boolean(), fc.boolean(), async (claims, reqs, warmCache, remote) => {
       const { manager, clock } = await startAccess();
-      const token = manager.mintToken(KEYSET_A, { ...claims, ttlMinutes: claims.ttlMinutes });
+      // mintToken applies the §8.1 rules: at least one resource.
+      const channels = new Map([...claims.resources.channels, ['always', 1]]);
+      const token = manager.mintToken(KEYSET_A, { ...claims, resources: { ...claims.resources, channels } });
       const uuid = claims.authorizedUuid ?? 'u1';
       const request = accessRequest(KEYSET_A, { requirements: reqs, params: { auth: token }, uuid });
       if (warmCache) manager.check(request);

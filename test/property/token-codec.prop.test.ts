@@ -49,7 +49,7 @@ test('decode(encode(claims)) deep-equals claims', () => {
 });
 
 test('the SDK parseToken decodes every minted token into exactly the granted permissions', () => {
-  const noProto = (m: Map<string, number>) => new Map([...m].filter(([k]) => k !== '__proto__'));
+  const noProto = (m: ReadonlyMap<string, number>) => new Map([...m].filter(([k]) => k !== '__proto__'));
   fc.assert(
     fc.property(claimsArb, (raw) => {
       const claims: TokenClaims = {

@@ -4,7 +4,10 @@
  * each with a path such as `permissions.patterns.channels["^a(.*)*$"]` (style.md §3.4).
  */
 import { isPermissionValue, MAX_PERMISSION_VALUE } from '../permissions.ts';
-import { isWellFormedUnicode, validateRegexPattern } from '../patterns.ts';
+import { isWellFormedUnicode, validateRegexPattern, type PatternCheck } from '../patterns.ts';
+
+/** How patterns are judged; AccessManager passes its memoizing PatternCache.validate. */
+export type PatternValidator = (source: string) => PatternCheck;
 import type { MetaValue, PermissionMaps } from './codec.ts';
 
 /** §8.1 service rule: ttl in minutes, 1..43200 (30 days). */
@@ -59,7 +62,7 @@ interface Section {
   uuids: Map<string, number>;
 }
 
-function readSection(raw: unknown, path: string, isPattern: boolean, issues: GrantBodyIssue[]): Section {
+function readSection(raw: unknown, path: string, isPattern: boolean, issues: GrantBodyIssue[], validate: PatternValidator): Section {
   const section: Section = { channels: new Map(), groups: new Map(), uuids: new Map() };
   if (raw === undefined) return section;
   if (!isPlainObject(raw)) {
@@ -93,7 +96,7 @@ function readSection(raw: unknown, path: string, isPattern: boolean, issues: Gra
         continue;
       }
       if (isPattern) {
-        const check = validateRegexPattern(name);
+        const check = validate(name);
         if (!check.ok) {
           issues.push({ message: `invalid pattern: ${check.reason}`, location });
           continue;
@@ -134,7 +137,7 @@ function readMeta(raw: unknown, issues: GrantBodyIssue[]): Map<string, MetaValue
 }
 
 /** Parses and validates a grant-token body; never throws. */
-export function parseGrantTokenBody(json: unknown): GrantBodyResult {
+export function parseGrantTokenBody(json: unknown, validate: PatternValidator = validateRegexPattern): GrantBodyResult {
   const issues: GrantBodyIssue[] = [];
   if (!isPlainObject(json)) {
     return fail([{ message: 'request body must be a JSON object', location: 'body' }]);
@@ -165,8 +168,8 @@ export function parseGrantTokenBody(json: unknown): GrantBodyResult {
     }
   }
 
-  const resources = readSection(permissions.resources, 'permissions.resources', false, issues);
-  const patterns = readSection(permissions.patterns, 'permissions.patterns', true, issues);
+  const resources = readSection(permissions.resources, 'permissions.resources', false, issues, validate);
+  const patterns = readSection(permissions.patterns, 'permissions.patterns', true, issues, validate);
   const meta = readMeta(permissions.meta, issues);
 
   const total =
@@ -181,6 +184,52 @@ export function parseGrantTokenBody(json: unknown): GrantBodyResult {
     ok: true,
     value: { ttlMinutes: ttl as number, authorizedUuid, resources, patterns, meta },
   };
+}
+
+const SECTIONS = ['resources', 'patterns'] as const;
+const KINDS = ['channels', 'groups', 'uuids'] as const;
+
+function patternProblem(check: PatternCheck): string | undefined {
+  return check.ok ? undefined : `invalid pattern: ${check.reason}`;
+}
+
+/**
+ * The same rules for a request built in code (demo app server, CLI) rather than parsed from JSON:
+ * every token Parley signs has passed them, so verify.ts can trust a signed token's patterns.
+ */
+export function checkGrantTokenRequest(request: GrantTokenRequest, validate: PatternValidator = validateRegexPattern): GrantBodyIssue[] {
+  const issues: GrantBodyIssue[] = [];
+  const ttl = request.ttlMinutes;
+  if (!Number.isInteger(ttl) || ttl < MIN_TOKEN_TTL_MINUTES || ttl > MAX_TOKEN_TTL_MINUTES) {
+    issues.push({ message: `ttl must be an integer number of minutes between ${MIN_TOKEN_TTL_MINUTES} and ${MAX_TOKEN_TTL_MINUTES} (got ${ttl})`, location: 'ttl' });
+  }
+  if (request.authorizedUuid !== undefined && (request.authorizedUuid.length === 0 || !isWellFormedUnicode(request.authorizedUuid))) {
+    issues.push({ message: 'authorized uuid must be a non-empty string', location: 'permissions.uuid' });
+  }
+  let total = 0;
+  for (const section of SECTIONS) {
+    for (const kind of KINDS) {
+      for (const [name, bits] of request[section][kind]) {
+        total++;
+        // Locations are built only for problems: this runs for every token minted.
+        const problem =
+          name.length === 0 || !isWellFormedUnicode(name)
+            ? 'resource names must be non-empty, valid Unicode'
+            : !isPermissionValue(bits)
+              ? `permission must be an integer 0..${MAX_PERMISSION_VALUE} (got ${bits})`
+              : section === 'patterns'
+                ? patternProblem(validate(name))
+                : undefined;
+        if (problem !== undefined) issues.push({ message: problem, location: at(`permissions.${section}.${kind}`, name) });
+      }
+    }
+  }
+  if (total === 0) issues.push({ message: 'at least one resource or pattern permission is required', location: 'permissions' });
+  for (const [key, value] of request.meta) {
+    const scalar = value === null || typeof value === 'boolean' || typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value));
+    if (!scalar || !isWellFormedUnicode(key)) issues.push({ message: 'meta values must be strings, numbers, booleans or null', location: at('permissions.meta', key) });
+  }
+  return issues;
 }
 
 function fail(details: GrantBodyIssue[]): GrantBodyResult {

@@ -76,8 +76,9 @@ function b64Index(code: number): number {
  * Tells a v3 token from a v2 auth key by form: length 64..32768, base64url whose first bytes are a
  * CBOR map header followed by the key `v` (byte or text string), the opening of every v3 token
  * (`qEF2…`, `p0F2…`). Only four characters are inspected; verification judges the rest.
- * An auth key of that form is treated as a (bad) token, never as an auth key: the choice is
- * deliberate so a damaged token can never fall back to v2 grants for "every auth key".
+ * An auth key of that form is treated as a (bad) token, never as an auth key: deliberately, so a
+ * token damaged after its first bytes is refused as a token. A string that is not token-shaped can
+ * only ever get what v2 grants give it (for a random string: the grants for every auth key).
  */
 export function looksLikeToken(value: string): boolean {
   if (value.length < MIN_TOKEN_LENGTH || value.length > MAX_TOKEN_LENGTH) return false;

@@ -23,7 +23,8 @@ async function auditV2(ctx: RequestContext, s: Services): Promise<void> {
 async function grantToken(ctx: RequestContext, s: Services): Promise<void> {
   const keyset = keysetFor(s, ctx.params.sub);
   if (ctx.body.length > s.config.limits.maxMessageBytes) {
-    throw new ParleyError('PAYLOAD_TOO_LARGE', `grant request is larger than ${s.config.limits.maxMessageBytes} bytes`, {
+    // 400, not 413: the SDK's retry policy re-sends Access Manager calls on 413 for minutes.
+    throw new ParleyError('INVALID_PARAM', `grant request is larger than ${s.config.limits.maxMessageBytes} bytes`, {
       details: { details: [{ message: 'Request body too large', location: 'permissions' }] },
     });
   }

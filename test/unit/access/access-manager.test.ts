@@ -68,7 +68,7 @@ test('v2 grant (§7.1, §12.2 shape) then check: only the granted auth key, only
     auths: { 'auth-a': { r: 1, w: 1, m: 0, d: 0, g: 0, u: 0, j: 0 } },
   });
   const as = (auth: string | undefined, requirements = publishTo('ch1')) =>
-    code(manager.check(accessRequest(KEYSET_A, { requirements, params: auth === undefined ? {} : { auth } })));
+    code(manager.check(accessRequest(KEYSET_A, { requirements, params: auth === undefined ? undefined : { auth } })));
   assert.equal(as('auth-a'), 'allowed:authKey');
   assert.equal(as('auth-a', subscribeTo(['ch1'])), 'allowed:authKey');
   assert.equal(as('auth-a', subscribeTo(['ch1', 'ch1-pnpres'])), 'ACCESS_DENIED', '-pnpres is checked separately');
@@ -85,7 +85,7 @@ test('v2 grant without auth covers every auth key and requests without one', asy
   const payload = await manager.grantV2(KEYSET_A, grantQuery({ channel: 'lobby,news', r: '1' }));
   assert.equal(payload.level, 'channel');
   assert.deepEqual(Object.keys(payload.channels as object), ['lobby', 'news']);
-  for (const params of [{}, { auth: 'whoever' }]) {
+  for (const params of [{}, { auth: 'whoever' }] as Array<Record<string, string>>) {
     assert.equal(code(manager.check(accessRequest(KEYSET_A, { requirements: subscribeTo(['lobby', 'news']), params }))), 'allowed:authKey');
   }
 });

@@ -14,8 +14,18 @@ const KEYS = { publishKey: 'demo-pub', secretKey: 'demo-secret' };
 const SDK = 'PubNub-JS-Nodejs/12.0.3';
 const NOW_MS = 1_700_000_000_000;
 
+interface Example {
+  name: string;
+  method: string;
+  path: string;
+  params: Record<string, string>;
+  body: string;
+  signed: string;
+  signature: string;
+}
+
 /** The five worked examples of wire-protocol.md §9, verbatim. */
-const EXAMPLES = [
+const EXAMPLES: Example[] = [
   {
     name: '1: GET publish',
     method: 'GET',
@@ -156,10 +166,10 @@ test('missing, empty, wrong-key and malformed signatures are refused with their 
 test('the SDK retry bug: a query signed with a stale signature inside is refused', () => {
   // §0 item 12: the retry signs a query that still holds the previous signature.
   const ex = EXAMPLES[0];
-  const staleParams = { ...ex.params, signature: 'v2.previous' };
+  const staleParams: Record<string, string> = { ...ex.params, signature: 'v2.previous' };
   const canonicalWithStale = Object.keys(staleParams)
     .sort()
-    .map((k) => `${k}=${encodeString(staleParams[k as keyof typeof staleParams])}`)
+    .map((k) => `${k}=${encodeString(staleParams[k])}`)
     .join('&');
   const bad = computeSignature(KEYS.secretKey, stringToSign({ method: 'GET', publishKey: KEYS.publishKey, path: ex.path, canonicalQuery: canonicalWithStale, body: '' }));
   const v = verifyRequestSignature({ method: 'GET', path: ex.path, rawQuery: rawQueryOf(ex.params, bad), body: '' }, KEYS, NOW_MS);

@@ -158,6 +158,20 @@ test('grant-token validation errors carry the §1.5 details; revoke of an invali
   }
 });
 
+test('mintToken applies the same rules as the grant-token body: nothing unsafe is signed', async () => {
+  const { manager } = await startAccess();
+  const empty = { channels: new Map<string, number>(), groups: new Map<string, number>(), uuids: new Map<string, number>() };
+  const request = { ttlMinutes: 5, resources: empty, patterns: { ...empty, channels: new Map([['(a+)+', 1]]) }, meta: new Map() };
+  assert.throws(() => manager.mintToken(KEYSET_A, request), (e) => {
+    assert.ok(isParleyError(e) && e.code === 'INVALID_PARAM');
+    assert.deepEqual((e.details?.details as Array<{ location: string }>).map((d) => d.location), ['permissions.patterns.channels["(a+)+"]']);
+    return true;
+  });
+  assert.throws(() => manager.mintToken(KEYSET_A, { ...request, patterns: empty }), (e) => isParleyError(e) && /permissions/.test(JSON.stringify(e.details)));
+  assert.throws(() => manager.mintToken(KEYSET_A, { ...request, ttlMinutes: 0, patterns: { ...empty, channels: new Map([['ok', 1]]) } }), (e) => isParleyError(e) && e.message === 'Invalid ttl');
+  assert.equal(typeof manager.mintToken(KEYSET_A, { ...request, patterns: { ...empty, channels: new Map([['ok.*', 1]]) } }), 'string');
+});
+
 test('revoking an already expired token is a no-op', async () => {
   const { manager, clock, stores } = await startAccess();
   const token = await manager.grantToken(KEYSET_A, body(1));

@@ -1,0 +1,157 @@
+/**
+ * From a token string to a VerifiedToken for one keyset, fast: the bounded verified-token cache,
+ * the in-memory mirror of the DenyList, and the pattern cache live here.
+ *
+ * Invariant (docs/invariants.md 8): the denylist is consulted on every use, before a cached
+ * verification result is trusted; on a miss, the signature is checked before any claim is read
+ * and the denylist before the claims are decoded.
+ */
+import { hasAccessManager, type Keyset } from '../../keyset.ts';
+import type { DenyListEntry } from '../../store/types.ts';
+import { PatternCache } from '../patterns.ts';
+import type { Credential } from '../types.ts';
+import { TokenCache, type CachedToken } from './token-cache.ts';
+import {
+  checkTokenSignature,
+  isTokenExpired,
+  looksLikeToken,
+  readVerifiedToken,
+  tokenBytes,
+  tokenIdOfBytes,
+  type VerifiedToken,
+} from './verify.ts';
+
+export type TokenRefusalCode = 'TOKEN_MALFORMED' | 'TOKEN_BAD_SIGNATURE' | 'TOKEN_WRONG_KEYSET' | 'TOKEN_REVOKED';
+
+export type TokenResolution =
+  | { ok: true; token: VerifiedToken; credential: Credential }
+  | { ok: false; code: TokenRefusalCode; reason: string };
+
+const MALFORMED: TokenResolution = { ok: false, code: 'TOKEN_MALFORMED', reason: 'the token could not be parsed' };
+const REVOKED: TokenResolution = { ok: false, code: 'TOKEN_REVOKED', reason: 'the token has been revoked' };
+
+/** A token credential whose id is computed only if read (VerifiedToken.tokenId). */
+class TokenCredential {
+  readonly kind = 'token' as const;
+  constructor(
+    readonly token: string,
+    private readonly verified: VerifiedToken,
+  ) {}
+
+  get tokenId(): string {
+    return this.verified.tokenId;
+  }
+}
+
+function denyKeyOf(subscribeKey: string, tokenId: string): string {
+  return `${subscribeKey}\u0000${tokenId}`;
+}
+
+export class TokenResolver {
+  private readonly cache: TokenCache;
+  /** denyKey → expiresAtMs of every revoked, not yet expired token. */
+  private readonly revoked = new Map<string, number>();
+
+  constructor(
+    /** Every configured keyset: a token failing one secret is tried against the others (wrong keyset). */
+    private readonly keysets: readonly Keyset[],
+    tokenCacheSize: number,
+    /** Compiled patterns, shared with grant-time validation. */
+    private readonly patterns: PatternCache = new PatternCache(),
+  ) {
+    this.cache = new TokenCache(tokenCacheSize);
+  }
+
+  /**
+   * undefined when `auth` is not a token (not cached, not token-shaped): the caller treats it as
+   * a v2 auth key. Otherwise the token, or why it is refused.
+   */
+  resolve(keyset: Keyset, auth: string, nowMs: number): TokenResolution | undefined {
+    const cached = this.cache.get(auth);
+    if (cached !== undefined && cached.subscribeKey === keyset.subscribeKey) return this.fromCache(auth, cached, nowMs);
+    if (cached === undefined && !looksLikeToken(auth)) return undefined;
+    return this.verify(keyset, auth, nowMs);
+  }
+
+  private fromCache(auth: string, cached: CachedToken, nowMs: number): TokenResolution {
+    if (this.revoked.size > 0 && this.isRevoked(cached.denyKey, nowMs)) return REVOKED;
+    // Expired entries leave the cache on sight; authorize still answers TOKEN_EXPIRED.
+    if (isTokenExpired(cached.token, nowMs)) this.cache.delete(auth);
+    return { ok: true, token: cached.token, credential: cached.credential };
+  }
+
+  /** The uncached path; caches what verifies and has not expired. */
+  verify(keyset: Keyset, auth: string, nowMs: number): TokenResolution {
+    const bytes = tokenBytes(auth);
+    if (bytes === null) return MALFORMED;
+    const check = checkTokenSignature(bytes, keyset.secretKey);
+    if (check === 'malformed') return MALFORMED;
+    if (check === 'bad') {
+      return this.signedByOtherKeyset(bytes, keyset)
+        ? { ok: false, code: 'TOKEN_WRONG_KEYSET', reason: 'the token was issued for another keyset' }
+        : { ok: false, code: 'TOKEN_BAD_SIGNATURE', reason: 'the token signature does not verify' };
+    }
+    // The signature is good: the id comes from its bytes, before any claim is read.
+    let tokenId: string | undefined;
+    if (this.revoked.size > 0) {
+      tokenId = tokenIdOfBytes(bytes);
+      if (this.isRevoked(denyKeyOf(keyset.subscribeKey, tokenId), nowMs)) return REVOKED;
+    }
+    const verdict = readVerifiedToken(bytes, this.patterns, tokenId);
+    if (!verdict.ok) return MALFORMED;
+    const token = verdict.token;
+    const credential = new TokenCredential(auth, token);
+    if (this.cache.maxEntries > 0 && !isTokenExpired(token, nowMs)) {
+      const denyKey = denyKeyOf(keyset.subscribeKey, token.tokenId);
+      this.cache.set(auth, { token, credential, subscribeKey: keyset.subscribeKey, denyKey, recent: false });
+    }
+    return { ok: true, token, credential };
+  }
+
+  /** Signature and structure only (revocation, expiry not considered): for revoke-token. */
+  verifySignatureOnly(keyset: Keyset, auth: string): VerifiedToken | undefined {
+    const bytes = tokenBytes(auth);
+    if (bytes === null || checkTokenSignature(bytes, keyset.secretKey) !== 'ok') return undefined;
+    const verdict = readVerifiedToken(bytes, this.patterns);
+    return verdict.ok ? verdict.token : undefined;
+  }
+
+  /** Only on failure: tells "wrong keyset" from "forged" by trying the other keysets' secrets. */
+  private signedByOtherKeyset(bytes: Buffer, keyset: Keyset): boolean {
+    for (const other of this.keysets) {
+      if (other.subscribeKey === keyset.subscribeKey || !hasAccessManager(other) || other.secretKey === keyset.secretKey) continue;
+      if (checkTokenSignature(bytes, other.secretKey) === 'ok') return true;
+    }
+    return false;
+  }
+
+  private isRevoked(denyKey: string, nowMs: number): boolean {
+    const expiresAtMs = this.revoked.get(denyKey);
+    return expiresAtMs !== undefined && nowMs < expiresAtMs;
+  }
+
+  /** Warms the mirror from DenyList.list() at start. */
+  loadRevoked(entries: readonly DenyListEntry[]): void {
+    for (const e of entries) this.revoked.set(denyKeyOf(e.subscribeKey, e.tokenId), e.expiresAtMs);
+  }
+
+  /** Effective immediately on this node; drops every cached spelling of the token. */
+  markRevoked(subscribeKey: string, tokenId: string, expiresAtMs: number): void {
+    this.revoked.set(denyKeyOf(subscribeKey, tokenId), expiresAtMs);
+    this.cache.invalidateTokenId(subscribeKey, tokenId);
+  }
+
+  /** Expiry of a cached token with this id, if this node has seen it. */
+  cachedExpiryOf(subscribeKey: string, tokenId: string): number | undefined {
+    return this.cache.expiryOf(subscribeKey, tokenId);
+  }
+
+  purgeExpired(nowMs: number): void {
+    this.cache.purgeExpired(nowMs);
+    for (const [key, expiresAtMs] of this.revoked) if (expiresAtMs <= nowMs) this.revoked.delete(key);
+  }
+
+  stats(): { revokedTokens: number; cachedTokens: number; compiledPatterns: number } {
+    return { revokedTokens: this.revoked.size, cachedTokens: this.cache.size, compiledPatterns: this.patterns.size };
+  }
+}

@@ -1,0 +1,49 @@
+import type { DenyList, DenyListEntry } from '../types.ts';
+import type { RedisConnection } from './connection.ts';
+import type { KeysetRegistry } from './keyset-registry.ts';
+import type { RedisKeys } from './keys.ts';
+
+/**
+ * Revoked token ids per keyset in a ZSET scored by expiresAtMs (a double holds any ms value exactly,
+ * fractions included). ZADD GT keeps the later expiry atomically: a revocation never shrinks.
+ */
+export class RedisDenyList implements DenyList {
+  constructor(
+    private readonly connection: RedisConnection,
+    private readonly keys: RedisKeys,
+    private readonly registry: KeysetRegistry,
+  ) {}
+
+  async add(entry: DenyListEntry): Promise<void> {
+    await this.registry.ensure([entry.subscribeKey]);
+    await this.connection.run('add', (client) =>
+      client.zadd(this.keys.keyset(entry.subscribeKey).denyList, 'GT', String(entry.expiresAtMs), entry.tokenId),
+    );
+  }
+
+  async has(subscribeKey: string, tokenId: string, nowMs: number): Promise<boolean> {
+    const score = await this.connection.run('has', (client) => client.zscore(this.keys.keyset(subscribeKey).denyList, tokenId));
+    return score !== null && Number(score) > nowMs;
+  }
+
+  async list(nowMs: number): Promise<DenyListEntry[]> {
+    const out: DenyListEntry[] = [];
+    for (const subscribeKey of await this.registry.all()) {
+      const flat = await this.connection.run('list', (client) =>
+        client.zrangebyscore(this.keys.keyset(subscribeKey).denyList, `(${nowMs}`, '+inf', 'WITHSCORES'),
+      );
+      for (let i = 0; i < flat.length; i += 2) out.push({ subscribeKey, tokenId: flat[i], expiresAtMs: Number(flat[i + 1]) });
+    }
+    return out;
+  }
+
+  async purgeExpired(nowMs: number): Promise<number> {
+    let removed = 0;
+    for (const subscribeKey of await this.registry.all()) {
+      removed += await this.connection.run('purgeExpired', (client) =>
+        client.zremrangebyscore(this.keys.keyset(subscribeKey).denyList, '-inf', String(nowMs)),
+      );
+    }
+    return removed;
+  }
+}

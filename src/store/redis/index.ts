@@ -1,0 +1,60 @@
+import type { Stores } from '../types.ts';
+import { RedisBroker, type RedisBrokerOptions } from './broker.ts';
+import { RedisChannelGroupStore } from './channel-group-store.ts';
+import { RedisConnection, type RedisLog } from './connection.ts';
+import { RedisDenyList } from './deny-list.ts';
+import { RedisGrantStore } from './grant-store.ts';
+import { KeysetRegistry } from './keyset-registry.ts';
+import { RedisKeys } from './keys.ts';
+import { RedisMessageStore } from './message-store.ts';
+import { RedisPresenceStore } from './presence-store.ts';
+import { SCRIPTS } from './scripts.ts';
+
+export { RedisBroker, RedisChannelGroupStore, RedisDenyList, RedisGrantStore, RedisMessageStore, RedisPresenceStore };
+export type { RedisBrokerOptions, RedisLog };
+
+export interface RedisStoresOptions {
+  /** redis:// URL. */
+  url: string;
+  /** Key prefix of the deployment (no braces or spaces); every node of one deployment uses the same. */
+  prefix: string;
+  /** Default 5000. */
+  commandTimeoutMs?: number;
+  /** Default 5000. */
+  connectTimeoutMs?: number;
+  log?: RedisLog;
+  /** Shown in CLIENT LIST as `parley-store-<name>`; default 'node'. */
+  connectionName?: string;
+}
+
+/**
+ * The shared engine: every store on one Redis connection, shared by all nodes that use the same
+ * prefix (docs/redis.md). Returns at once; calls made before the first connection attempt finished
+ * wait for it (up to connectTimeoutMs), and any later call while Redis is unreachable rejects at once
+ * with STORE_UNAVAILABLE. close() quits the connection.
+ */
+export function createRedisStores(options: RedisStoresOptions): Stores {
+  const keys = new RedisKeys(options.prefix);
+  const connection = new RedisConnection({
+    url: options.url,
+    connectionName: `parley-store-${options.connectionName ?? 'node'}`,
+    scripts: Object.values(SCRIPTS).filter((s) => s !== SCRIPTS.commit),
+    commandTimeoutMs: options.commandTimeoutMs ?? 5000,
+    connectTimeoutMs: options.connectTimeoutMs ?? 5000,
+    log: options.log,
+  });
+  const registry = new KeysetRegistry(connection, keys.keysets);
+  return {
+    messages: new RedisMessageStore(connection, keys, registry),
+    channelGroups: new RedisChannelGroupStore(connection, keys),
+    grants: new RedisGrantStore(connection, keys, registry),
+    denyList: new RedisDenyList(connection, keys, registry),
+    presence: new RedisPresenceStore(connection, keys, registry),
+    close: () => connection.close(),
+  };
+}
+
+/** The broker of the shared engine; one per node, on its own two connections (commands, subscriber). */
+export function createRedisBroker(options: RedisBrokerOptions): RedisBroker {
+  return new RedisBroker(options);
+}
