@@ -7,15 +7,21 @@
  *
  * Each server runs as a child process pinned to core 0; this process (the load generator) pins itself
  * to core 1, when the machine has two cores and `taskset` exists. Per N:
- * - latency: publish one ~100-byte message at a time, wait until all N subscribers have it, and record
- *   publish-sent → answer-received per delivery (every answer then holds exactly one message, so the
- *   server CPU per delivery of this phase is the uncoalesced cost of one long-poll answer);
+ * - latency: publish one ~100-byte message at a time, wait until all N subscribers have it and the
+ *   server's event loop is asleep again (re-polls parked), and record publish-sent → answer-received
+ *   per delivery. Every answer then holds exactly one message, so this phase also gives the server CPU
+ *   per uncoalesced answer;
  * - throughput: a few publishes in flight for a bounded time, then drain; count messages/s and
  *   deliveries/s. Long-poll answers coalesce: a subscriber that re-polls late gets every message it
  *   missed in one answer, so deliveries per answer is reported too.
- * A single Node HTTP client drives only some tens of thousands of long-poll deliveries/s
- * (performance.md), so at N=1000 the load generator, not the server, is the limit of deliveries/s:
- * deliveries per server-CPU-second (utime+stime from /proc/<pid>/stat) is the figure to compare.
+ * Server CPU is utime+stime of the server process from /proc/<pid>/stat, before and after each phase.
+ *
+ * The load generator is one Node process on one core. With `--client http` (node:http through a
+ * keep-alive Agent, the default) it drives only a few tens of thousands of long-poll answers/s
+ * (performance.md), less than either server can serve, so deliveries/s measure the client and the
+ * servers run part idle. `--client raw` (a minimal HTTP/1.1 client on raw sockets) is several times
+ * cheaper per answer and pushes both servers close to 100% CPU; use it when comparing deliveries per
+ * server-CPU-second, because an idle-then-woken server pays wake-up costs a saturated one does not.
  */
 import http from 'node:http';
 import net from 'node:net';
@@ -251,8 +257,10 @@ async function startServer(kind: ServerKind, o: Options): Promise<ServerProcess>
 // ---------------------------------------------------------------------------------------------------
 // Load generator
 
-/** One GET; `done` runs exactly once. */
-function get(agent: http.Agent, port: number, urlPath: string, done: (err: Error | null, status: number, body: string) => void): http.ClientRequest {
+type Done = (err: Error | null, status: number, body: string) => void;
+
+/** One GET through a node:http Agent; `done` runs exactly once. */
+function get(agent: http.Agent, port: number, urlPath: string, done: Done): http.ClientRequest {
   let called = false;
   const finish = (err: Error | null, status: number, body: string): void => {
     if (called) return;
@@ -276,7 +284,6 @@ interface Transport {
   get(urlPath: string, done: Done): void;
   close(): void;
 }
-type Done = (err: Error | null, status: number, body: string) => void;
 
 /** node:http client through a shared keep-alive Agent: what a Node application would use. */
 class AgentTransport implements Transport {
@@ -739,7 +746,7 @@ async function main(): Promise<void> {
   process.stdout.write(
     `fan-out over long-poll, 1 channel, ~100-byte messages; node ${process.version}, ${CORES} cores; ` +
       (PIN ? 'servers pinned to core 0, load generator to core 1' : 'NOT pinned (needs 2 cores and taskset): figures are noisier') +
-      `; Parley store: ${o.store}\n`,
+      `; Parley store: ${o.store}; subscriber client: ${o.client}\n`,
   );
   const rows: Row[] = [];
   for (const kind of o.servers) {
@@ -759,7 +766,8 @@ async function main(): Promise<void> {
     '\np50/p99: publish sent → answer received at each subscriber, one message at a time.\n' +
       `msgs/s, deliv/s: ${o.seconds} s with ${PUBLISHES_IN_FLIGHT} publishes in flight (paused while a subscriber is ${PUBLISH_WINDOW} behind), plus the drain.\n` +
       'deliv/answer > 1 means answers coalesced. srv CPU% near 100 = server-bound; gen CPU% near 100 = load-generator-bound.\n' +
-      '1-msg answers/srv-CPU-s: from the latency phase, where every answer carries one message (N=1 also pays one publish per delivery).\n',
+      '1-msg answers/srv-CPU-s: from the latency phase, where every answer carries one message and the server sleeps between\n' +
+      '  messages, so it includes a wake-up per message (N=1 is mostly wake-ups and the publish itself).\n',
   );
   if (o.cpuProfDir) process.stdout.write(`CPU profiles of the servers (CPU.*.<pid>.*; the largest per pid is the main thread): ${o.cpuProfDir}\n`);
 }

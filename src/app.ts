@@ -17,7 +17,17 @@ import { LocalBroker } from './realtime/local-broker.ts';
 import { SubscriptionService } from './realtime/subscription.ts';
 import { TimetokenGenerator } from './realtime/timetoken.ts';
 import { createStores } from './store/index.ts';
-import type { Stores } from './store/types.ts';
+import type { AccessChange, Decision } from './access/types.ts';
+import { MAX_TOKEN_TTL_MINUTES } from './access/token/grant-body.ts';
+import { RedisBroker } from './store/redis/index.ts';
+import type { Broker, ControlEvent, Stores } from './store/types.ts';
+
+const UNAVAILABLE: Decision = {
+  allowed: false,
+  code: 'STORE_UNAVAILABLE',
+  missing: { channels: [], groups: [], uuids: [] },
+  message: 'the link to the other nodes is down; access cannot be verified',
+};
 import { createHttpServer, type Fallback } from './protocol/server.ts';
 import type { Services } from './protocol/services.ts';
 import { publishRoutes } from './protocol/routes/publish.ts';
@@ -54,9 +64,17 @@ export function createParley(options: ParleyOptions): Parley {
   const usingDemoKeyset = config.keysets.length === 0;
   const keysets: Keyset[] = usingDemoKeyset ? [demoKeyset(config.store.kind === 'sqlite' ? config.dataDir : null)] : [...config.keysets];
 
+  const engine = config.store.kind;
+  const redisLog = log.child({ component: 'redis' });
   const stores =
     options.stores ??
-    createStores(config.store.kind === 'sqlite' ? { kind: 'sqlite', file: join(config.dataDir, 'parley.db') } : { kind: 'memory' });
+    createStores(
+      engine === 'sqlite'
+        ? { kind: 'sqlite', file: join(config.dataDir, 'parley.db') }
+        : engine === 'redis'
+          ? { kind: 'redis', url: config.redis.url, prefix: config.redis.prefix, log: redisLog }
+          : { kind: 'memory' },
+    );
   const metrics = new Metrics();
   const m = createParleyMetrics(metrics);
   const timetokens = new TimetokenGenerator(clock);
@@ -67,8 +85,11 @@ export function createParley(options: ParleyOptions): Parley {
     floor: () => bootTimetoken,
   });
   const region = config.subscribe.region;
-  const broker = new LocalBroker({ messages: stores.messages, timetokens });
-  const pipeline = new PublishPipeline({ broker, hub, log: log.child({ component: 'publish' }), region });
+  const broker: Broker =
+    engine === 'redis'
+      ? new RedisBroker({ url: config.redis.url, prefix: config.redis.prefix, clock, log: redisLog })
+      : new LocalBroker({ messages: stores.messages, timetokens });
+  const pipeline = new PublishPipeline({ broker, hub, log: log.child({ component: 'publish' }), region, observe: (tt) => timetokens.observe(tt) });
   const groups = new ChannelGroupService(stores.channelGroups);
   const subscriptions = new SubscriptionService({
     hub, messages: stores.messages, groups, timetokens, log: log.child({ component: 'subscribe' }),
@@ -85,19 +106,50 @@ export function createParley(options: ParleyOptions): Parley {
     signatureWindowSec: config.access.signatureWindowSec, tokenCacheSize: config.access.tokenCacheSize,
   });
 
-  // Open subscriptions are re-checked the moment access changes, not at their next request.
-  access.onChange((change) => {
+  // Open subscriptions are re-checked the moment access changes, here or on another node.
+  access.onChange((change, origin) => {
     for (const w of hub.waiters(change.subscribeKey)) w.recheckAccess();
+    if (origin === 'local') {
+      const event: ControlEvent =
+        change.kind === 'token-revoked'
+          ? { ...change, expiresAtMs: clock.nowMs() + MAX_TOKEN_TTL_MINUTES * 60_000 }
+          : change;
+      broker.broadcast(event).catch((err) => log.error({ err, kind: change.kind }, 'access change broadcast failed'));
+    }
   });
-  groups.onChange((subscribeKey, group) => {
+  const interruptGroup = (subscribeKey: string, group: string): void => {
     for (const w of hub.waiters(subscribeKey)) {
       if (w.groups.includes(group) || w.groups.includes(`${group}-pnpres`)) w.interrupt();
     }
+  };
+  groups.onChange((subscribeKey, group, origin) => {
+    interruptGroup(subscribeKey, group);
+    if (origin === 'local') {
+      broker.broadcast({ kind: 'group-changed', subscribeKey, group }).catch((err) => log.error({ err }, 'group change broadcast failed'));
+    }
+  });
+  broker.onControl((event) => {
+    if (event.kind === 'group-changed') groups.changed(event.subscribeKey, event.group, 'remote');
+    else if (event.kind === 'token-revoked' || event.kind === 'grants-changed') {
+      const change: AccessChange = event.kind === 'token-revoked' ? { kind: event.kind, subscribeKey: event.subscribeKey, tokenId: event.tokenId } : event;
+      access.applyRemoteChange(change).catch((err) => log.error({ err }, 'applying a remote access change failed'));
+    }
+  });
+  // After a gap in the link to other nodes, their events may be lost: reload every mirror.
+  broker.onResync(() => {
+    groups.clearCache();
+    for (const k of keysets) for (const w of hub.waiters(k.subscribeKey)) if (w.groups.length > 0) w.interrupt();
+    access.resync().catch((err) => log.error({ err }, 'access resync failed'));
   });
 
   const services: Services = {
     config, keysets: new Map(keysets.map((k) => [k.subscribeKey, k])),
-    access: { check: (r) => access.check(r), recheck: (c, k, u, r) => access.recheck(c, k, u, r), requirementsFor },
+    access: {
+      // Fail closed: while this node may be missing other nodes' revocations, secured keysets get a 503.
+      check: (r) => (broker.isHealthy() || !r.keyset.secretKey ? access.check(r) : UNAVAILABLE),
+      recheck: (c, k, u, r) => access.recheck(c, k, u, r),
+      requirementsFor,
+    },
     admin: access,
     pipeline, subscriptions, presence, groups, messages: stores.messages, hub, timetokens, clock, metrics, m, log,
     openPolls: new Set(),
@@ -132,6 +184,7 @@ export function createParley(options: ParleyOptions): Parley {
     usingDemoKeyset,
     addFallback: (fb) => fallbacks.push(fb),
     async start() {
+      await broker.ready();
       await access.start();
       presence.start();
       every(10_000, () => hub.sweep(timetokens.now()), 'buffer sweep');
@@ -161,6 +214,7 @@ export function createParley(options: ParleyOptions): Parley {
       await closed;
       clearTimeout(deadline);
       access.close();
+      await broker.close();
       await stores.close();
     },
   };

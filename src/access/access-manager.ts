@@ -327,6 +327,21 @@ export class AccessManager {
     this.emit(change, 'remote');
   }
 
+  /**
+   * Reloads every mirror from the stores, then re-checks listeners' subscribers: used after this node
+   * may have missed other nodes' changes (a gap in the link between nodes).
+   */
+  async resync(): Promise<void> {
+    for (const keyset of this.keysets) {
+      if (!hasAccessManager(keyset)) continue;
+      await this.reloadGrants(keyset.subscribeKey);
+    }
+    this.tokens.loadRevoked(await this.denyList.list(this.clock.nowMs()));
+    for (const keyset of this.keysets) {
+      if (hasAccessManager(keyset)) this.emit({ kind: 'grants-changed', subscribeKey: keyset.subscribeKey }, 'remote');
+    }
+  }
+
   /** Replaces a keyset's grant mirror with the store's current list. */
   async reloadGrants(subscribeKey: string): Promise<void> {
     await this.serial(subscribeKey, async () => {

@@ -33,7 +33,7 @@ function envLeaves(): Array<{ path: string[]; env: string; type: 'number' | 'boo
 
 /** The env names Parley reads, for docs and `parley config`. */
 export function envNames(): string[] {
-  return ['PORT', 'PARLEY_CONFIG', 'PARLEY_PUBLISH_KEY', 'PARLEY_SUBSCRIBE_KEY', 'PARLEY_SECRET_KEY', 'PARLEY_STORE', ...envLeaves().map((l) => l.env)];
+  return ['PORT', 'PARLEY_CONFIG', 'PARLEY_PUBLISH_KEY', 'PARLEY_SUBSCRIBE_KEY', 'PARLEY_SECRET_KEY', 'PARLEY_STORE', 'PARLEY_REDIS_URL', ...envLeaves().map((l) => l.env)];
 }
 
 function setPath(target: Obj, path: string[], value: Json): void {
@@ -117,6 +117,11 @@ export function loadConfig(options: LoadOptions = {}): Config {
     if (v !== undefined) fromEnv.port = v;
   }
   if (env.PARLEY_STORE) setPath(fromEnv, ['store', 'kind'], env.PARLEY_STORE);
+  // The documented short name: a Redis URL selects the Redis engine unless a store kind says otherwise.
+  if (env.PARLEY_REDIS_URL) {
+    setPath(fromEnv, ['redis', 'url'], env.PARLEY_REDIS_URL);
+    if (!env.PARLEY_STORE && !env.PARLEY_STORE_KIND) setPath(fromEnv, ['store', 'kind'], 'redis');
+  }
   const { PARLEY_PUBLISH_KEY: pub, PARLEY_SUBSCRIBE_KEY: sub, PARLEY_SECRET_KEY: sec } = env;
   if (pub || sub || sec) {
     if (!pub || !sub) issues.push('PARLEY_PUBLISH_KEY and PARLEY_SUBSCRIBE_KEY must be set together (PARLEY_SECRET_KEY is optional)');

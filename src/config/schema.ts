@@ -28,7 +28,14 @@ export const ConfigSchema = z
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino level'),
     store: z
       .object({
-        kind: z.enum(['sqlite', 'memory']).default('sqlite').describe('Storage engine: sqlite (durable, default) or memory (tests)'),
+        kind: z.enum(['sqlite', 'memory', 'redis']).default('sqlite').describe('Storage engine: sqlite (durable, default), memory (tests) or redis (several nodes)'),
+      })
+      .strict()
+      .prefault({}),
+    redis: z
+      .object({
+        url: z.string().default('').describe('redis:// URL shared by every node; setting it (PARLEY_REDIS_URL) selects the redis engine'),
+        prefix: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'letters, digits and _ . : - only (no braces or spaces)').default('parley').describe('Key prefix of this deployment; all its nodes use the same'),
       })
       .strict()
       .prefault({}),
@@ -85,6 +92,12 @@ export const ConfigSchema = z
   })
   .strict()
   .superRefine((cfg, ctx) => {
+    if (cfg.store.kind === 'redis' && !cfg.redis.url) {
+      ctx.addIssue({ code: 'custom', path: ['redis', 'url'], message: 'store.kind is "redis" but redis.url (PARLEY_REDIS_URL) is empty' });
+    }
+    if (cfg.redis.url && !/^rediss?:\/\//.test(cfg.redis.url)) {
+      ctx.addIssue({ code: 'custom', path: ['redis', 'url'], message: `must start with redis:// or rediss:// (got "${cfg.redis.url.slice(0, 40)}")` });
+    }
     const seen = new Set<string>();
     cfg.keysets.forEach((k, i) => {
       if (seen.has(k.subscribeKey)) {

@@ -8,11 +8,12 @@ import type { GroupResolver } from './subscription.ts';
  */
 export class ChannelGroupService implements GroupResolver {
   private readonly cache = new Map<string, Promise<readonly string[]>>();
-  private readonly listeners = new Set<(subscribeKey: string, group: string) => void>();
+  private readonly listeners = new Set<(subscribeKey: string, group: string, origin: 'local' | 'remote') => void>();
 
   constructor(private readonly store: ChannelGroupStore) {}
 
-  onChange(fn: (subscribeKey: string, group: string) => void): () => void {
+  /** `origin` tells a change made here (to be told to other nodes) from one another node reported. */
+  onChange(fn: (subscribeKey: string, group: string, origin: 'local' | 'remote') => void): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
   }
@@ -31,18 +32,18 @@ export class ChannelGroupService implements GroupResolver {
 
   async add(subscribeKey: string, group: string, channels: readonly string[]): Promise<number> {
     const n = await this.store.addChannels(subscribeKey, group, channels);
-    this.changed(subscribeKey, group);
+    this.changed(subscribeKey, group, 'local');
     return n;
   }
 
   async remove(subscribeKey: string, group: string, channels: readonly string[]): Promise<void> {
     await this.store.removeChannels(subscribeKey, group, channels);
-    this.changed(subscribeKey, group);
+    this.changed(subscribeKey, group, 'local');
   }
 
   async delete(subscribeKey: string, group: string): Promise<void> {
     await this.store.deleteGroup(subscribeKey, group);
-    this.changed(subscribeKey, group);
+    this.changed(subscribeKey, group, 'local');
   }
 
   list(subscribeKey: string, group: string): Promise<string[]> {
@@ -53,9 +54,14 @@ export class ChannelGroupService implements GroupResolver {
     return this.store.listGroups(subscribeKey);
   }
 
-  /** Also called when another node reports a change. */
-  changed(subscribeKey: string, group: string): void {
+  /** Also called when another node reports a change (origin 'remote'). */
+  changed(subscribeKey: string, group: string, origin: 'local' | 'remote'): void {
     this.cache.delete(`${subscribeKey}\u0000${group}`);
-    for (const fn of this.listeners) fn(subscribeKey, group);
+    for (const fn of this.listeners) fn(subscribeKey, group, origin);
+  }
+
+  /** Forgets every cached membership (after missing other nodes' events). */
+  clearCache(): void {
+    this.cache.clear();
   }
 }

@@ -35,5 +35,6 @@ export class LocalBroker implements Broker {
     return true;
   }
   onResync(_handler: () => void): void {}
+  async ready(): Promise<void> {}
   async close(): Promise<void> {}
 }

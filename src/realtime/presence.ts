@@ -32,6 +32,8 @@ export class PresenceService {
   private timer: NodeJS.Timeout | null = null;
   /** Last heartbeat interval each uuid asked for, reused by polls that carry none (event engine). */
   private readonly timeouts = new Map<string, number>();
+  /** When each uuid's presence was last refreshed here (ms), so parked polls refresh it in time. */
+  private readonly touched = new Map<string, number>();
   private sweeping = false;
 
   constructor(private readonly o: PresenceOptions) {}
@@ -58,7 +60,9 @@ export class PresenceService {
   /** Heartbeat (explicit, or implied by a subscribe) on plain channel names. */
   async heartbeat(subscribeKey: string, uuid: string, channels: readonly string[], timeoutSec: number | null, state?: Record<string, State>): Promise<void> {
     const seconds = this.timeoutFor(subscribeKey, uuid, timeoutSec);
-    const expiresAtMs = this.o.clock.nowMs() + seconds * 1000;
+    const now = this.o.clock.nowMs();
+    const expiresAtMs = now + seconds * 1000;
+    this.touched.set(`${subscribeKey}\u0000${uuid}`, now);
     for (const ch of channels) {
       const channelState = state?.[ch];
       if (channelState !== undefined) await this.o.store.setState(subscribeKey, ch, uuid, channelState);
@@ -117,12 +121,41 @@ export class PresenceService {
     return this.o.store.channelsOf(subscribeKey, uuid);
   }
 
+  /**
+   * A parked poll is a heartbeat: refresh its uuid before half its timeout has passed. With several
+   * nodes another node's sweeper cannot see this node's polls, so the refresh must reach the store.
+   */
+  private async refreshParked(now: number): Promise<void> {
+    const seen = new Set<string>();
+    for (const w of this.o.hub.waiters()) {
+      const key = `${w.subscribeKey}\u0000${w.uuid}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const seconds = this.timeoutFor(w.subscribeKey, w.uuid, null);
+      if (now - (this.touched.get(key) ?? 0) < (seconds * 1000) / 2) continue;
+      const channels = new Set<string>();
+      for (const ww of this.o.hub.waitersOf(w.subscribeKey, w.uuid)) {
+        for (const s of ww.sources) if (s.kind === 'channel' && !s.key.endsWith(PRESENCE_SUFFIX)) channels.add(s.key);
+      }
+      this.touched.set(key, now);
+      for (const ch of channels) await this.o.store.touch(w.subscribeKey, ch, w.uuid, now + seconds * 1000);
+    }
+    // Forget uuids that have gone quiet so the maps do not grow without bound.
+    for (const [key, at] of this.touched) {
+      if (now - at > 2 * 3_600_000) {
+        this.touched.delete(key);
+        this.timeouts.delete(key);
+      }
+    }
+  }
+
   /** Expires silent uuids; a uuid still parked on the channel is kept (its poll is a heartbeat). */
   async sweep(): Promise<void> {
     if (this.sweeping) return;
     this.sweeping = true;
     try {
       const now = this.o.clock.nowMs();
+      await this.refreshParked(now);
       for (const e of await this.o.store.expire(now)) {
         const parked = [...this.o.hub.waitersOf(e.subscribeKey, e.uuid)].some((w) =>
           w.sources.some((s) => s.kind === 'channel' && s.key === e.channel),

@@ -24,7 +24,7 @@ export class PublishPipeline {
   private flushing: Promise<void> = Promise.resolve();
   published = 0;
 
-  constructor(private readonly deps: { broker: Broker; hub: Hub; log: Logger; region: number }) {
+  constructor(private readonly deps: { broker: Broker; hub: Hub; log: Logger; region: number; observe?: (tt: bigint) => void }) {
     deps.broker.onMessages((batch) => this.deliver(batch));
   }
 
@@ -64,6 +64,8 @@ export class PublishPipeline {
   }
 
   private deliver(batch: readonly CommittedMessage[]): void {
+    // Other nodes' clocks may run ahead: keep /time and handshakes from falling behind delivered timetokens.
+    if (this.deps.observe && batch.length > 0) this.deps.observe(batch[batch.length - 1].timetoken);
     const envs: Envelope[] = batch.map((m) => createEnvelope({ ...m, stored: m.store }, this.deps.region));
     try {
       this.deps.hub.deliver(envs);

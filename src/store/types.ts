@@ -231,5 +231,7 @@ export interface Broker {
   isHealthy(): boolean;
   /** Called after the link to other nodes came back: mirrors must reload. */
   onResync(handler: () => void): void;
+  /** Resolves once the broker can commit and receive (start-up); rejects with STORE_UNAVAILABLE on timeout. */
+  ready(): Promise<void>;
   close(): Promise<void>;
 }

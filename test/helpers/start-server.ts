@@ -69,7 +69,7 @@ export async function startServer(options: {
 /** Parley as a real child process (`src/main.ts`), for restarts and kill -9. */
 export async function spawnServer(env: Record<string, string>): Promise<{ child: ChildProcess; origin: string; url: string; exited: Promise<number | null> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { ...process.env, HOST: '', PARLEY_HOST: '127.0.0.1', PORT: '0', PARLEY_LOG_LEVEL: 'warn', PARLEY_DEMO_ENABLED: 'false', ...env },
+    env: { ...process.env, PARLEY_HOST: '127.0.0.1', PORT: '0', PARLEY_LOG_LEVEL: process.env.PARLEY_TEST_LOG ?? 'warn', PARLEY_DEMO_ENABLED: 'false', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

@@ -234,3 +234,25 @@ test('explain on the manager resolves the credential the way check() does', asyn
   assert.match(manager.explain(KEYSET_A, token, 'u', subscribeTo(['ch7'])).checks[0].detail, /pattern "ch\.\*"/);
   assert.match(manager.explain(KEYSET_A, token.slice(0, -3), 'u', subscribeTo(['ch7'])).checks[0].detail, /could not be parsed/);
 });
+
+test('resync reloads grants and the denylist a node missed while cut off from the others', async () => {
+  const stores = createMemoryStores();
+  const clock = createFakeClock();
+  const nodeA = await startAccess({ stores, clock });
+  const nodeB = await startAccess({ stores, clock });
+  const token = await nodeA.manager.grantToken(KEYSET_A, { ttl: 10, permissions: { resources: { channels: { ch1: 2 } } } });
+  const viaToken = accessRequest(KEYSET_A, { requirements: publishTo('ch1'), params: { auth: token } });
+  const viaKey = accessRequest(KEYSET_A, { requirements: publishTo('ch2'), params: { auth: 'k' } });
+  assert.equal(code(nodeB.manager.check(viaToken)), 'allowed:token');
+  // Changes made on A while B hears nothing:
+  await nodeA.manager.revokeToken(KEYSET_A, token);
+  await nodeA.manager.grantV2(KEYSET_A, grantQuery({ channel: 'ch2', auth: 'k', w: '1' }));
+  assert.equal(code(nodeB.manager.check(viaToken)), 'allowed:token', 'stale until resync');
+  assert.equal(code(nodeB.manager.check(viaKey)), 'ACCESS_DENIED');
+  const seen: string[] = [];
+  nodeB.manager.onChange((c, origin) => seen.push(`${c.kind}:${origin}`));
+  await nodeB.manager.resync();
+  assert.equal(code(nodeB.manager.check(viaToken)), 'TOKEN_REVOKED');
+  assert.equal(code(nodeB.manager.check(viaKey)), 'allowed:authKey');
+  assert.ok(seen.includes('grants-changed:remote'));
+});
