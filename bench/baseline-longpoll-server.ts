@@ -53,8 +53,9 @@ interface Channel {
 }
 
 const channels = new Map<string, Channel>();
-// One sequence across channels, so a handshake cursor is meaningful on every channel.
-let seq = 0;
+// One sequence across channels, so a handshake cursor is meaningful on every channel. It starts above
+// 0 because tt=0 means "handshake" (wire-protocol.md §3.2): a client handed "0" would never advance.
+let seq = 1;
 
 function channel(name: string): Channel {
   let c = channels.get(name);

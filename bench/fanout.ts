@@ -446,6 +446,8 @@ class Load {
   answers = 0;
   errors = 0;
   duplicates = 0;
+  /** Deliveries that had not arrived when the latency phase (or its warm-up) gave up waiting. */
+  missing = 0;
   /** Polls that could not reuse a keep-alive socket (each costs a connect on both sides). */
   newConnections = 0;
 
@@ -465,10 +467,17 @@ class Load {
     }
   }
 
-  /** Handshakes in batches (a burst of 1000 connects overflows the default listen backlog), then parks every poll. */
+  /**
+   * Handshakes and parks the polls 100 subscribers at a time: each batch's parked polls hold their
+   * sockets, so the next batch opens its own, and no burst of connects overflows the listen backlog
+   * (a dropped SYN is retried only after a second).
+   */
   async connect(): Promise<void> {
-    for (let i = 0; i < this.subs.length; i += 100) await Promise.all(this.subs.slice(i, i + 100).map((s) => s.handshake()));
-    for (const s of this.subs) s.poll();
+    for (let i = 0; i < this.subs.length; i += 100) {
+      const batch = this.subs.slice(i, i + 100);
+      await Promise.all(batch.map((s) => s.handshake()));
+      for (const s of batch) s.poll();
+    }
   }
 
   delivered(sub: Subscriber, tt: string, id: number, now: number): void {
@@ -514,7 +523,6 @@ class Load {
 
 interface LatencyResult {
   latencies: Float64Array;
-  missing: number;
   deliveries: number;
   serverCpu: number;
 }
@@ -523,7 +531,6 @@ interface LatencyResult {
 async function latencyPhase(load: Load, srv: ServerProcess, count: number, record: boolean): Promise<LatencyResult> {
   const latencies: number[] = [];
   load.latencies = record ? latencies : null;
-  let missing = 0;
   let timeouts = 0;
   const d0 = load.deliveries;
   const cpu0 = serverCpuSeconds(srv.pid);
@@ -542,7 +549,7 @@ async function latencyPhase(load: Load, srv: ServerProcess, count: number, recor
     load.onProgress = null;
     if (!ok) {
       timeouts++;
-      missing += load.n - load.subs.filter((s) => s.lastId >= id).length;
+      load.missing += load.n - load.subs.filter((s) => s.lastId >= id).length;
       // Give up on this id so later ids can complete.
       load.complete = Math.max(load.complete, id + 1);
     }
@@ -553,7 +560,7 @@ async function latencyPhase(load: Load, srv: ServerProcess, count: number, recor
   }
   load.latencies = null;
   const serverCpu = serverCpuSeconds(srv.pid) - cpu0;
-  return { latencies: Float64Array.from(latencies).sort(), missing, deliveries: load.deliveries - d0, serverCpu };
+  return { latencies: Float64Array.from(latencies).sort(), deliveries: load.deliveries - d0, serverCpu };
 }
 
 interface ThroughputResult {
@@ -656,7 +663,7 @@ async function runN(srv: ServerProcess, n: number, o: Options): Promise<Row> {
       kind: srv.kind,
       p50: percentile(lat.latencies, 0.5),
       p99: percentile(lat.latencies, 0.99),
-      latencyMissing: lat.missing,
+      latencyMissing: load.missing,
       singlePerCpu: lat.deliveries / lat.serverCpu,
       t,
       errors: load.errors,
@@ -729,7 +736,7 @@ function printTable(rows: Row[]): void {
   for (const r of problems) {
     process.stdout.write(
       `! N=${r.n} ${r.kind}: ${r.errors} request errors, ${r.duplicates} duplicate or out of order, ${r.newConnections} polls on new connections, ` +
-        `${r.latencyMissing} missing in the latency phase, ${r.t.undelivered} undelivered after the drain\n`,
+        `${r.latencyMissing} missing in the latency phases, ${r.t.undelivered} undelivered after the drain\n`,
     );
   }
 }

@@ -161,6 +161,11 @@ export function createParley(options: ParleyOptions): Parley {
   const routes = [...timeRoutes, ...publishRoutes, ...subscribeRoutes, ...presenceRoutes, ...historyRoutes, ...channelGroupRoutes, ...accessRoutes];
   const server: Server = createHttpServer({ routes, services, fallbacks });
   let connections = 0;
+  let inFlight = 0;
+  server.on('request', (_req, res) => {
+    inFlight++;
+    res.once('close', () => inFlight--);
+  });
   server.on('connection', (socket) => {
     connections++;
     socket.setNoDelay(true);
@@ -210,9 +215,14 @@ export function createParley(options: ParleyOptions): Parley {
       await pipeline.drain();
       for (const t of timers) clearInterval(t);
       presence.close();
-      const deadline = setTimeout(() => server.closeAllConnections(), 5000);
+      // Once no request is in flight, every remaining socket is idle or has not sent a request yet.
+      const started = Date.now();
+      const sweep = setInterval(() => {
+        if (inFlight === 0 || Date.now() - started > 5000) server.closeAllConnections();
+        else server.closeIdleConnections();
+      }, 20);
       await closed;
-      clearTimeout(deadline);
+      clearInterval(sweep);
       access.close();
       await broker.close();
       await stores.close();

@@ -16,10 +16,15 @@ export class TimetokenGenerator {
     return this.last;
   }
 
-  /** The current time as a timetoken, not reserved (handshakes, /time). Never behind an issued one. */
+  /**
+   * The current time as a cursor (handshakes, /time): never behind an issued timetoken, and every later
+   * next() is strictly greater, so a poll from this cursor cannot miss a message issued in the same
+   * millisecond.
+   */
   now(): bigint {
     const now = BigInt(this.clock.nowMs()) * 10_000n;
-    return now > this.last ? now : this.last;
+    if (now > this.last) this.last = now;
+    return this.last;
   }
 
   /** Raise the floor (e.g. after reading the newest stored timetoken at start). */

@@ -73,3 +73,11 @@ test('channel names and wildcards', () => {
   assert.equal(channelNameProblem('a.*', 92, true), undefined);
   assert.match(channelNameProblem('x'.repeat(93), 92) ?? '', /longer/);
 });
+
+test('a handshake cursor is strictly below every timetoken issued after it, within the same millisecond', () => {
+  const gen = new TimetokenGenerator({ nowMs: () => 1_795_636_868_000 });
+  const cursor = gen.now();
+  assert.ok(gen.next() > cursor);
+  const again = gen.now();
+  assert.ok(gen.next() > again);
+});
