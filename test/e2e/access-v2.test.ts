@@ -2,23 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { startServer, PAM_KEYSET } from '../helpers/start-server.ts';
-import { makeClient, record, type Client } from '../helpers/clients.ts';
+import { makeClient, record } from '../helpers/clients.ts';
+import { harness } from '../helpers/harness.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
-async function setup(t: import('node:test').TestContext) {
-  const server = await startServer({ store: 'sqlite' });
-  const clients: Client[] = [];
-  const client = (userId: string, extra: Record<string, unknown> = {}) => {
-    const c = makeClient(server.origin, PAM_KEYSET, userId, extra);
-    clients.push(c);
-    return c;
-  };
-  t.after(async () => {
-    for (const c of clients) c.destroy();
-    await server.stop();
-  });
-  return { server, client, admin: client('admin', { secretKey: PAM_KEYSET.secretKey }) };
-}
+const setup = (t: import('node:test').TestContext) => harness(t, { store: 'sqlite' });
 
 test('v2 grants: per auth key, wildcard, channel group, audit and withdraw', async (t) => {
   const { client, admin } = await setup(t);

@@ -1,24 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, PAM_KEYSET, type TestServer } from '../helpers/start-server.ts';
-import { makeClient, record, type Client } from '../helpers/clients.ts';
+import { PAM_KEYSET } from '../helpers/start-server.ts';
+import { record } from '../helpers/clients.ts';
+import { harness } from '../helpers/harness.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { createFakeClock } from '../helpers/fake-clock.ts';
 
 /** Personas: admin holds the secret key; alice may read+write chat.*; bob may only read the lobby. */
 async function setup(t: import('node:test').TestContext, clock = createFakeClock(Date.now())) {
-  const server = await startServer({ store: 'memory', clock });
-  const clients: Client[] = [];
-  const client = (userId: string, extra: Record<string, unknown> = {}) => {
-    const c = makeClient(server.origin, PAM_KEYSET, userId, extra);
-    clients.push(c);
-    return c;
-  };
-  t.after(async () => {
-    for (const c of clients) c.destroy();
-    await server.stop();
-  });
-  const admin = client('admin', { secretKey: PAM_KEYSET.secretKey });
+  const { server, client, admin } = await harness(t, { store: 'memory', clock });
   const aliceToken = await admin.grantToken({
     ttl: 15,
     authorized_uuid: 'alice',
