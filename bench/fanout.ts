@@ -49,6 +49,8 @@ const PUBLISHES_IN_FLIGHT = 4;
  */
 const PUBLISH_WINDOW = 200;
 const DRAIN_TIMEOUT_MS = 5_000;
+/** Messages per N (ids index the per-message accounting arrays). */
+const MAX_MESSAGES = 1 << 20;
 /** Kill everything if the run hangs despite the per-phase bounds. */
 const WATCHDOG_MS = 240_000;
 
@@ -69,7 +71,7 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { store: 'memory', ns: [1, 100, 1000], servers: ['baseline', 'parley'], client: 'http', seconds: 3, cpuProfDir: null, serverArgs: [] };
+  const o: Options = { store: 'memory', ns: [1, 100, 1000], servers: ['baseline', 'parley'], client: 'raw', seconds: 3, cpuProfDir: null, serverArgs: [] };
   for (let i = 0; i < argv.length; i++) {
     const value = (): string => {
       const v = argv[++i];
@@ -171,9 +173,11 @@ function clientCpuSeconds(): number {
 // Server child processes
 
 const children = new Set<ChildProcess>();
-// Never leave a server behind, however this process ends.
+const tempDirs = new Set<string>();
+// Never leave a server or its data behind, however this process ends.
 process.on('exit', () => {
   for (const c of children) c.kill('SIGKILL');
+  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
 });
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
 
@@ -195,6 +199,7 @@ async function startServer(kind: ServerKind, o: Options): Promise<ServerProcess>
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('PARLEY_')) env[k] = v;
   const dataDir = o.store === 'sqlite' && kind === 'parley' ? mkdtempSync(path.join(os.tmpdir(), 'parley-bench-')) : null;
+  if (dataDir) tempDirs.add(dataDir);
   Object.assign(env, {
     PORT: '0',
     HOST,
@@ -221,13 +226,30 @@ async function startServer(kind: ServerKind, o: Options): Promise<ServerProcess>
     resolve(code);
   }));
 
+  let listening = false;
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    } else if (listening) {
+      process.stderr.write(`${kind} server had exited (code ${child.exitCode}, signal ${child.signalCode}):\n${stderr}\n`);
+    }
+    if (dataDir) {
+      rmSync(dataDir, { recursive: true, force: true });
+      tempDirs.delete(dataDir);
+    }
+  };
+
   const port = await new Promise<number>((resolve, reject) => {
     let stdout = '';
     const timer = setTimeout(() => reject(new Error(`${kind} did not start within 30 s\n${stderr}`)), 30_000);
     child.stdout!.setEncoding('utf8').on('data', (c: string) => {
       stdout = (stdout + c).slice(-4000);
       const m = /listening on http:\/\/[^:\s]+:(\d+)/.exec(stdout);
-      if (m) {
+      if (m && !listening) {
+        listening = true;
         clearTimeout(timer);
         resolve(Number(m[1]));
       }
@@ -236,22 +258,12 @@ async function startServer(kind: ServerKind, o: Options): Promise<ServerProcess>
       clearTimeout(timer);
       reject(new Error(`${kind} exited with code ${code} before listening\n${stderr}`));
     });
+  }).catch(async (err: unknown) => {
+    await stop();
+    throw err;
   });
 
-  return {
-    kind,
-    pid: child.pid!,
-    port,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-        await exited;
-        clearTimeout(timer);
-      }
-      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+  return { kind, pid: child.pid!, port, stop };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -433,8 +445,8 @@ class Load {
   readonly subs: Subscriber[] = [];
   running = true;
   /** Per message id: when its publish was sent, and how many subscribers have it. */
-  private readonly sentAt = new Float64Array(1 << 20);
-  private readonly got = new Uint32Array(1 << 20);
+  private readonly sentAt = new Float64Array(MAX_MESSAGES + 1);
+  private readonly got = new Uint32Array(MAX_MESSAGES + 1);
   nextId = 1;
   /** Lowest id not yet delivered to every subscriber. */
   complete = 1;
@@ -596,7 +608,7 @@ async function throughputPhase(load: Load, srv: ServerProcess, seconds: number):
     };
     const pump = (): void => {
       const publishing = performance.now() < deadline;
-      while (publishing && inFlight < PUBLISHES_IN_FLIGHT && load.nextId - load.complete < PUBLISH_WINDOW) {
+      while (publishing && inFlight < PUBLISHES_IN_FLIGHT && load.nextId - load.complete < PUBLISH_WINDOW && load.nextId < MAX_MESSAGES) {
         inFlight++;
         load.publish(load.nextId++, () => inFlight--);
       }
@@ -654,7 +666,7 @@ async function runN(srv: ServerProcess, n: number, o: Options): Promise<Row> {
     // Connections opened while the polls spread out from the handshakes' sockets are expected; from
     // here on every poll should reuse its socket.
     load.newConnections = 0;
-    const lat = await latencyPhase(load, srv, n >= 1000 ? 200 : 300, true);
+    const lat = await latencyPhase(load, srv, n >= 1000 ? 150 : 300, true);
     step('latency measured');
     const t = await throughputPhase(load, srv, o.seconds);
     step('throughput measured');

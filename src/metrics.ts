@@ -12,8 +12,16 @@ interface Series {
   collect?: () => number;
 }
 
-const labelKey = (labels: Labels | undefined): string =>
-  labels ? Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}="${v.replace(/["\\\n]/g, '_')}"`).join(',') : '';
+const keyCache = new WeakMap<Labels, string>();
+/** Label objects reused by callers (per route) are rendered once. */
+function labelKey(labels: Labels): string {
+  let k = keyCache.get(labels);
+  if (k === undefined) {
+    k = Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)).map(([n, v]) => `${n}="${v.replace(/["\\\n]/g, '_')}"`).join(',');
+    keyCache.set(labels, k);
+  }
+  return k;
+}
 
 export class Metrics {
   private readonly series = new Map<string, Series>();
@@ -30,7 +38,7 @@ export class Metrics {
   counter(name: string, help: string): (labels?: Labels, by?: number) => void {
     const s = this.get(name, help, 'counter');
     return (labels, by = 1) => {
-      const k = labelKey(labels);
+      const k = labels ? labelKey(labels) : '';
       s.values.set(k, (s.values.get(k) ?? 0) + by);
     };
   }

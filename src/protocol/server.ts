@@ -1,7 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { inflateSync, gunzipSync } from 'node:zlib';
-import { randomUUID } from 'node:crypto';
 import { ParleyError, isParleyError } from '../errors.ts';
 import { errorBody, type ErrorFamily } from './error-response.ts';
 import { parseQuery, sendJson, type RequestContext } from './request.ts';
@@ -15,6 +14,13 @@ export interface HttpServerOptions {
   routes: readonly Route[];
   services: Services;
   fallbacks?: Fallback[];
+}
+
+const routeLabels = new WeakMap<Route, { route: string }>();
+function routeLabel(route: Route): { route: string } {
+  let label = routeLabels.get(route);
+  if (!label) routeLabels.set(route, (label = { route: route.path.split('/')[1] || '/' }));
+  return label;
 }
 
 /** Body size accepted on the wire before decompression; the decoded body is checked by each route. */
@@ -77,6 +83,8 @@ export function createHttpServer(options: HttpServerOptions): Server {
     );
   });
 
+  let requestSeq = 0;
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
@@ -85,7 +93,9 @@ export function createHttpServer(options: HttpServerOptions): Server {
     const method = req.method ?? 'GET';
     let family: ErrorFamily = 'generic';
     let service = 'Parley';
-    const log = s.log.child({ reqId: randomUUID().slice(0, 8) });
+    // A child logger per request costs an allocation on the hot path; build it only if something logs.
+    let child: typeof s.log | null = null;
+    const log = (): typeof s.log => (child ??= s.log.child({ reqId: (++requestSeq).toString(36) }));
     try {
       if (method === 'OPTIONS') {
         res.writeHead(204, {
@@ -105,18 +115,18 @@ export function createHttpServer(options: HttpServerOptions): Server {
       }
       family = match.route.family;
       service = match.route.service;
-      s.m.requests({ route: match.route.path.split('/')[1] || '/' });
+      s.m.requests(routeLabel(match.route));
       const query = parseQuery(rawQuery);
       const hasBody = method === 'POST' || method === 'PATCH' || method === 'DELETE';
       const body = hasBody
         ? decodeBody(await readBody(req, MAX_BODY_BYTES), req.headers['content-encoding'], MAX_BODY_BYTES)
         : Buffer.alloc(0);
-      const ctx: RequestContext = { req, res, method, rawPath, rawQuery, query, params: match.params, body, log, uuid: query.get('uuid') ?? '' };
+      const ctx: RequestContext = { req, res, method, rawPath, rawQuery, query, params: match.params, body, get log() { return log(); }, uuid: query.get('uuid') ?? '' };
       await match.route.handler(ctx, s);
     } catch (err) {
       const perr = isParleyError(err) ? err : new ParleyError('INTERNAL', undefined, { cause: err });
-      if (perr.code === 'INTERNAL' || perr.code === 'STORE_UNAVAILABLE') log.error({ err, path: rawPath }, 'request failed');
-      else log.debug({ code: perr.code, path: rawPath }, 'request rejected');
+      if (perr.code === 'INTERNAL' || perr.code === 'STORE_UNAVAILABLE') log().error({ err, path: rawPath }, 'request failed');
+      else if (s.log.isLevelEnabled('debug')) log().debug({ code: perr.code, path: rawPath }, 'request rejected');
       s.m.errors({ code: perr.code });
       const { status, body } = errorBody(perr, family, service);
       sendJson(res, status, body);

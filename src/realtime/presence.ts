@@ -32,8 +32,8 @@ export class PresenceService {
   private timer: NodeJS.Timeout | null = null;
   /** Last heartbeat interval each uuid asked for, reused by polls that carry none (event engine). */
   private readonly timeouts = new Map<string, number>();
-  /** When each uuid's presence was last refreshed here (ms), so parked polls refresh it in time. */
-  private readonly touched = new Map<string, number>();
+  /** When each uuid's presence was last written here and for which channels (hot-path skip, parked refresh). */
+  private readonly touched = new Map<string, { at: number; channels: Set<string> }>();
   private sweeping = false;
 
   constructor(private readonly o: PresenceOptions) {}
@@ -59,10 +59,15 @@ export class PresenceService {
 
   /** Heartbeat (explicit, or implied by a subscribe) on plain channel names. */
   async heartbeat(subscribeKey: string, uuid: string, channels: readonly string[], timeoutSec: number | null, state?: Record<string, State>): Promise<void> {
+    const key = `${subscribeKey}\u0000${uuid}`;
     const seconds = this.timeoutFor(subscribeKey, uuid, timeoutSec);
     const now = this.o.clock.nowMs();
+    const last = this.touched.get(key);
+    // Every re-poll is a heartbeat: within a quarter of the timeout, for channels already written, the
+    // store already holds an expiry far enough ahead, so skip the writes.
+    if (state === undefined && last && now - last.at < seconds * 250 && channels.every((c) => last.channels.has(c))) return;
     const expiresAtMs = now + seconds * 1000;
-    this.touched.set(`${subscribeKey}\u0000${uuid}`, now);
+    this.touched.set(key, { at: now, channels: new Set(channels) });
     for (const ch of channels) {
       const channelState = state?.[ch];
       if (channelState !== undefined) await this.o.store.setState(subscribeKey, ch, uuid, channelState);
@@ -74,7 +79,14 @@ export class PresenceService {
     }
   }
 
+  /** The next heartbeat for these channels must reach the store (a join may be due). */
+  private forget(subscribeKey: string, uuid: string, channels: readonly string[]): void {
+    const last = this.touched.get(`${subscribeKey}\u0000${uuid}`);
+    if (last) for (const ch of channels) last.channels.delete(ch);
+  }
+
   async leave(subscribeKey: string, uuid: string, channels: readonly string[]): Promise<void> {
+    this.forget(subscribeKey, uuid, channels);
     for (const ch of channels) {
       if (await this.o.store.remove(subscribeKey, ch, uuid)) {
         await this.o.store.setState(subscribeKey, ch, uuid, null);
@@ -132,16 +144,17 @@ export class PresenceService {
       if (seen.has(key)) continue;
       seen.add(key);
       const seconds = this.timeoutFor(w.subscribeKey, w.uuid, null);
-      if (now - (this.touched.get(key) ?? 0) < (seconds * 1000) / 2) continue;
+      const last = this.touched.get(key);
+      if (last && now - last.at < (seconds * 1000) / 2) continue;
       const channels = new Set<string>();
       for (const ww of this.o.hub.waitersOf(w.subscribeKey, w.uuid)) {
         for (const s of ww.sources) if (s.kind === 'channel' && !s.key.endsWith(PRESENCE_SUFFIX)) channels.add(s.key);
       }
-      this.touched.set(key, now);
+      this.touched.set(key, { at: now, channels });
       for (const ch of channels) await this.o.store.touch(w.subscribeKey, ch, w.uuid, now + seconds * 1000);
     }
     // Forget uuids that have gone quiet so the maps do not grow without bound.
-    for (const [key, at] of this.touched) {
+    for (const [key, { at }] of this.touched) {
       if (now - at > 2 * 3_600_000) {
         this.touched.delete(key);
         this.timeouts.delete(key);
@@ -165,6 +178,7 @@ export class PresenceService {
           await this.o.store.touch(e.subscribeKey, e.channel, e.uuid, now + seconds * 1000);
           continue;
         }
+        this.forget(e.subscribeKey, e.uuid, [e.channel]);
         await this.o.store.setState(e.subscribeKey, e.channel, e.uuid, null);
         await this.emit(e.subscribeKey, e.channel, 'timeout', e.uuid, undefined);
       }
