@@ -9,6 +9,7 @@ import type { Logger } from './log.ts';
 import { Metrics, createParleyMetrics } from './metrics.ts';
 import { AccessManager } from './access/access-manager.ts';
 import { requirementsFor } from './access/enforcement.ts';
+import { ObjectService } from './app-context/object-service.ts';
 import { ChannelGroupService } from './realtime/channel-groups.ts';
 import { Hub } from './realtime/hub.ts';
 import { PresenceService } from './realtime/presence.ts';
@@ -34,9 +35,12 @@ import { publishRoutes } from './protocol/routes/publish.ts';
 import { subscribeRoutes } from './protocol/routes/subscribe.ts';
 import { presenceRoutes } from './protocol/routes/presence.ts';
 import { historyRoutes } from './protocol/routes/history.ts';
+import { messageActionRoutes } from './protocol/routes/message-actions.ts';
+import { fileRoutes } from './protocol/routes/files.ts';
 import { channelGroupRoutes } from './protocol/routes/channel-groups.ts';
 import { timeRoutes } from './protocol/routes/time.ts';
 import { accessRoutes } from './protocol/routes/access.ts';
+import { objectRoutes } from './protocol/routes/objects.ts';
 
 export interface ParleyOptions {
   config: Config;
@@ -101,6 +105,9 @@ export function createParley(options: ParleyOptions): Parley {
     publish: (input) => pipeline.publish(input),
     defaultTimeoutSec: config.presence.defaultTimeoutSec, sweepIntervalMs: config.presence.sweepIntervalMs,
   });
+  const objects = new ObjectService({
+    store: stores.objects, publish: (m) => pipeline.publish(m), clock, log: log.child({ component: 'objects' }),
+  });
   const access = new AccessManager({
     grants: stores.grants, denyList: stores.denyList, clock, log: log.child({ component: 'access' }), keysets,
     signatureWindowSec: config.access.signatureWindowSec, tokenCacheSize: config.access.tokenCacheSize,
@@ -151,14 +158,14 @@ export function createParley(options: ParleyOptions): Parley {
       requirementsFor,
     },
     admin: access,
-    pipeline, subscriptions, presence, groups, messages: stores.messages, hub, timetokens, clock, metrics, m, log,
+    pipeline, subscriptions, presence, groups, objects, messages: stores.messages, messageActions: stores.messageActions, files: stores.files, hub, timetokens, clock, metrics, m, log,
     openPolls: new Set(),
   };
   metrics.gauge('parley_long_polls_parked', 'Long-polls currently parked', () => hub.parkedCount());
   metrics.gauge('parley_connections', 'Open HTTP connections', () => connections);
 
   const fallbacks = [...(options.fallbacks ?? [])];
-  const routes = [...timeRoutes, ...publishRoutes, ...subscribeRoutes, ...presenceRoutes, ...historyRoutes, ...channelGroupRoutes, ...accessRoutes];
+  const routes = [...timeRoutes, ...publishRoutes, ...subscribeRoutes, ...presenceRoutes, ...historyRoutes, ...messageActionRoutes, ...fileRoutes, ...channelGroupRoutes, ...accessRoutes, ...objectRoutes];
   const server: Server = createHttpServer({ routes, services, fallbacks });
   let connections = 0;
   let inFlight = 0;

@@ -64,6 +64,19 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    files: z
+      .object({
+        maxFileBytes: z
+          .number()
+          .int()
+          .min(1)
+          .max(104_857_600)
+          .default(5_242_880)
+          .describe('Largest file a client may upload, bytes (PubNub: 5 MiB); an upload is held in memory while it is stored'),
+        uploadUrlTtlSec: z.number().int().min(1).max(3600).default(60).describe('How long an upload URL from generate-upload-url stays valid (seconds)'),
+      })
+      .strict()
+      .prefault({}),
     limits: z
       .object({
         maxMessageBytes: z.number().int().min(64).max(1_048_576).default(32_768).describe('Largest publish (URL-encoded GET payload or raw POST body), bytes'),

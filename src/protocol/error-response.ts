@@ -24,18 +24,22 @@ export const HTTP_STATUS = {
   PAYLOAD_TOO_LARGE: 413,
   URI_TOO_LONG: 414,
   NOT_FOUND: 404,
+  PRECONDITION_FAILED: 412,
   METHOD_NOT_ALLOWED: 405,
+  CONFLICT: 409,
   STORE_UNAVAILABLE: 503,
   SHUTTING_DOWN: 503,
   INTERNAL: 500,
 } as const satisfies Record<ErrorCode, number>;
 
 /** Which shape an endpoint's errors take. */
-export type ErrorFamily = 'publish' | 'history3' | 'pam3' | 'generic';
+export type ErrorFamily = 'publish' | 'history3' | 'pam3' | 'objects' | 'upload' | 'generic';
 
 export interface ErrorBody {
   status: number;
   body: string;
+  /** Set when the body is not JSON (the file upload answers in S3's XML). */
+  contentType?: string;
 }
 
 /** PubNub's classic Access Manager 403 (§1.5), with Parley's reason inside the same object. */
@@ -77,7 +81,21 @@ export function errorBody(err: ParleyError, family: ErrorFamily, service: string
         }),
       };
     }
+    case 'objects':
+      // App Context answers errors as {status, error: {message, source, details?}}; the SDK keeps it as errorData.
+      return { status, body: JSON.stringify({ status, error: { message, source: 'objects' }, code: err.code }) };
+    case 'upload':
+      // The upload stands in for PubNub's storage bucket (S3): the SDK reads <Message> out of an XML error.
+      return {
+        status,
+        contentType: 'application/xml',
+        body: `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${err.code}</Code><Message>${escapeXml(message)}</Message></Error>`,
+      };
     default:
       return { status, body: JSON.stringify({ status, message, error: true, service, code: err.code }) };
   }
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
 }

@@ -58,7 +58,7 @@ export function queryList(query: ReadonlyMap<string, string>, key: string): stri
 
 export function queryFlag(query: ReadonlyMap<string, string>, key: string): boolean | undefined {
   const v = query.get(key);
-  if (v === undefined) return undefined;
+  if (v === undefined || v === 'null') return undefined;
   if (v === '1' || v === 'true') return true;
   if (v === '0' || v === 'false' || v === '') return false;
   throw new ParleyError('INVALID_PARAM', `${key} must be true or false (got "${v}")`);
@@ -66,7 +66,8 @@ export function queryFlag(query: ReadonlyMap<string, string>, key: string): bool
 
 export function queryInt(query: ReadonlyMap<string, string>, key: string, min: number, max: number): number | undefined {
   const v = query.get(key);
-  if (v === undefined || v === '') return undefined;
+  // pubnub 11 (the Chat SDK's) sends `ttl=null` for an unset option: treat it as absent.
+  if (v === undefined || v === '' || v === 'null') return undefined;
   if (!/^-?\d+$/.test(v)) throw new ParleyError('INVALID_PARAM', `${key} must be an integer (got "${v}")`);
   const n = Number(v);
   if (n < min || n > max) throw new ParleyError('INVALID_PARAM', `${key} must be between ${min} and ${max} (got ${n})`);

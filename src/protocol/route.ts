@@ -1,3 +1,4 @@
+import type { Config } from '../config/schema.ts';
 import type { ErrorFamily } from './error-response.ts';
 import type { RequestContext } from './request.ts';
 import type { Services } from './services.ts';
@@ -9,6 +10,8 @@ export interface Route {
   family: ErrorFamily;
   /** The `service` field of generic error bodies. */
   service: string;
+  /** Largest request body this route reads, bytes, before Content-Encoding is undone; default 1 MiB. */
+  maxBodyBytes?: (config: Config) => number;
   handler: (ctx: RequestContext, s: Services) => Promise<void>;
 }
 

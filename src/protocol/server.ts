@@ -23,8 +23,16 @@ function routeLabel(route: Route): { route: string } {
   return label;
 }
 
-/** Body size accepted on the wire before decompression; the decoded body is checked by each route. */
+/**
+ * Body size accepted on the wire before decompression unless the route sets its own (Route.maxBodyBytes);
+ * the decoded body is checked by each route.
+ */
 const MAX_BODY_BYTES = 1_048_576;
+/**
+ * How much of an oversized body is still read (and dropped) so the client receives the 413: a
+ * connection reset while it is still sending would reach it as a network error instead.
+ */
+const DRAIN_BYTES = 8 * 1_048_576;
 
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -33,13 +41,16 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > limit) {
-        reject(new ParleyError('PAYLOAD_TOO_LARGE'));
-        req.destroy();
+        chunks.length = 0;
+        if (size > limit + DRAIN_BYTES) {
+          reject(new ParleyError('PAYLOAD_TOO_LARGE'));
+          req.destroy();
+        }
         return;
       }
       chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('end', () => (size > limit ? reject(new ParleyError('PAYLOAD_TOO_LARGE')) : resolve(Buffer.concat(chunks))));
     req.on('error', reject);
   });
 }
@@ -118,8 +129,9 @@ export function createHttpServer(options: HttpServerOptions): Server {
       s.m.requests(routeLabel(match.route));
       const query = parseQuery(rawQuery);
       const hasBody = method === 'POST' || method === 'PATCH' || method === 'DELETE';
+      const maxBodyBytes = match.route.maxBodyBytes?.(s.config) ?? MAX_BODY_BYTES;
       const body = hasBody
-        ? decodeBody(await readBody(req, MAX_BODY_BYTES), req.headers['content-encoding'], MAX_BODY_BYTES)
+        ? decodeBody(await readBody(req, maxBodyBytes), req.headers['content-encoding'], maxBodyBytes)
         : Buffer.alloc(0);
       const ctx: RequestContext = { req, res, method, rawPath, rawQuery, query, params: match.params, body, get log() { return log(); }, uuid: query.get('uuid') ?? '' };
       await match.route.handler(ctx, s);
@@ -128,8 +140,8 @@ export function createHttpServer(options: HttpServerOptions): Server {
       if (perr.code === 'INTERNAL' || perr.code === 'STORE_UNAVAILABLE') log().error({ err, path: rawPath }, 'request failed');
       else if (s.log.isLevelEnabled('debug')) log().debug({ code: perr.code, path: rawPath }, 'request rejected');
       s.m.errors({ code: perr.code });
-      const { status, body } = errorBody(perr, family, service);
-      sendJson(res, status, body);
+      const { status, body, contentType } = errorBody(perr, family, service);
+      sendJson(res, status, body, contentType);
     }
   }
 

@@ -5,13 +5,14 @@ import type { Logger } from '../log.ts';
 import type { Metrics, ParleyMetrics } from '../metrics.ts';
 import type { Operation } from '../access/enforcement.ts';
 import type { AccessRequest, Credential, Decision, Requirement, ResourceKind } from '../access/types.ts';
+import type { ObjectService } from '../app-context/object-service.ts';
 import type { ChannelGroupService } from '../realtime/channel-groups.ts';
 import type { Hub } from '../realtime/hub.ts';
 import type { PresenceService } from '../realtime/presence.ts';
 import type { PublishPipeline } from '../realtime/publish.ts';
 import type { SubscriptionService } from '../realtime/subscription.ts';
 import type { TimetokenGenerator } from '../realtime/timetoken.ts';
-import type { MessageStore } from '../store/types.ts';
+import type { FileStore, MessageActionStore, MessageStore } from '../store/types.ts';
 
 /** The Access Manager as the protocol layer uses it (implemented by access/access-manager.ts). */
 export interface AccessGate {
@@ -42,7 +43,11 @@ export interface Services {
   subscriptions: SubscriptionService;
   presence: PresenceService;
   groups: ChannelGroupService;
+  /** App Context (objects v2). */
+  objects: ObjectService;
   messages: MessageStore;
+  messageActions: MessageActionStore;
+  files: FileStore;
   hub: Hub;
   timetokens: TimetokenGenerator;
   clock: Clock;

@@ -179,6 +179,9 @@ export interface Stores {
   grants: GrantStore;
   denyList: DenyList;
   presence: PresenceStore;
+  objects: ObjectStore;
+  messageActions: MessageActionStore;
+  files: FileStore;
   close(): Promise<void>;
 }
 
@@ -234,4 +237,146 @@ export interface Broker {
   /** Resolves once the broker can commit and receive (start-up); rejects with STORE_UNAVAILABLE on timeout. */
   ready(): Promise<void>;
   close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// App Context (objects v2), message actions, files: the surfaces v3's get/update/delete/join guard.
+
+/** Scalar-valued custom fields, as App Context allows. */
+export type CustomFields = Record<string, string | number | boolean | null>;
+
+/** One uuid's or channel's metadata. Fields absent on the wire are null here. */
+export interface ObjectMetadata {
+  id: string;
+  name: string | null;
+  /** uuid only. */
+  externalId: string | null;
+  profileUrl: string | null;
+  email: string | null;
+  /** channel only. */
+  description: string | null;
+  status: string | null;
+  type: string | null;
+  custom: CustomFields | null;
+  /** ISO-8601 time of the last change. */
+  updated: string;
+  /** Changes whenever any field changes (If-Match). */
+  eTag: string;
+}
+
+/** A uuid's membership in a channel (seen from either side). */
+export interface MembershipRecord {
+  uuid: string;
+  channel: string;
+  status: string | null;
+  type: string | null;
+  custom: CustomFields | null;
+  updated: string;
+  eTag: string;
+}
+
+export type ObjectKind = 'uuid' | 'channel';
+
+/**
+ * App Context storage. Records are stored and returned whole, exactly as given (deep-equal, no
+ * aliasing); merging, eTags, filtering, sorting and paging happen above the store
+ * (app-context/object-service.ts). Ids sort by UTF-16 code units in every backend. A backend failure
+ * rejects with STORE_UNAVAILABLE and changes nothing.
+ */
+export interface ObjectStore {
+  get(subscribeKey: string, kind: ObjectKind, id: string): Promise<ObjectMetadata | undefined>;
+  /**
+   * Creates or replaces the record (the caller merges and computes eTag/updated), atomically with a
+   * check of what is stored: `expectedETag` undefined stores unconditionally, null only when no record
+   * exists, a string only when the stored record has that eTag. Resolves false (storing nothing) when
+   * the check fails, which is how concurrent PATCHes and If-Match stay exact across nodes.
+   */
+  put(subscribeKey: string, kind: ObjectKind, record: ObjectMetadata, expectedETag?: string | null): Promise<boolean>;
+  /**
+   * Removes the record and every membership on its side (a uuid's memberships, a channel's members),
+   * atomically; resolves true when the record existed. Memberships go even when the record did not exist.
+   */
+  remove(subscribeKey: string, kind: ObjectKind, id: string): Promise<boolean>;
+  /** Every record of a kind, sorted by id. */
+  list(subscribeKey: string, kind: ObjectKind): Promise<ObjectMetadata[]>;
+  /**
+   * Creates or replaces memberships, keyed by (uuid, channel), all or nothing; within one call the
+   * later record for a pair wins. Neither side's metadata needs to exist (as in PubNub).
+   */
+  putMemberships(subscribeKey: string, records: readonly MembershipRecord[]): Promise<void>;
+  /** Removes memberships, all or nothing; missing ones are ignored. */
+  removeMemberships(subscribeKey: string, pairs: ReadonlyArray<{ uuid: string; channel: string }>): Promise<void>;
+  /** Memberships of a uuid (side 'uuid') or members of a channel (side 'channel'), sorted by the other id. */
+  memberships(subscribeKey: string, side: ObjectKind, id: string): Promise<MembershipRecord[]>;
+}
+
+/** One message action (reaction, receipt, edit, soft delete…) as added through §11. */
+export interface MessageAction {
+  subscribeKey: string;
+  channel: string;
+  messageTimetoken: bigint;
+  /** Assigned by the server when the action is added; with messageTimetoken it names the action. */
+  actionTimetoken: bigint;
+  /** 1–15 characters on the wire (the SDK refuses longer). */
+  type: string;
+  value: string;
+  /** Who added it. */
+  uuid: string;
+}
+
+/**
+ * Message actions per (subscribeKey, channel). Actions do not check that the message exists (PubNub
+ * does not either), and they outlive it: deleting history leaves them in place.
+ */
+export interface MessageActionStore {
+  /**
+   * Adds an action atomically. Resolves false and changes nothing when the message already has an
+   * action with the same actionTimetoken, or an identical (type, value, uuid) action (a conflict:
+   * the same reaction twice). The caller tells the two apart with forMessages.
+   */
+  add(action: MessageAction): Promise<boolean>;
+  /** Removes one action; resolves true when it existed. */
+  remove(subscribeKey: string, channel: string, messageTimetoken: bigint, actionTimetoken: bigint): Promise<boolean>;
+  /**
+   * Actions of a channel with actionTimetoken in range (of any message), the newest `limit` kept, sorted
+   * ascending by actionTimetoken, then messageTimetoken. A limit of 0 or less returns [].
+   */
+  list(subscribeKey: string, channel: string, range: TimetokenRange, limit: number): Promise<MessageAction[]>;
+  /** Every action on the given messages of one channel, in list()'s order; unknown timetokens add nothing. */
+  forMessages(subscribeKey: string, channel: string, messageTimetokens: readonly bigint[]): Promise<MessageAction[]>;
+}
+
+/** A shared file's metadata (§11 files). The bytes are stored next to it. */
+export interface StoredFile {
+  subscribeKey: string;
+  channel: string;
+  /** Server-generated (a UUID); unique per (subscribeKey, channel). */
+  id: string;
+  /** The name the client asked for; downloads must name it too. */
+  name: string;
+  /** Bytes. */
+  size: number;
+  /** ISO-8601 with milliseconds (`Date.toISOString()`), so string order is time order. */
+  created: string;
+  /** MIME type served on download. */
+  contentType: string;
+}
+
+export interface FileStore {
+  /**
+   * Stores bytes and metadata durably and atomically (both or neither). Resolves false and changes
+   * nothing when the channel already has a file with that id: an upload never replaces a file.
+   */
+  put(file: StoredFile, bytes: Buffer): Promise<boolean>;
+  /** The file and a copy of its bytes; undefined when there is none with that id. */
+  get(subscribeKey: string, channel: string, id: string): Promise<{ file: StoredFile; bytes: Buffer } | undefined>;
+  /** Resolves true when it existed. */
+  delete(subscribeKey: string, channel: string, id: string): Promise<boolean>;
+  /**
+   * Files of a channel, newest first (created descending, then id descending), at most `limit` (at
+   * least 1). `next` is null when no file follows the page; otherwise pass it back to continue after
+   * the page (files deleted meanwhile are skipped, none is repeated). A cursor this store did not
+   * issue rejects with INVALID_PARAM.
+   */
+  list(subscribeKey: string, channel: string, limit: number, next: string | null): Promise<{ files: StoredFile[]; next: string | null }>;
 }

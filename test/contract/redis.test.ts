@@ -7,8 +7,11 @@ import { adminClient, deleteKeysWithPrefix, keysWithPrefix, REDIS_URL, uniqueRed
 import { channelGroupStoreContract } from './channel-group-store.contract.ts';
 import type { ContractOptions } from './contract-options.ts';
 import { denyListContract } from './deny-list.contract.ts';
+import { fileStoreContract } from './file-store.contract.ts';
 import { grantStoreContract } from './grant-store.contract.ts';
+import { messageActionStoreContract } from './message-action-store.contract.ts';
 import { messageStoreContract } from './message-store.contract.ts';
+import { objectStoreContract } from './object-store.contract.ts';
 import { presenceStoreContract } from './presence-store.contract.ts';
 
 const admin = adminClient();
@@ -44,6 +47,9 @@ channelGroupStoreContract(options);
 grantStoreContract(options);
 denyListContract(options);
 presenceStoreContract(options);
+objectStoreContract(options);
+messageActionStoreContract(options);
+fileStoreContract(options);
 
 const SUB = 'sub-a';
 const T = 17_000_000_000_000_000n;
@@ -73,8 +79,10 @@ describe('redis engine', () => {
     await stores.grants.put([{ subscribeKey: 'sub-{x}:y', level: 'channel', resource: 'a', authKey: '', perms: 1, ttlMinutes: 1, expiresAtMs: NOW }]);
     await stores.denyList.add({ subscribeKey: 'sub-{x}:y', tokenId: 'aa', expiresAtMs: NOW });
     await stores.presence.touch('sub-{x}:y', 'a', 'u', NOW);
+    await stores.messageActions.add({ subscribeKey: 'sub-{x}:y', channel: 'a:b', messageTimetoken: T, actionTimetoken: T + 1n, type: 't', value: 'v', uuid: 'u' });
+    await stores.files.put({ subscribeKey: 'sub-{x}:y', channel: 'a:b', id: 'f', name: 'f.txt', size: 1, created: new Date(NOW).toISOString(), contentType: 'text/plain' }, Buffer.from('x'));
     const keys = await keysWithPrefix(admin, prefix);
-    assert.ok(keys.length >= 10, `keys: ${keys.join(' ')}`);
+    assert.ok(keys.length >= 17, `keys: ${keys.join(' ')}`);
     for (const key of keys) {
       const tag = /^[^{]*\{([^}]*)\}/.exec(key)?.[1];
       assert.ok(tag === 'sub-%7Bx%7D%3Ay' || tag === prefix, `unexpected hash tag in ${key}`);
@@ -139,6 +147,8 @@ describe('redis engine', () => {
     await assert.rejects(stores.grants.list(SUB, 0), { code: 'STORE_UNAVAILABLE' });
     await assert.rejects(stores.denyList.has(SUB, 'x', 0), { code: 'STORE_UNAVAILABLE' });
     await assert.rejects(stores.presence.occupants(SUB, 'a'), { code: 'STORE_UNAVAILABLE' });
+    await assert.rejects(stores.messageActions.list(SUB, 'a', {}, 10), { code: 'STORE_UNAVAILABLE' });
+    await assert.rejects(stores.files.get(SUB, 'a', 'f'), { code: 'STORE_UNAVAILABLE' });
   });
 
   test('with Redis unreachable, calls fail fast with STORE_UNAVAILABLE and keep the cause', async (t) => {

@@ -13,8 +13,11 @@ import type { StoredMessage, Stores } from '../../src/store/types.ts';
 import { channelGroupStoreContract } from './channel-group-store.contract.ts';
 import type { ContractOptions } from './contract-options.ts';
 import { denyListContract } from './deny-list.contract.ts';
+import { fileStoreContract } from './file-store.contract.ts';
 import { grantStoreContract } from './grant-store.contract.ts';
+import { messageActionStoreContract } from './message-action-store.contract.ts';
 import { messageStoreContract } from './message-store.contract.ts';
+import { objectStoreContract } from './object-store.contract.ts';
 import { presenceStoreContract } from './presence-store.contract.ts';
 
 function makeTempDir(): string {
@@ -41,6 +44,9 @@ channelGroupStoreContract(options);
 grantStoreContract(options);
 denyListContract(options);
 presenceStoreContract(options);
+objectStoreContract(options);
+messageActionStoreContract(options);
+fileStoreContract(options);
 
 const T = 17_000_000_000_000_000n;
 const SUB = 'sub-a';
@@ -122,6 +128,10 @@ describe('sqlite engine', () => {
     const grant = { subscribeKey: SUB, level: 'channel', resource: 'a', authKey: 'k', perms: 3, ttlMinutes: 0, expiresAtMs: null } as const;
     await first.grants.put([grant]);
     await first.denyList.add({ subscribeKey: SUB, tokenId: 'aa11', expiresAtMs: 10_000 });
+    const action = { subscribeKey: SUB, channel: 'a', messageTimetoken: T + 1n, actionTimetoken: T + 5n, type: 'reaction', value: 'smiley', uuid: 'u-2' };
+    await first.messageActions.add(action);
+    const shared = { subscribeKey: SUB, channel: 'a', id: 'f-1', name: 'a.bin', size: 3, created: '2024-01-01T00:00:00.000Z', contentType: 'application/octet-stream' };
+    await first.files.put(shared, Buffer.from([0, 1, 255]));
     await first.close();
 
     for (let reopen = 0; reopen < 2; reopen++) {
@@ -130,6 +140,8 @@ describe('sqlite engine', () => {
       assert.deepEqual(await stores.channelGroups.listChannels(SUB, 'cg'), ['a', 'b']);
       assert.deepEqual(await stores.grants.list(SUB, 0), [grant]);
       assert.equal(await stores.denyList.has(SUB, 'aa11', 0), true);
+      assert.deepEqual(await stores.messageActions.list(SUB, 'a', {}, 10), [action]);
+      assert.deepEqual(await stores.files.get(SUB, 'a', 'f-1'), { file: shared, bytes: Buffer.from([0, 1, 255]) });
       await stores.close();
     }
 
@@ -181,5 +193,7 @@ describe('sqlite engine', () => {
     await assert.rejects(stores.channelGroups.listGroups(SUB), { code: 'STORE_UNAVAILABLE' });
     await assert.rejects(stores.grants.list(SUB, 0), { code: 'STORE_UNAVAILABLE' });
     await assert.rejects(stores.denyList.has(SUB, 'x', 0), { code: 'STORE_UNAVAILABLE' });
+    await assert.rejects(stores.messageActions.list(SUB, 'a', {}, 10), { code: 'STORE_UNAVAILABLE' });
+    await assert.rejects(stores.files.get(SUB, 'a', 'f'), { code: 'STORE_UNAVAILABLE' });
   });
 });

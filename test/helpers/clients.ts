@@ -23,12 +23,16 @@ export function record(client: Client) {
     signals: [] as any[],
     presence: [] as any[],
     statuses: [] as any[],
+    messageActions: [] as any[],
+    files: [] as any[],
   };
   client.addListener({
     message: (m: any) => events.messages.push(m),
     signal: (s: any) => events.signals.push(s),
     presence: (p: any) => events.presence.push(p),
     status: (s: any) => events.statuses.push(s),
+    messageAction: (a: any) => events.messageActions.push(a),
+    file: (f: any) => events.files.push(f),
   });
   return events;
 }

@@ -118,3 +118,24 @@ test('presence is shared: a join on B is seen on A, counted from C, and a killed
   const timeout = await waitFor(() => seen.presence.find((p) => p.action === 'timeout' && p.uuid === 'on-c'), 'timeout after C died', 10_000);
   assert.equal(timeout.channel, 'mn.presence');
 });
+
+test('App Context written on A reads the same on B, its events reach a subscriber on B, and If-Match holds across nodes', async () => {
+  // Runs after the presence test killed node C: two nodes remain.
+  const [a, b] = nodes;
+  const watcher = client(b, OPEN_KEYSET, 'watcher');
+  const seen = record(watcher);
+  const events: any[] = [];
+  watcher.addListener({ objects: (e: any) => events.push(e) });
+  watcher.subscribe({ channels: ['mn.ctx'] });
+  await waitFor(() => seen.statuses.find((x) => x.category === 'PNConnectedCategory'), 'connected');
+  const onA = client(a, OPEN_KEYSET, 'writer-a');
+  const onB = client(b, OPEN_KEYSET, 'writer-b');
+  const v1 = await onA.objects.setChannelMetadata({ channel: 'mn.ctx', data: { name: 'v1' } });
+  await onA.objects.setMemberships({ uuid: 'mn-alice', channels: ['mn.ctx'] });
+  assert.equal((await onB.objects.getChannelMetadata({ channel: 'mn.ctx' })).data.eTag, v1.data.eTag);
+  assert.deepEqual((await onB.objects.getChannelMembers({ channel: 'mn.ctx' })).data.map((m: any) => m.uuid.id), ['mn-alice']);
+  await onB.objects.setChannelMetadata({ channel: 'mn.ctx', data: { name: 'v2' }, ifMatchesEtag: v1.data.eTag });
+  await assert.rejects(onA.objects.setChannelMetadata({ channel: 'mn.ctx', data: { name: 'stale' }, ifMatchesEtag: v1.data.eTag }), (err: any) => err.status.statusCode === 412);
+  await waitFor(() => events.length >= 3, 'three objects events on B');
+  assert.deepEqual(events.map((e) => `${e.message.event} ${e.message.type}`), ['set channel', 'set membership', 'set channel']);
+});

@@ -80,12 +80,49 @@ async function fetchMessages(ctx: RequestContext, s: Services, withActions: bool
   // §5.2: with only `end`, the page runs forward from end; otherwise it is the newest before start.
   const keep = end !== undefined && start === undefined ? 'oldest' : 'newest';
   const parts: string[] = [];
+  let more = '';
   for (const ch of channels) {
-    const rows = await s.messages.query({ subscribeKey: keyset.subscribeKey, channels: [ch], range: rangeOf(start, end), limit: max, keep, nowMs });
+    // With actions, one row beyond the page tells whether older messages remain (`more`). A forward
+    // page (`end` only) is just cut: `more` has no field for the other direction.
+    const limit = withActions ? max + 1 : max;
+    let rows = await s.messages.query({ subscribeKey: keyset.subscribeKey, channels: [ch], range: rangeOf(start, end), limit, keep, nowMs });
+    if (rows.length > max) {
+      rows = keep === 'newest' ? rows.slice(1) : rows.slice(0, max);
+      if (keep === 'newest') more = moreJson(ctx, rows[0].timetoken, end, max);
+    }
     if (rows.length === 0) continue;
-    parts.push(`${JSON.stringify(ch)}:[${rows.map((m) => entryV3(m, ctx, withActions ? '{}' : null)).join(',')}]`);
+    const actions = withActions ? await actionsByMessage(s, keyset.subscribeKey, ch, rows.map((m) => m.timetoken)) : null;
+    parts.push(`${JSON.stringify(ch)}:[${rows.map((m) => entryV3(m, ctx, actions === null ? null : (actions.get(m.timetoken) ?? '{}'))).join(',')}]`);
   }
-  sendJson(ctx.res, 200, `{"status":200,"error":false,"error_message":"","channels":{${parts.join(',')}}}`);
+  sendJson(ctx.res, 200, `{"status":200,"error":false,"error_message":"","channels":{${parts.join(',')}}${more}}`);
+}
+
+/**
+ * The `actions` of history-with-actions (§5.2) per message timetoken, as JSON text:
+ * `{type: {value: [{uuid, actionTimetoken}]}}`, entries in the order the actions were added. Built
+ * from Maps so a type or value such as `__proto__` is an ordinary key.
+ */
+async function actionsByMessage(s: Services, subscribeKey: string, channel: string, messageTimetokens: readonly bigint[]): Promise<Map<bigint, string>> {
+  const grouped = new Map<bigint, Map<string, Map<string, Array<{ uuid: string; actionTimetoken: string }>>>>();
+  for (const a of await s.messageActions.forMessages(subscribeKey, channel, messageTimetokens)) {
+    let types = grouped.get(a.messageTimetoken);
+    if (types === undefined) grouped.set(a.messageTimetoken, (types = new Map()));
+    let values = types.get(a.type);
+    if (values === undefined) types.set(a.type, (values = new Map()));
+    let entries = values.get(a.value);
+    if (entries === undefined) values.set(a.value, (entries = []));
+    entries.push({ uuid: a.uuid, actionTimetoken: String(a.actionTimetoken) });
+  }
+  const json = (types: Map<string, Map<string, unknown[]>>) =>
+    JSON.stringify(Object.fromEntries([...types].map(([type, values]) => [type, Object.fromEntries(values)])));
+  return new Map([...grouped].map(([tt, types]) => [tt, json(types)]));
+}
+
+/** §5.2 `more`: where the next (older) page of a truncated history-with-actions answer starts. */
+function moreJson(ctx: RequestContext, nextStart: bigint, end: bigint | undefined, max: number): string {
+  const query = `start=${nextStart}${end === undefined ? '' : `&end=${end}`}&max=${max}`;
+  const url = `/v3/history-with-actions/sub-key/${ctx.params.sub}/channel/${ctx.params.channels}?${query}`;
+  return `,"more":${JSON.stringify({ url, start: String(nextStart), max })}`;
 }
 
 async function deleteMessages(ctx: RequestContext, s: Services): Promise<void> {

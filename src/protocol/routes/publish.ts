@@ -6,7 +6,7 @@ import { decodeComponent, JS_CONTENT_TYPE, queryFlag, queryInt, queryJsonObject,
 import type { Route } from '../route.ts';
 import type { Services } from '../services.ts';
 
-const CUSTOM_MESSAGE_TYPE = /^[A-Za-z0-9_-]{3,50}$/;
+export const CUSTOM_MESSAGE_TYPE = /^[A-Za-z0-9_-]{3,50}$/;
 
 function validJson(text: string, what: string): string {
   try {
@@ -41,7 +41,8 @@ async function handle(ctx: RequestContext, s: Services, kind: 'publish' | 'signa
   }
   const meta = kind === 'publish' ? queryJsonObject(query, 'meta') : undefined;
   const store = kind === 'publish' ? (queryFlag(query, 'store') ?? s.config.history.storeByDefault) : false;
-  const ttlHours = kind === 'publish' ? queryInt(query, 'ttl', 0, 1_000_000) : undefined;
+  // The Chat SDK sends `ttl=null` when the app set no TTL: that means none, as on PubNub.
+  const ttlHours = kind === 'publish' && query.get('ttl') !== 'null' ? queryInt(query, 'ttl', 0, 1_000_000) : undefined;
 
   authorize(ctx, s, keyset, kind, { channels: [channel] });
 

@@ -1,11 +1,16 @@
 import type { Stores } from '../types.ts';
 import { MemoryChannelGroupStore } from './channel-group-store.ts';
 import { MemoryDenyList } from './deny-list.ts';
+import { MemoryFileStore } from './file-store.ts';
 import { MemoryGrantStore } from './grant-store.ts';
+import { MemoryMessageActionStore } from './message-action-store.ts';
 import { MemoryMessageStore } from './message-store.ts';
+import { MemoryObjectStore } from './object-store.ts';
 import { MemoryPresenceStore } from './presence-store.ts';
 
 export { MemoryChannelGroupStore, MemoryDenyList, MemoryGrantStore, MemoryMessageStore, MemoryPresenceStore };
+export { MemoryFileStore, MemoryMessageActionStore };
+export { MemoryObjectStore };
 
 /** Everything in process memory: nothing survives a restart. For tests, demos and single-node dev. */
 export function createMemoryStores(): Stores {
@@ -15,6 +20,9 @@ export function createMemoryStores(): Stores {
     grants: new MemoryGrantStore(),
     denyList: new MemoryDenyList(),
     presence: new MemoryPresenceStore(),
+    objects: new MemoryObjectStore(),
+    messageActions: new MemoryMessageActionStore(),
+    files: new MemoryFileStore(),
     close: async () => {},
   };
 }

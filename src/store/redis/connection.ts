@@ -24,7 +24,8 @@ export interface RedisConnectionOptions {
 export interface ScriptCall {
   script: LuaScript;
   keys: readonly string[];
-  args: readonly (string | number)[];
+  /** Buffers travel binary-safe (file bytes). */
+  args: readonly (string | number | Buffer)[];
 }
 
 /** Reconnect backoff: 50 ms doubling to 2 s, with jitter so nodes do not reconnect in lockstep. */

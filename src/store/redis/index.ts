@@ -3,14 +3,19 @@ import { RedisBroker, type RedisBrokerOptions } from './broker.ts';
 import { RedisChannelGroupStore } from './channel-group-store.ts';
 import { RedisConnection, type RedisLog } from './connection.ts';
 import { RedisDenyList } from './deny-list.ts';
+import { RedisFileStore } from './file-store.ts';
 import { RedisGrantStore } from './grant-store.ts';
 import { KeysetRegistry } from './keyset-registry.ts';
 import { RedisKeys } from './keys.ts';
+import { RedisMessageActionStore } from './message-action-store.ts';
 import { RedisMessageStore } from './message-store.ts';
+import { RedisObjectStore } from './object-store.ts';
 import { RedisPresenceStore } from './presence-store.ts';
 import { SCRIPTS } from './scripts.ts';
 
 export { RedisBroker, RedisChannelGroupStore, RedisDenyList, RedisGrantStore, RedisMessageStore, RedisPresenceStore };
+export { RedisFileStore, RedisMessageActionStore };
+export { RedisObjectStore };
 export type { RedisBrokerOptions, RedisLog };
 
 export interface RedisStoresOptions {
@@ -50,6 +55,9 @@ export function createRedisStores(options: RedisStoresOptions): Stores {
     grants: new RedisGrantStore(connection, keys, registry),
     denyList: new RedisDenyList(connection, keys, registry),
     presence: new RedisPresenceStore(connection, keys, registry),
+    objects: new RedisObjectStore(connection, keys),
+    messageActions: new RedisMessageActionStore(connection, keys, registry),
+    files: new RedisFileStore(connection, keys, registry),
     close: () => connection.close(),
   };
 }

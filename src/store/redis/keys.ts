@@ -97,6 +97,46 @@ export class KeysetKeys {
   get groups(): string {
     return `${this.base}:cgs`;
   }
+  /** ZSET, scores 0, members `<actionTT19>:<messageTT19>`: a channel's message actions in listing order. */
+  actions(channel: string): string {
+    return `${this.base}:act:${channel}`;
+  }
+  /** ZSET, scores 0, members `<messageTT19>:<actionTT19>`: the same actions by message. */
+  actionsByMessage(channel: string): string {
+    return `${this.base}:actm:${channel}`;
+  }
+  /** HASH `<messageTT19>:<actionTT19>` → JSON [messageTT19, type, value, uuid] (also the actdup field). */
+  actionBodies(channel: string): string {
+    return `${this.base}:actb:${channel}`;
+  }
+  /** HASH JSON [messageTT19, type, value, uuid] → `<messageTT19>:<actionTT19>`: refuses the same action twice. */
+  actionDedup(channel: string): string {
+    return `${this.base}:actd:${channel}`;
+  }
+  /** HASH file id → JSON [name, size, created, contentType]. */
+  fileMeta(channel: string): string {
+    return `${this.base}:fmeta:${channel}`;
+  }
+  /** HASH file id → the file's bytes. */
+  fileBytes(channel: string): string {
+    return `${this.base}:fbytes:${channel}`;
+  }
+  /** ZSET, scores 0, members `<created ISO> <id>`: a channel's files in time order. */
+  fileIndex(channel: string): string {
+    return `${this.base}:fidx:${channel}`;
+  }
+  /** HASH uuid or channel id → App Context record JSON (ObjectMetadata). */
+  objects(kind: 'uuid' | 'channel'): string {
+    return `${this.base}:obj:${kind}`;
+  }
+  /** HASH channel → membership JSON: a uuid's memberships. */
+  membershipsOf(uuid: string): string {
+    return `${this.base}:mship:${uuid}`;
+  }
+  /** HASH uuid → membership JSON: a channel's members (the same records as membershipsOf). */
+  membersOf(channel: string): string {
+    return `${this.base}:mbr:${channel}`;
+  }
   /** Pub/sub channel carrying this keyset's committed batches (not a key; same naming for clarity). */
   get fanout(): string {
     return `${this.base}:fanout`;

@@ -27,4 +27,10 @@ export const SCRIPTS = {
   presenceTouch: load('presence-touch'),
   presenceRemove: load('presence-remove'),
   presenceExpire: load('presence-expire'),
+  objectPut: load('object-put'),
+  objectRemove: load('object-remove'),
+  actionAdd: load('action-add'),
+  actionRemove: load('action-remove'),
+  filePut: load('file-put'),
+  fileDelete: load('file-delete'),
 } as const;

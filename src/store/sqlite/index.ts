@@ -3,15 +3,21 @@ import type { Stores } from '../types.ts';
 import { SqliteChannelGroupStore } from './channel-group-store.ts';
 import { openSqliteDatabase } from './database.ts';
 import { SqliteDenyList } from './deny-list.ts';
+import { SqliteFileStore } from './file-store.ts';
 import { SqliteGrantStore } from './grant-store.ts';
+import { SqliteMessageActionStore } from './message-action-store.ts';
 import { SqliteMessageStore } from './message-store.ts';
+import { SqliteObjectStore } from './object-store.ts';
 import { sqliteCall } from './sqlite-call.ts';
 
 export { SqliteChannelGroupStore, SqliteDenyList, SqliteGrantStore, SqliteMessageStore };
+export { SqliteFileStore, SqliteMessageActionStore };
+export { SqliteObjectStore };
 
 /**
- * The embedded single-node engine: history, channel groups, grants and the denylist in one SQLite
- * file (opened and migrated synchronously; a failure throws STORE_UNAVAILABLE).
+ * The embedded single-node engine: history, channel groups, grants, the denylist, message actions and
+ * shared files (bytes included) in one SQLite file (opened and migrated synchronously; a failure
+ * throws STORE_UNAVAILABLE).
  *
  * Presence is deliberately NOT persisted: it is ephemeral by design (as in PubNub), every entry
  * expires within one presence timeout, and after a restart clients re-announce themselves with their
@@ -26,6 +32,9 @@ export function createSqliteStores(options: { file: string }): Stores {
     grants: new SqliteGrantStore(db),
     denyList: new SqliteDenyList(db),
     presence: new MemoryPresenceStore(),
+    objects: new SqliteObjectStore(db),
+    messageActions: new SqliteMessageActionStore(db),
+    files: new SqliteFileStore(db),
     close: () =>
       sqliteCall('close', () => {
         if (!db.open) return;

@@ -1,0 +1,239 @@
+import { ParleyError } from '../errors.ts';
+
+/**
+ * PubNub's App Context filter language, compiled once per request into a predicate over a record's
+ * view (app-context/views.ts):
+ *
+ *   expression := and ('||' and)*
+ *   and        := unary ('&&' unary)*
+ *   unary      := '!' unary | '(' expression ')' | path op value
+ *   path       := name ('.' name)*            e.g. name, custom.role, channel.custom.kind
+ *   op         := == != < <= > >= LIKE
+ *   value      := 'text' | "text" | number | true | false | null
+ *
+ * Semantics: a missing property reads as null. `==`/`!=` compare type and value. Ordering operators
+ * compare numbers with numbers and strings with strings (UTF-16 code units, which orders ISO-8601
+ * `updated` times); any other pair is false. LIKE matches strings only, `*` is any run of
+ * characters, `\*` a literal star, and it ignores case (the Chat SDK's mention search, `name LIKE
+ * 'al*'`, expects "Alice"). A malformed expression is a 400 naming the position.
+ */
+export type RecordView = Record<string, unknown>;
+export type Predicate = (view: RecordView) => boolean;
+
+type Op = '==' | '!=' | '<' | '<=' | '>' | '>=' | 'LIKE';
+type Token =
+  | { kind: 'name'; text: string; at: number }
+  | { kind: 'value'; value: string | number | boolean | null; at: number }
+  | { kind: 'op'; op: Op; at: number }
+  | { kind: 'punct'; text: '(' | ')' | '!' | '&&' | '||'; at: number };
+
+const MAX_LENGTH = 4096;
+const MAX_DEPTH = 64;
+
+function bad(why: string): ParleyError {
+  return new ParleyError('INVALID_PARAM', `filter: ${why}`);
+}
+
+function readString(src: string, start: number): { text: string; end: number } {
+  const quote = src[start];
+  let text = '';
+  for (let i = start + 1; i < src.length; i++) {
+    const c = src[i];
+    if (c === '\\' && i + 1 < src.length) {
+      // Keep `\*` escaped for LIKE; other escapes (\' \" \\) stand for the character itself.
+      text += src[i + 1] === '*' ? '\\*' : src[i + 1];
+      i++;
+    } else if (c === quote) {
+      return { text, end: i + 1 };
+    } else {
+      text += c;
+    }
+  }
+  throw bad(`unterminated string at ${start}`);
+}
+
+function tokenize(src: string): Token[] {
+  const out: Token[] = [];
+  let i = 0;
+  while (i < src.length) {
+    const c = src[i];
+    if (c === ' ' || c === '\t' || c === '\n' || c === '\r') {
+      i++;
+      continue;
+    }
+    if (c === "'" || c === '"') {
+      const { text, end } = readString(src, i);
+      out.push({ kind: 'value', value: text, at: i });
+      i = end;
+      continue;
+    }
+    const two = src.slice(i, i + 2);
+    if (two === '&&' || two === '||') {
+      out.push({ kind: 'punct', text: two, at: i });
+      i += 2;
+      continue;
+    }
+    if (two === '==' || two === '!=' || two === '<=' || two === '>=') {
+      out.push({ kind: 'op', op: two, at: i });
+      i += 2;
+      continue;
+    }
+    if (c === '<' || c === '>') {
+      out.push({ kind: 'op', op: c, at: i });
+      i++;
+      continue;
+    }
+    if (c === '(' || c === ')' || c === '!') {
+      out.push({ kind: 'punct', text: c, at: i });
+      i++;
+      continue;
+    }
+    const num = /^-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(src.slice(i));
+    if (num) {
+      out.push({ kind: 'value', value: Number(num[0]), at: i });
+      i += num[0].length;
+      continue;
+    }
+    const word = /^[A-Za-z_$][\w$-]*(?:\.[A-Za-z_$][\w$-]*)*/.exec(src.slice(i));
+    if (word) {
+      const w = word[0];
+      const upper = w.toUpperCase();
+      if (upper === 'LIKE') out.push({ kind: 'op', op: 'LIKE', at: i });
+      else if (w === 'true' || w === 'false') out.push({ kind: 'value', value: w === 'true', at: i });
+      else if (w === 'null') out.push({ kind: 'value', value: null, at: i });
+      else out.push({ kind: 'name', text: w, at: i });
+      i += w.length;
+      continue;
+    }
+    throw bad(`unexpected "${c}" at ${i}`);
+  }
+  return out;
+}
+
+/** `space.*` and `user.*` are the SDK's deprecated names for `channel.*` and `uuid.*`. */
+export function propertyPath(name: string): string[] {
+  const parts = name.split('.');
+  if (parts[0] === 'space') parts[0] = 'channel';
+  else if (parts[0] === 'user') parts[0] = 'uuid';
+  return parts;
+}
+
+export function readPath(view: RecordView, parts: readonly string[]): unknown {
+  let cur: unknown = view;
+  for (const p of parts) {
+    if (cur === null || typeof cur !== 'object' || !Object.hasOwn(cur, p)) return null;
+    cur = (cur as Record<string, unknown>)[p];
+  }
+  return cur ?? null;
+}
+
+function likeMatcher(pattern: string): (s: string) => boolean {
+  let source = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '\\' && pattern[i + 1] === '*') {
+      source += '\\*';
+      i++;
+    } else if (c === '*') {
+      source += '[\\s\\S]*';
+    } else {
+      source += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+    }
+  }
+  const re = new RegExp(`^${source}$`, 'iu');
+  return (s) => re.test(s);
+}
+
+function comparison(parts: string[], op: Op, value: string | number | boolean | null): Predicate {
+  const read = (v: RecordView) => readPath(v, parts);
+  switch (op) {
+    case '==':
+      return (v) => read(v) === value;
+    case '!=':
+      return (v) => read(v) !== value;
+    case 'LIKE': {
+      if (typeof value !== 'string') throw bad('LIKE needs a string pattern');
+      const matches = likeMatcher(value);
+      return (v) => {
+        const x = read(v);
+        return typeof x === 'string' && matches(x);
+      };
+    }
+    default: {
+      if (typeof value !== 'string' && typeof value !== 'number') throw bad(`${op} needs a string or a number`);
+      const test =
+        op === '<' ? (c: number) => c < 0 : op === '<=' ? (c: number) => c <= 0 : op === '>' ? (c: number) => c > 0 : (c: number) => c >= 0;
+      return (v) => {
+        const x = read(v);
+        if (typeof x !== typeof value) return false;
+        return test((x as string | number) < value ? -1 : (x as string | number) > value ? 1 : 0);
+      };
+    }
+  }
+}
+
+class Parser {
+  private pos = 0;
+  constructor(private readonly tokens: Token[]) {}
+
+  parse(): Predicate {
+    const p = this.or(0);
+    if (this.pos < this.tokens.length) throw bad(`unexpected token at ${this.tokens[this.pos].at}`);
+    return p;
+  }
+
+  private peekPunct(text: string): boolean {
+    const t = this.tokens[this.pos];
+    return t !== undefined && t.kind === 'punct' && t.text === text;
+  }
+
+  private or(depth: number): Predicate {
+    const parts = [this.and(depth)];
+    while (this.peekPunct('||')) {
+      this.pos++;
+      parts.push(this.and(depth));
+    }
+    return parts.length === 1 ? parts[0] : (v) => parts.some((p) => p(v));
+  }
+
+  private and(depth: number): Predicate {
+    const parts = [this.unary(depth)];
+    while (this.peekPunct('&&')) {
+      this.pos++;
+      parts.push(this.unary(depth));
+    }
+    return parts.length === 1 ? parts[0] : (v) => parts.every((p) => p(v));
+  }
+
+  private unary(depth: number): Predicate {
+    if (depth > MAX_DEPTH) throw bad('nested too deeply');
+    const t = this.tokens[this.pos];
+    if (t === undefined) throw bad('unexpected end');
+    if (t.kind === 'punct' && t.text === '!') {
+      this.pos++;
+      const inner = this.unary(depth + 1);
+      return (v) => !inner(v);
+    }
+    if (t.kind === 'punct' && t.text === '(') {
+      this.pos++;
+      const inner = this.or(depth + 1);
+      if (!this.peekPunct(')')) throw bad(`missing ")" for "(" at ${t.at}`);
+      this.pos++;
+      return inner;
+    }
+    if (t.kind !== 'name') throw bad(`expected a property name at ${t.at}`);
+    const op = this.tokens[this.pos + 1];
+    const value = this.tokens[this.pos + 2];
+    if (op === undefined || op.kind !== 'op') throw bad(`expected an operator after "${t.text}"`);
+    if (value === undefined || value.kind !== 'value') throw bad(`expected a value after ${op.op} at ${op.at}`);
+    this.pos += 3;
+    return comparison(propertyPath(t.text), op.op, value.value);
+  }
+}
+
+/** Compiles a filter; an absent or blank filter matches everything. */
+export function compileFilter(source: string | undefined): Predicate {
+  if (source === undefined || source.trim() === '') return () => true;
+  if (source.length > MAX_LENGTH) throw bad(`longer than ${MAX_LENGTH} characters`);
+  return new Parser(tokenize(source)).parse();
+}

@@ -1,0 +1,207 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import { ParleyError } from '../../errors.ts';
+import { isPresenceName } from '../../realtime/channel-name.ts';
+import { contentTypeFor, downloadHeaders, uploadedContentType } from '../file-content.ts';
+import { authorize, checkChannels, keysetFor } from '../guard.ts';
+import { boundaryOf, parseMultipart, type MultipartPart } from '../multipart.ts';
+import { decodeComponent, JS_CONTENT_TYPE, queryFlag, queryInt, queryJsonObject, sendJson, type RequestContext } from '../request.ts';
+import type { Route } from '../route.ts';
+import type { Services } from '../services.ts';
+import { signUploadToken, UPLOAD_TOKEN_FIELD, verifyUploadToken } from '../upload-token.ts';
+import { CUSTOM_MESSAGE_TYPE } from './publish.ts';
+
+/** Room for the form fields and part headers around the file itself, bytes. */
+const FORM_OVERHEAD_BYTES = 64 * 1024;
+const MAX_NAME_LENGTH = 255;
+/** listFiles: the SDK's default page, and the largest. */
+const MAX_LIST_LIMIT = 100;
+const HOST = /^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?$/;
+
+function channelParam(ctx: RequestContext, s: Services): string {
+  const channel = decodeComponent(ctx.params.channel, 'channel');
+  checkChannels(s, [channel], 'channel');
+  if (isPresenceName(channel)) throw new ParleyError('INVALID_CHANNEL', 'presence channels carry no files');
+  return channel;
+}
+
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  return (Array.isArray(value) ? value[0] : value)?.split(',')[0]?.trim();
+}
+
+/**
+ * The origin the client reached Parley at, for the upload URL: the Host header (or what a proxy in
+ * front forwarded). A client that forges these headers only misdirects its own upload.
+ */
+function publicOrigin(req: IncomingMessage): string {
+  const forwardedProto = firstHeader(req.headers['x-forwarded-proto']);
+  const proto = forwardedProto === 'https' || forwardedProto === 'http' ? forwardedProto : (req.socket as TLSSocket).encrypted ? 'https' : 'http';
+  const host = firstHeader(req.headers['x-forwarded-host']) ?? req.headers.host;
+  if (host !== undefined && HOST.test(host)) return `${proto}://${host}`;
+  const address = req.socket.localAddress ?? '127.0.0.1';
+  return `${proto}://${address.includes(':') ? `[${address}]` : address}:${req.socket.localPort}`;
+}
+
+function fileName(body: Buffer): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new ParleyError('INVALID_JSON', 'the generate-upload-url body is not valid JSON');
+  }
+  const name = (parsed as { name?: unknown } | null)?.name;
+  if (typeof name !== 'string' || name.length === 0 || name.length > MAX_NAME_LENGTH || /[\u0000-\u001f\u007f]/.test(name)) {
+    throw new ParleyError('INVALID_PARAM', `name must be 1-${MAX_NAME_LENGTH} characters without control characters`);
+  }
+  return name;
+}
+
+/**
+ * §11 step 1: authorizes the send, then answers with an upload URL on Parley itself. Its form fields
+ * carry a token signed for this keyset, channel, file id and deadline (upload-token.ts), so only the
+ * party that was authorized here can upload, once, before the deadline.
+ */
+async function generateUploadUrl(ctx: RequestContext, s: Services): Promise<void> {
+  const keyset = keysetFor(s, ctx.params.sub);
+  const channel = channelParam(ctx, s);
+  authorize(ctx, s, keyset, 'send_file', { channels: [channel] });
+  const name = fileName(ctx.body);
+  const id = randomUUID();
+  const expiresAtMs = s.clock.nowMs() + s.config.files.uploadUrlTtlSec * 1000;
+  const token = signUploadToken(keyset, { subscribeKey: keyset.subscribeKey, channel, id, name, expiresAtMs });
+  sendJson(ctx.res, 200, JSON.stringify({
+    status: 200,
+    data: { id, name },
+    file_upload_request: {
+      url: `${publicOrigin(ctx.req)}/v1/files/${encodeURIComponent(keyset.subscribeKey)}/upload`,
+      method: 'POST',
+      expiration_date: new Date(expiresAtMs).toISOString(),
+      // The Node transport reads `key` (not `name`) from each field and posts them before the file.
+      form_fields: [
+        { key: 'Content-Type', value: contentTypeFor(name) },
+        { key: UPLOAD_TOKEN_FIELD, value: token },
+      ],
+    },
+  }));
+}
+
+/**
+ * §11 step 2, standing in for PubNub's storage bucket: the SDK posts the form fields and a `file` part
+ * here without its query parameters (so without `auth`). The signed token is the authorization; it
+ * was issued only after `send_file` was authorized. Success is 204, which the SDK requires.
+ */
+async function upload(ctx: RequestContext, s: Services): Promise<void> {
+  const keyset = keysetFor(s, ctx.params.sub);
+  const fields = new Map<string, string>();
+  let file: MultipartPart | undefined;
+  for (const part of parseMultipart(ctx.body, boundaryOf(ctx.req.headers['content-type']))) {
+    if (part.name === 'file') {
+      if (file !== undefined) throw new ParleyError('INVALID_PARAM', 'more than one file part');
+      file = part;
+    } else if (!fields.has(part.name)) {
+      fields.set(part.name, part.data.toString('utf8'));
+    }
+  }
+  const grant = verifyUploadToken(fields.get(UPLOAD_TOKEN_FIELD), keyset, s.clock.nowMs());
+  if (file === undefined) throw new ParleyError('INVALID_PARAM', 'the file part is missing');
+  const maxBytes = s.config.files.maxFileBytes;
+  if (file.data.length > maxBytes) throw new ParleyError('PAYLOAD_TOO_LARGE', `Your proposed upload exceeds the maximum allowed size (${maxBytes} bytes)`);
+  const stored = await s.files.put(
+    {
+      subscribeKey: grant.subscribeKey, channel: grant.channel, id: grant.id, name: grant.name, size: file.data.length,
+      created: new Date(s.clock.nowMs()).toISOString(), contentType: uploadedContentType(fields.get('Content-Type'), grant.name),
+    },
+    file.data,
+  );
+  if (!stored) throw new ParleyError('CONFLICT', 'this upload URL has been used already');
+  ctx.res.writeHead(204, { 'Access-Control-Allow-Origin': '*' });
+  ctx.res.end();
+}
+
+/** §11 step 3: a publish of `{message?, file: {id, name}}` (or its encrypted string) as an `e:4` message. */
+async function publishFile(ctx: RequestContext, s: Services): Promise<void> {
+  const { params, query } = ctx;
+  const keyset = keysetFor(s, params.sub, params.pub);
+  const channel = channelParam(ctx, s);
+  if (params.payload.length > s.config.limits.maxMessageBytes) throw new ParleyError('PAYLOAD_TOO_LARGE');
+  const payload = decodeComponent(params.payload, 'message');
+  const customMessageType = query.get('custom_message_type') ?? null;
+  if (customMessageType !== null && !CUSTOM_MESSAGE_TYPE.test(customMessageType)) {
+    throw new ParleyError('INVALID_PARAM', 'custom_message_type must be 3-50 characters of A-Z a-z 0-9 _ -');
+  }
+  const meta = queryJsonObject(query, 'meta');
+  const store = queryFlag(query, 'store') ?? s.config.history.storeByDefault;
+  const ttlHours = queryInt(query, 'ttl', 0, 1_000_000);
+  authorize(ctx, s, keyset, 'publish_file', { channels: [channel] });
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(payload);
+  } catch {
+    throw new ParleyError('INVALID_JSON', 'Invalid JSON in message');
+  }
+  const fileRef = (parsed as { file?: { id?: unknown; name?: unknown } } | null)?.file;
+  // An encrypted file message is a JSON string the server cannot look into.
+  if (typeof parsed !== 'string' && (typeof fileRef?.id !== 'string' || typeof fileRef.name !== 'string')) {
+    throw new ParleyError('INVALID_PARAM', 'a file message needs file.id and file.name');
+  }
+  const retentionHours = ttlHours || s.config.history.retentionHours;
+  const tt = await s.pipeline.publish({
+    subscribeKey: keyset.subscribeKey, channel, publisher: ctx.uuid, payload,
+    meta: meta === undefined ? null : JSON.stringify(meta), customMessageType, type: 4, store,
+    expiresAtMs: store && retentionHours > 0 ? s.clock.nowMs() + retentionHours * 3_600_000 : null,
+  });
+  s.m.publishes({ kind: 'file' });
+  sendJson(ctx.res, 200, `[1,"Sent","${tt}"]`, JS_CONTENT_TYPE);
+}
+
+async function listFiles(ctx: RequestContext, s: Services): Promise<void> {
+  const keyset = keysetFor(s, ctx.params.sub);
+  const channel = channelParam(ctx, s);
+  const limit = queryInt(ctx.query, 'limit', 1, MAX_LIST_LIMIT) ?? MAX_LIST_LIMIT;
+  const next = ctx.query.get('next') || null;
+  authorize(ctx, s, keyset, 'list_files', { channels: [channel] });
+  const page = await s.files.list(keyset.subscribeKey, channel, limit, next);
+  const data = page.files.map((f) => ({ name: f.name, id: f.id, size: f.size, created: f.created }));
+  sendJson(ctx.res, 200, JSON.stringify({ status: 200, data, count: data.length, ...(page.next === null ? {} : { next: page.next }) }));
+}
+
+/** The file named by the path, or 404: a file is addressed by its id and its name together. */
+async function namedFile(ctx: RequestContext, s: Services, operation: 'download_file' | 'delete_file') {
+  const keyset = keysetFor(s, ctx.params.sub);
+  const channel = channelParam(ctx, s);
+  const id = decodeComponent(ctx.params.id, 'file id');
+  const name = decodeComponent(ctx.params.name, 'file name');
+  authorize(ctx, s, keyset, operation, { channels: [channel] });
+  const found = await s.files.get(keyset.subscribeKey, channel, id);
+  if (found === undefined || found.file.name !== name) throw new ParleyError('NOT_FOUND', 'File does not exist');
+  return found;
+}
+
+/** Served directly (PubNub redirects to its bucket instead); the SDK and browsers accept either. */
+async function downloadFile(ctx: RequestContext, s: Services): Promise<void> {
+  const { file, bytes } = await namedFile(ctx, s, 'download_file');
+  ctx.res.writeHead(200, downloadHeaders(file.name, file.contentType, bytes.length));
+  ctx.res.end(bytes);
+}
+
+/** The file message in history stays, as in PubNub; downloading it afterwards answers 404. */
+async function deleteFile(ctx: RequestContext, s: Services): Promise<void> {
+  const { file } = await namedFile(ctx, s, 'delete_file');
+  if (!(await s.files.delete(file.subscribeKey, file.channel, file.id))) throw new ParleyError('NOT_FOUND', 'File does not exist');
+  sendJson(ctx.res, 200, '{"status":200}');
+}
+
+const route = (method: Route['method'], path: string, handler: Route['handler']): Route => ({ method, path, family: 'generic', service: 'Files', handler });
+
+export const fileRoutes: Route[] = [
+  route('POST', '/v1/files/:sub/channels/:channel/generate-upload-url', generateUploadUrl),
+  {
+    method: 'POST', path: '/v1/files/:sub/upload', family: 'upload', service: 'Files', handler: upload,
+    maxBodyBytes: (config) => config.files.maxFileBytes + FORM_OVERHEAD_BYTES,
+  },
+  { method: 'GET', path: '/v1/files/publish-file/:pub/:sub/0/:channel/0/:payload', family: 'publish', service: 'Publish', handler: publishFile },
+  route('GET', '/v1/files/:sub/channels/:channel/files', listFiles),
+  route('GET', '/v1/files/:sub/channels/:channel/files/:id/:name', downloadFile),
+  route('DELETE', '/v1/files/:sub/channels/:channel/files/:id/:name', deleteFile),
+];

@@ -1,0 +1,57 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { ParleyError } from '../errors.ts';
+import type { Keyset } from '../keyset.ts';
+
+/** What generate-upload-url promised: one file, on one channel, until a deadline. */
+export interface UploadGrant {
+  subscribeKey: string;
+  channel: string;
+  id: string;
+  name: string;
+  expiresAtMs: number;
+}
+
+/** The form field that carries the token (the SDK posts every form field it was given, verbatim). */
+export const UPLOAD_TOKEN_FIELD = 'X-Parley-Upload-Token';
+
+/**
+ * The MAC key of a keyset's upload tokens. With a secret key it is derived from it, so only this
+ * deployment can mint tokens and every node accepts every other node's. A keyset without one has no
+ * Access Manager: anyone may ask for an upload URL anyway, so the public keys suffice; the token
+ * still binds channel, id and deadline, and an upload never replaces an existing file.
+ */
+function macKey(keyset: Keyset): Buffer {
+  const root = keyset.secretKey !== '' ? keyset.secretKey : `open:${keyset.publishKey}:${keyset.subscribeKey}`;
+  return createHmac('sha256', root).update('parley file upload v1').digest();
+}
+
+function mac(keyset: Keyset, payload: string): Buffer {
+  return createHmac('sha256', macKey(keyset)).update(payload).digest();
+}
+
+/** `<base64url JSON>.<base64url HMAC-SHA256>`: opaque to clients, verified before anything is read from it. */
+export function signUploadToken(keyset: Keyset, grant: UploadGrant): string {
+  const payload = Buffer.from(JSON.stringify([grant.subscribeKey, grant.channel, grant.id, grant.name, grant.expiresAtMs])).toString('base64url');
+  return `${payload}.${mac(keyset, payload).toString('base64url')}`;
+}
+
+/**
+ * Checks the signature first (over the raw payload, constant time) and only then reads the payload:
+ * the keyset comes from the upload URL's path, and must match the one inside.
+ */
+export function verifyUploadToken(token: string | undefined, keyset: Keyset, nowMs: number): UploadGrant {
+  const denied = (message: string) => new ParleyError('SIGNATURE_MISMATCH', message);
+  if (token === undefined || token === '') throw denied(`the ${UPLOAD_TOKEN_FIELD} form field is missing`);
+  const dot = token.indexOf('.');
+  if (dot < 0) throw denied('the upload token is malformed');
+  const payload = token.slice(0, dot);
+  // Compared as text, so a token has exactly one valid spelling (base64 padding bits included).
+  const signature = Buffer.from(token.slice(dot + 1));
+  const expected = Buffer.from(mac(keyset, payload).toString('base64url'));
+  if (signature.length !== expected.length || !timingSafeEqual(signature, expected)) throw denied('the upload token does not verify');
+  const fields = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as [string, string, string, string, number];
+  const [subscribeKey, channel, id, name, expiresAtMs] = fields;
+  if (subscribeKey !== keyset.subscribeKey) throw denied('the upload token is for another keyset');
+  if (nowMs >= expiresAtMs) throw new ParleyError('SIGNATURE_EXPIRED', 'the upload URL has expired; ask for a new one');
+  return { subscribeKey, channel, id, name, expiresAtMs };
+}

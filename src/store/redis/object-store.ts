@@ -1,0 +1,102 @@
+import type { ChainableCommander } from 'ioredis';
+import { ParleyError } from '../../errors.ts';
+import type { MembershipRecord, ObjectKind, ObjectMetadata, ObjectStore } from '../types.ts';
+import type { RedisConnection } from './connection.ts';
+import type { KeysetKeys, RedisKeys } from './keys.ts';
+import { SCRIPTS } from './scripts.ts';
+
+/** How often remove() re-reads memberships that changed under it before giving up (STORE_UNAVAILABLE). */
+const MAX_REMOVE_ATTEMPTS = 10;
+
+const byKey = <T>(key: (x: T) => string) => (a: T, b: T) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
+
+/** The HASH holding `side`'s relations of `id`: a uuid's memberships or a channel's members. */
+function sideKey(ks: KeysetKeys, side: ObjectKind, id: string): string {
+  return side === 'uuid' ? ks.membershipsOf(id) : ks.membersOf(id);
+}
+
+async function execAll(tx: ChainableCommander): Promise<void> {
+  const replies = await tx.exec();
+  const failed = replies?.find(([err]) => err !== null);
+  if (replies === null || failed !== undefined) throw failed?.[0] ?? new Error('transaction discarded');
+}
+
+/**
+ * App Context records in one HASH per kind (id → JSON), and each membership twice, under the uuid
+ * (`mship:<uuid>`, field channel) and under the channel (`mbr:<channel>`, field uuid), written
+ * together in MULTI/EXEC; every key shares the keyset's hash slot. put() is a compare-and-set script;
+ * remove() reads the candidates and its script re-checks them (docs/redis.md).
+ */
+export class RedisObjectStore implements ObjectStore {
+  constructor(
+    private readonly connection: RedisConnection,
+    private readonly keys: RedisKeys,
+  ) {}
+
+  async get(subscribeKey: string, kind: ObjectKind, id: string): Promise<ObjectMetadata | undefined> {
+    const json = await this.connection.run('objects.get', (c) => c.hget(this.keys.keyset(subscribeKey).objects(kind), id));
+    return json === null ? undefined : (JSON.parse(json) as ObjectMetadata);
+  }
+
+  async put(subscribeKey: string, kind: ObjectKind, record: ObjectMetadata, expectedETag?: string | null): Promise<boolean> {
+    const mode = expectedETag === undefined ? 'any' : expectedETag === null ? 'absent' : 'match';
+    const stored = await this.connection.script('objects.put', {
+      script: SCRIPTS.objectPut,
+      keys: [this.keys.keyset(subscribeKey).objects(kind)],
+      args: [record.id, JSON.stringify(record), mode, expectedETag ?? ''],
+    });
+    return Number(stored) === 1;
+  }
+
+  async remove(subscribeKey: string, kind: ObjectKind, id: string): Promise<boolean> {
+    const ks = this.keys.keyset(subscribeKey);
+    const own = sideKey(ks, kind, id);
+    const otherSide: ObjectKind = kind === 'uuid' ? 'channel' : 'uuid';
+    for (let attempt = 0; attempt < MAX_REMOVE_ATTEMPTS; attempt++) {
+      const candidates = await this.connection.run('objects.remove', (c) => c.hkeys(own));
+      const result = Number(
+        await this.connection.script('objects.remove', {
+          script: SCRIPTS.objectRemove,
+          keys: [ks.objects(kind), own, ...candidates.map((other) => sideKey(ks, otherSide, other))],
+          args: [id, ...candidates],
+        }),
+      );
+      if (result >= 0) return result === 1;
+    }
+    throw new ParleyError('STORE_UNAVAILABLE', 'redis objects.remove: memberships kept changing during removal');
+  }
+
+  async list(subscribeKey: string, kind: ObjectKind): Promise<ObjectMetadata[]> {
+    const all = await this.connection.run('objects.list', (c) => c.hvals(this.keys.keyset(subscribeKey).objects(kind)));
+    return all.map((json) => JSON.parse(json) as ObjectMetadata).sort(byKey((r) => r.id));
+  }
+
+  async putMemberships(subscribeKey: string, records: readonly MembershipRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const ks = this.keys.keyset(subscribeKey);
+    await this.connection.run('objects.putMemberships', async (c) => {
+      const tx = c.multi();
+      for (const m of records) {
+        const json = JSON.stringify(m);
+        tx.hset(ks.membershipsOf(m.uuid), m.channel, json).hset(ks.membersOf(m.channel), m.uuid, json);
+      }
+      await execAll(tx);
+    });
+  }
+
+  async removeMemberships(subscribeKey: string, pairs: ReadonlyArray<{ uuid: string; channel: string }>): Promise<void> {
+    if (pairs.length === 0) return;
+    const ks = this.keys.keyset(subscribeKey);
+    await this.connection.run('objects.removeMemberships', async (c) => {
+      const tx = c.multi();
+      for (const p of pairs) tx.hdel(ks.membershipsOf(p.uuid), p.channel).hdel(ks.membersOf(p.channel), p.uuid);
+      await execAll(tx);
+    });
+  }
+
+  async memberships(subscribeKey: string, side: ObjectKind, id: string): Promise<MembershipRecord[]> {
+    const all = await this.connection.run('objects.memberships', (c) => c.hvals(sideKey(this.keys.keyset(subscribeKey), side, id)));
+    const records = all.map((json) => JSON.parse(json) as MembershipRecord);
+    return records.sort(byKey((m) => (side === 'uuid' ? m.channel : m.uuid)));
+  }
+}

@@ -1,0 +1,139 @@
+import type Database from 'better-sqlite3';
+import type { CustomFields, MembershipRecord, ObjectKind, ObjectMetadata, ObjectStore } from '../types.ts';
+import { sqliteCall } from './sqlite-call.ts';
+
+interface ObjectRow {
+  id: string;
+  name: string | null;
+  external_id: string | null;
+  profile_url: string | null;
+  email: string | null;
+  description: string | null;
+  status: string | null;
+  type: string | null;
+  custom: string | null;
+  updated: string;
+  etag: string;
+}
+
+interface MembershipRow {
+  uuid: string;
+  channel: string;
+  status: string | null;
+  type: string | null;
+  custom: string | null;
+  updated: string;
+  etag: string;
+}
+
+const customOf = (text: string | null): CustomFields | null => (text === null ? null : (JSON.parse(text) as CustomFields));
+const customText = (custom: CustomFields | null): string | null => (custom === null ? null : JSON.stringify(custom));
+
+function toRecord(row: ObjectRow): ObjectMetadata {
+  return {
+    id: row.id, name: row.name, externalId: row.external_id, profileUrl: row.profile_url, email: row.email,
+    description: row.description, status: row.status, type: row.type, custom: customOf(row.custom), updated: row.updated, eTag: row.etag,
+  };
+}
+
+function toMembership(row: MembershipRow): MembershipRecord {
+  return { uuid: row.uuid, channel: row.channel, status: row.status, type: row.type, custom: customOf(row.custom), updated: row.updated, eTag: row.etag };
+}
+
+const byKey = <T>(key: (x: T) => string) => (a: T, b: T) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
+
+/**
+ * App Context in two tables (migration 003). Each write is one IMMEDIATE transaction, so the eTag
+ * check of put() and the cascade of remove() are atomic. Ids are sorted in JS: SQLite compares UTF-8
+ * bytes, and every backend must order by UTF-16 code units.
+ */
+export class SqliteObjectStore implements ObjectStore {
+  private readonly selectOne: Database.Statement<[string, string, string], ObjectRow>;
+  private readonly selectAll: Database.Statement<[string, string], ObjectRow>;
+  private readonly putChecked: Database.Transaction<(subscribeKey: string, kind: ObjectKind, r: ObjectMetadata, expected: string | null | undefined) => boolean>;
+  private readonly removeCascade: Database.Transaction<(subscribeKey: string, kind: ObjectKind, id: string) => boolean>;
+  private readonly putBatch: Database.Transaction<(subscribeKey: string, records: readonly MembershipRecord[]) => void>;
+  private readonly removeBatch: Database.Transaction<(subscribeKey: string, pairs: ReadonlyArray<{ uuid: string; channel: string }>) => void>;
+  private readonly selectByUuid: Database.Statement<[string, string], MembershipRow>;
+  private readonly selectByChannel: Database.Statement<[string, string], MembershipRow>;
+
+  constructor(db: Database.Database) {
+    const columns = 'id, name, external_id, profile_url, email, description, status, type, custom, updated, etag';
+    this.selectOne = db.prepare(`SELECT ${columns} FROM app_context_objects WHERE subscribe_key = ? AND kind = ? AND id = ?`);
+    this.selectAll = db.prepare(`SELECT ${columns} FROM app_context_objects WHERE subscribe_key = ? AND kind = ?`);
+    const currentETag = db
+      .prepare<[string, string, string], string>('SELECT etag FROM app_context_objects WHERE subscribe_key = ? AND kind = ? AND id = ?')
+      .pluck();
+    const upsert = db.prepare(
+      `INSERT INTO app_context_objects (subscribe_key, kind, ${columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (subscribe_key, kind, id) DO UPDATE SET
+         name = excluded.name, external_id = excluded.external_id, profile_url = excluded.profile_url, email = excluded.email,
+         description = excluded.description, status = excluded.status, type = excluded.type, custom = excluded.custom,
+         updated = excluded.updated, etag = excluded.etag`,
+    );
+    this.putChecked = db.transaction((subscribeKey: string, kind: ObjectKind, r: ObjectMetadata, expected: string | null | undefined) => {
+      if (expected !== undefined && (currentETag.get(subscribeKey, kind, r.id) ?? null) !== expected) return false;
+      upsert.run(subscribeKey, kind, r.id, r.name, r.externalId, r.profileUrl, r.email, r.description, r.status, r.type, customText(r.custom), r.updated, r.eTag);
+      return true;
+    });
+    const deleteObject = db.prepare('DELETE FROM app_context_objects WHERE subscribe_key = ? AND kind = ? AND id = ?');
+    const deleteOfUuid = db.prepare('DELETE FROM app_context_memberships WHERE subscribe_key = ? AND uuid = ?');
+    const deleteOfChannel = db.prepare('DELETE FROM app_context_memberships WHERE subscribe_key = ? AND channel = ?');
+    this.removeCascade = db.transaction((subscribeKey: string, kind: ObjectKind, id: string) => {
+      (kind === 'uuid' ? deleteOfUuid : deleteOfChannel).run(subscribeKey, id);
+      return deleteObject.run(subscribeKey, kind, id).changes > 0;
+    });
+    const upsertMembership = db.prepare(
+      `INSERT INTO app_context_memberships (subscribe_key, uuid, channel, status, type, custom, updated, etag) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (subscribe_key, uuid, channel) DO UPDATE SET
+         status = excluded.status, type = excluded.type, custom = excluded.custom, updated = excluded.updated, etag = excluded.etag`,
+    );
+    this.putBatch = db.transaction((subscribeKey: string, records: readonly MembershipRecord[]) => {
+      for (const m of records) upsertMembership.run(subscribeKey, m.uuid, m.channel, m.status, m.type, customText(m.custom), m.updated, m.eTag);
+    });
+    const deleteMembership = db.prepare('DELETE FROM app_context_memberships WHERE subscribe_key = ? AND uuid = ? AND channel = ?');
+    this.removeBatch = db.transaction((subscribeKey: string, pairs: ReadonlyArray<{ uuid: string; channel: string }>) => {
+      for (const p of pairs) deleteMembership.run(subscribeKey, p.uuid, p.channel);
+    });
+    const membershipColumns = 'uuid, channel, status, type, custom, updated, etag';
+    this.selectByUuid = db.prepare(`SELECT ${membershipColumns} FROM app_context_memberships WHERE subscribe_key = ? AND uuid = ?`);
+    this.selectByChannel = db.prepare(`SELECT ${membershipColumns} FROM app_context_memberships WHERE subscribe_key = ? AND channel = ?`);
+  }
+
+  async get(subscribeKey: string, kind: ObjectKind, id: string): Promise<ObjectMetadata | undefined> {
+    return sqliteCall('objects.get', () => {
+      const row = this.selectOne.get(subscribeKey, kind, id);
+      return row === undefined ? undefined : toRecord(row);
+    });
+  }
+
+  async put(subscribeKey: string, kind: ObjectKind, record: ObjectMetadata, expectedETag?: string | null): Promise<boolean> {
+    return sqliteCall('objects.put', () => this.putChecked.immediate(subscribeKey, kind, record, expectedETag));
+  }
+
+  async remove(subscribeKey: string, kind: ObjectKind, id: string): Promise<boolean> {
+    return sqliteCall('objects.remove', () => this.removeCascade.immediate(subscribeKey, kind, id));
+  }
+
+  async list(subscribeKey: string, kind: ObjectKind): Promise<ObjectMetadata[]> {
+    return sqliteCall('objects.list', () => this.selectAll.all(subscribeKey, kind).map(toRecord).sort(byKey((r) => r.id)));
+  }
+
+  async putMemberships(subscribeKey: string, records: readonly MembershipRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await sqliteCall('objects.putMemberships', () => this.putBatch.immediate(subscribeKey, records));
+  }
+
+  async removeMemberships(subscribeKey: string, pairs: ReadonlyArray<{ uuid: string; channel: string }>): Promise<void> {
+    if (pairs.length === 0) return;
+    await sqliteCall('objects.removeMemberships', () => this.removeBatch.immediate(subscribeKey, pairs));
+  }
+
+  async memberships(subscribeKey: string, side: ObjectKind, id: string): Promise<MembershipRecord[]> {
+    return sqliteCall('objects.memberships', () =>
+      side === 'uuid'
+        ? this.selectByUuid.all(subscribeKey, id).map(toMembership).sort(byKey((m) => m.channel))
+        : this.selectByChannel.all(subscribeKey, id).map(toMembership).sort(byKey((m) => m.uuid)),
+    );
+  }
+}

@@ -1,0 +1,168 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { MembershipRecord, ObjectMetadata } from '../../src/store/types.ts';
+import { freshStores, type ContractOptions } from './contract-options.ts';
+
+const SUB = 'sub-a';
+const OTHER_SUB = 'sub-b';
+
+function record(id: string, overrides: Partial<ObjectMetadata> = {}): ObjectMetadata {
+  return {
+    id, name: `name of ${id}`, externalId: null, profileUrl: null, email: null, description: null,
+    status: null, type: null, custom: null, updated: '2024-01-02T03:04:05.678Z', eTag: `etag-${id}`, ...overrides,
+  };
+}
+
+function membership(uuid: string, channel: string, overrides: Partial<MembershipRecord> = {}): MembershipRecord {
+  return { uuid, channel, status: null, type: null, custom: null, updated: '2024-01-02T03:04:05.678Z', eTag: `m-${uuid}-${channel}`, ...overrides };
+}
+
+export function objectStoreContract(options: ContractOptions): void {
+  describe(`${options.name}: ObjectStore`, { skip: options.skip }, () => {
+    test('put then get returns the record exactly; an unknown id is undefined', async (t) => {
+      const { objects } = await freshStores(t, options);
+      const full = record('alice', {
+        externalId: 'ext-1', profileUrl: 'https://example.com/a.png', email: 'a@example.com', status: 'active', type: 'admin',
+        custom: { role: 'admin', score: 12.5, big: 9007199254740991, on: true, none: null, 'ключ': 'значение 😀' },
+      });
+      assert.equal(await objects.put(SUB, 'uuid', full), true);
+      assert.deepEqual(await objects.get(SUB, 'uuid', 'alice'), full);
+      assert.equal(await objects.get(SUB, 'uuid', 'bob'), undefined);
+      assert.equal(await objects.get(SUB, 'channel', 'alice'), undefined, 'kinds are separate');
+      assert.equal(await objects.get(OTHER_SUB, 'uuid', 'alice'), undefined, 'keysets are separate');
+      const channel = record('general', { description: 'the lobby' });
+      await objects.put(SUB, 'channel', channel);
+      assert.deepEqual(await objects.get(SUB, 'channel', 'general'), channel);
+    });
+
+    test('put without a check replaces; stored records never alias the caller', async (t) => {
+      const { objects } = await freshStores(t, options);
+      const first = record('a', { custom: { x: 1 } });
+      await objects.put(SUB, 'uuid', first);
+      first.custom!.x = 99;
+      first.name = 'mutated after put';
+      const read = await objects.get(SUB, 'uuid', 'a');
+      assert.deepEqual(read, record('a', { custom: { x: 1 } }));
+      read!.custom!.x = 42;
+      assert.deepEqual((await objects.get(SUB, 'uuid', 'a'))!.custom, { x: 1 });
+      const second = record('a', { name: null, eTag: 'etag-2' });
+      assert.equal(await objects.put(SUB, 'uuid', second), true);
+      assert.deepEqual(await objects.get(SUB, 'uuid', 'a'), second);
+    });
+
+    test('put with an expected eTag is a compare-and-set', async (t) => {
+      const { objects } = await freshStores(t, options);
+      const v1 = record('ch', { eTag: 'v1' });
+      assert.equal(await objects.put(SUB, 'channel', v1, 'v0'), false, 'no record has eTag v0');
+      assert.equal(await objects.get(SUB, 'channel', 'ch'), undefined);
+      assert.equal(await objects.put(SUB, 'channel', v1, null), true, 'null: only when absent');
+      assert.equal(await objects.put(SUB, 'channel', record('ch', { eTag: 'other' }), null), false);
+      const v2 = record('ch', { name: 'two', eTag: 'v2' });
+      assert.equal(await objects.put(SUB, 'channel', v2, 'stale'), false);
+      assert.deepEqual(await objects.get(SUB, 'channel', 'ch'), v1, 'a failed check stores nothing');
+      assert.equal(await objects.put(SUB, 'channel', v2, 'v1'), true);
+      assert.deepEqual(await objects.get(SUB, 'channel', 'ch'), v2);
+    });
+
+    test('concurrent compare-and-sets on one record: exactly one wins', async (t) => {
+      const { objects } = await freshStores(t, options);
+      await objects.put(SUB, 'uuid', record('u', { eTag: 'base' }));
+      const results = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => objects.put(SUB, 'uuid', record('u', { name: `w${i}`, eTag: `e${i}` }), 'base')),
+      );
+      assert.equal(results.filter(Boolean).length, 1);
+      const winner = results.indexOf(true);
+      assert.equal((await objects.get(SUB, 'uuid', 'u'))!.name, `w${winner}`);
+    });
+
+    test('list returns every record of a kind sorted by UTF-16 code units', async (t) => {
+      const { objects } = await freshStores(t, options);
+      for (const id of ['\uFF5E', '😀', 'b', 'B', 'a', 'é']) await objects.put(SUB, 'uuid', record(id));
+      await objects.put(SUB, 'channel', record('only-channel'));
+      await objects.put(OTHER_SUB, 'uuid', record('elsewhere'));
+      assert.deepEqual((await objects.list(SUB, 'uuid')).map((r) => r.id), ['B', 'a', 'b', 'é', '😀', '\uFF5E']);
+      assert.deepEqual(await objects.list(SUB, 'channel'), [record('only-channel')]);
+      assert.deepEqual(await objects.list('sub-empty', 'uuid'), []);
+    });
+
+    test('memberships are visible from both sides, sorted by the other id', async (t) => {
+      const { objects } = await freshStores(t, options);
+      await objects.putMemberships(SUB, [
+        membership('alice', 'zeta', { status: 'active', type: 'owner', custom: { lastRead: '17000000000000000' } }),
+        membership('alice', 'alpha'),
+        membership('bob', 'alpha', { custom: { n: 1 } }),
+      ]);
+      assert.deepEqual((await objects.memberships(SUB, 'uuid', 'alice')).map((m) => m.channel), ['alpha', 'zeta']);
+      assert.deepEqual(await objects.memberships(SUB, 'uuid', 'alice'), [
+        membership('alice', 'alpha'),
+        membership('alice', 'zeta', { status: 'active', type: 'owner', custom: { lastRead: '17000000000000000' } }),
+      ]);
+      assert.deepEqual(await objects.memberships(SUB, 'channel', 'alpha'), [membership('alice', 'alpha'), membership('bob', 'alpha', { custom: { n: 1 } })]);
+      assert.deepEqual(await objects.memberships(SUB, 'channel', 'nobody-here'), []);
+      assert.deepEqual(await objects.memberships(OTHER_SUB, 'uuid', 'alice'), []);
+    });
+
+    test('putMemberships replaces a pair, and within one call the later record wins', async (t) => {
+      const { objects } = await freshStores(t, options);
+      await objects.putMemberships(SUB, [membership('u', 'c', { status: 'one' })]);
+      await objects.putMemberships(SUB, [membership('u', 'c', { status: 'two' }), membership('u', 'c', { status: 'three', eTag: 'e3' })]);
+      const expected = [membership('u', 'c', { status: 'three', eTag: 'e3' })];
+      assert.deepEqual(await objects.memberships(SUB, 'uuid', 'u'), expected);
+      assert.deepEqual(await objects.memberships(SUB, 'channel', 'c'), expected);
+      await objects.putMemberships(SUB, []);
+      assert.deepEqual(await objects.memberships(SUB, 'uuid', 'u'), expected);
+    });
+
+    test('removeMemberships removes both sides and ignores missing pairs', async (t) => {
+      const { objects } = await freshStores(t, options);
+      await objects.putMemberships(SUB, [membership('u1', 'c1'), membership('u1', 'c2'), membership('u2', 'c1')]);
+      await objects.removeMemberships(SUB, [{ uuid: 'u1', channel: 'c1' }, { uuid: 'u9', channel: 'c9' }]);
+      assert.deepEqual(await objects.memberships(SUB, 'uuid', 'u1'), [membership('u1', 'c2')]);
+      assert.deepEqual(await objects.memberships(SUB, 'channel', 'c1'), [membership('u2', 'c1')]);
+      await objects.removeMemberships(SUB, [{ uuid: 'u1', channel: 'c2' }]);
+      assert.deepEqual(await objects.memberships(SUB, 'uuid', 'u1'), []);
+      assert.deepEqual(await objects.memberships(SUB, 'channel', 'c2'), []);
+    });
+
+    test('removing a uuid removes its record and its memberships on both sides, nothing else', async (t) => {
+      const { objects } = await freshStores(t, options);
+      await objects.put(SUB, 'uuid', record('alice'));
+      await objects.put(SUB, 'uuid', record('bob'));
+      await objects.put(SUB, 'channel', record('c1'));
+      await objects.putMemberships(SUB, [membership('alice', 'c1'), membership('alice', 'c2'), membership('bob', 'c1')]);
+      await objects.putMemberships(OTHER_SUB, [membership('alice', 'c1')]);
+      assert.equal(await objects.remove(SUB, 'uuid', 'alice'), true);
+      assert.equal(await objects.get(SUB, 'uuid', 'alice'), undefined);
+      assert.deepEqual(await objects.memberships(SUB, 'uuid', 'alice'), []);
+      assert.deepEqual(await objects.memberships(SUB, 'channel', 'c1'), [membership('bob', 'c1')]);
+      assert.deepEqual(await objects.memberships(SUB, 'channel', 'c2'), []);
+      assert.deepEqual(await objects.get(SUB, 'channel', 'c1'), record('c1'), 'the channel record stays');
+      assert.deepEqual(await objects.memberships(OTHER_SUB, 'uuid', 'alice'), [membership('alice', 'c1')]);
+      assert.equal(await objects.remove(SUB, 'uuid', 'alice'), false);
+    });
+
+    test('removing a channel removes its members; memberships go even without a record', async (t) => {
+      const { objects } = await freshStores(t, options);
+      await objects.putMemberships(SUB, [membership('u1', 'c'), membership('u2', 'c'), membership('u1', 'd')]);
+      assert.equal(await objects.remove(SUB, 'channel', 'c'), false, 'no channel record existed');
+      assert.deepEqual(await objects.memberships(SUB, 'channel', 'c'), []);
+      assert.deepEqual(await objects.memberships(SUB, 'uuid', 'u1'), [membership('u1', 'd')]);
+      assert.deepEqual(await objects.memberships(SUB, 'uuid', 'u2'), []);
+    });
+
+    test('removal racing with new memberships leaves no membership behind on either side', async (t) => {
+      const { objects } = await freshStores(t, options);
+      await objects.put(SUB, 'uuid', record('u'));
+      const writes = Array.from({ length: 20 }, (_, i) => objects.putMemberships(SUB, [membership('u', `c${i}`)]));
+      await Promise.all([...writes, objects.remove(SUB, 'uuid', 'u')]);
+      const left = await objects.memberships(SUB, 'uuid', 'u');
+      for (const m of left) {
+        assert.deepEqual(await objects.memberships(SUB, 'channel', m.channel), [m], `the two sides disagree on ${m.channel}`);
+      }
+      for (let i = 0; i < 20; i++) {
+        const members = await objects.memberships(SUB, 'channel', `c${i}`);
+        assert.equal(members.length, left.some((m) => m.channel === `c${i}`) ? 1 : 0);
+      }
+    });
+  });
+}
