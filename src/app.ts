@@ -145,7 +145,10 @@ export function createParley(options: ParleyOptions): Parley {
   // After a gap in the link to other nodes, their events may be lost: reload every mirror.
   broker.onResync(() => {
     groups.clearCache();
-    for (const k of keysets) for (const w of hub.waiters(k.subscribeKey)) if (w.groups.length > 0) w.interrupt();
+    // Messages committed during the gap never reached this node's memory: cover only from a moment
+    // ahead (other nodes' clocks may lead) and let every parked poll re-poll, reading the gap from history.
+    hub.invalidateCoverage(timetokens.now() + 10_000_000n);
+    for (const k of keysets) for (const w of hub.waiters(k.subscribeKey)) w.interrupt();
     access.resync().catch((err) => log.error({ err }, 'access resync failed'));
   });
 

@@ -178,6 +178,19 @@ export class Hub {
     return n;
   }
 
+  /**
+   * After a gap in delivery (the link to other nodes was down) memory may lack messages committed
+   * meanwhile: claim coverage only from `tt` on, so older cursors read the gap from the store.
+   */
+  invalidateCoverage(tt: bigint): void {
+    for (const space of this.spaces.values()) {
+      if (tt > space.floor) space.floor = tt;
+      for (const map of [space.channels, space.wildcards]) {
+        for (const b of map.values()) if (tt > b.coveredSince) b.coveredSince = tt;
+      }
+    }
+  }
+
   /** Drops messages older than the age limit and forgets idle, empty buffers. */
   sweep(nowTimetoken: bigint): void {
     const cutoff = nowTimetoken - BigInt(this.options.bufferMaxAgeMs) * 10_000n;

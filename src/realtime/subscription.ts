@@ -117,20 +117,39 @@ class LongPoll implements Waiter {
 
   async start(): Promise<PollHandle> {
     const handle: PollHandle = { cancel: () => this.finish(), interrupt: () => this.interrupt() };
-    const { items, gaps } = this.o.hub.collect(this.subscribeKey, this.sources, this.cursor);
-    let pending = items;
-    if (gaps.size > 0) pending = mergeSorted(items, await this.fromStore(gaps));
-    if (this.done) return handle;
-    // Re-collect from memory after the await: a delivery may have happened meanwhile, and parking happens
-    // in this same synchronous block, so nothing can slip between the read and the park.
-    if (gaps.size > 0) {
-      const fresh = this.o.hub.collect(this.subscribeKey, this.sources, this.cursor).items;
-      pending = dedupe(mergeSorted(pending, fresh));
+    const startedMs = this.o.nowMs();
+    let pending: Matched[];
+    for (let attempt = 0; ; attempt++) {
+      const { items, gaps } = this.o.hub.collect(this.subscribeKey, this.sources, this.cursor);
+      if (gaps.size === 0) {
+        pending = items;
+        break;
+      }
+      try {
+        const stored = await this.fromStore(gaps);
+        if (this.done) return handle;
+        // Re-collect from memory after the await: a delivery may have happened meanwhile, and parking
+        // happens in this same synchronous block, so nothing can slip between the read and the park.
+        const fresh = this.o.hub.collect(this.subscribeKey, this.sources, this.cursor).items;
+        pending = dedupe(mergeSorted(mergeSorted(items, stored), fresh));
+        break;
+      } catch (err) {
+        // A 5xx would stop the SDK's subscribe loop, and answering from memory alone would move the
+        // cursor past the gap: hold the poll and retry the catch-up until the store is back.
+        this.o.log.warn({ err, attempt }, 'catch-up from history failed; holding the poll');
+        if (this.done) return handle;
+        if (this.o.nowMs() - startedMs >= this.o.longPollTimeoutMs) {
+          this.answerEmpty();
+          return handle;
+        }
+        await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** attempt, 2000)));
+        if (this.done) return handle;
+      }
     }
     if (this.tryAnswer(pending)) return handle;
     this.parked = true;
     this.o.hub.park(this);
-    this.timer = setTimeout(() => this.answerEmpty(), this.o.longPollTimeoutMs);
+    this.timer = setTimeout(() => this.answerEmpty(), Math.max(0, this.o.longPollTimeoutMs - (this.o.nowMs() - startedMs)));
     return handle;
   }
 

@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Chat } from '@pubnub/chat';
-import { startServer, PAM_KEYSET } from '../helpers/start-server.ts';
-import { makeClient } from '../helpers/clients.ts';
+import { harness } from '../helpers/harness.ts';
+import { chatFor, chatUserToken } from '../helpers/chat.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 /**
@@ -10,23 +9,10 @@ import { waitFor } from '../helpers/wait-for.ts';
  * channels, joining (memberships), member lists, filters, and live updates through `e:2` events.
  */
 test('Chat SDK: users, channels, join, members and live updates with a token', async (t) => {
-  const server = await startServer({ store: 'memory' });
-  const admin = makeClient(server.origin, PAM_KEYSET, 'admin', { secretKey: PAM_KEYSET.secretKey });
-  const all = { read: true, write: true, get: true, update: true, join: true, manage: true, delete: true };
-  const token = await admin.grantToken({
-    ttl: 60, authorized_uuid: 'alice',
-    resources: { uuids: { alice: { get: true, update: true } } },
-    patterns: { channels: { '.*': all }, uuids: { '.*': { get: true } } },
-  });
+  const { server, admin } = await harness(t, { store: 'memory' });
   await admin.objects.setUUIDMetadata({ uuid: 'bob', data: { name: 'Bob' } });
-  const chat = await Chat.init({
-    publishKey: PAM_KEYSET.publishKey, subscribeKey: PAM_KEYSET.subscribeKey, userId: 'alice', origin: server.origin, ssl: false, authKey: token,
-  } as Parameters<typeof Chat.init>[0]);
-  t.after(async () => {
-    chat.sdk.destroy();
-    admin.destroy();
-    await server.stop();
-  });
+  const chat = await chatFor(server.origin, 'alice', await chatUserToken(admin, 'alice'));
+  t.after(() => chat.sdk.destroy());
 
   assert.equal(chat.currentUser.id, 'alice', 'init created the current user');
   const renamed = await chat.currentUser.update({ name: 'Alice' });

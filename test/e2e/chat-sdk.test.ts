@@ -1,30 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Chat } from '@pubnub/chat';
 import { harness } from '../helpers/harness.ts';
-import { PAM_KEYSET } from '../helpers/start-server.ts';
 import { waitFor } from '../helpers/wait-for.ts';
+import { chatFor, chatUserToken } from '../helpers/chat.ts';
 
 /**
  * PubNub's Chat SDK, unchanged, on Parley with the Access Manager on: every user holds a token from a
  * server-side grant, and one without the permissions is refused each action with the access-denied error.
  */
-const ALL = { read: true, write: true, get: true, update: true, join: true, manage: true, delete: true };
-
-type ChatInit = Parameters<typeof Chat.init>[0];
-
-async function chatFor(origin: string, userId: string, token: string): Promise<Chat> {
-  return Chat.init({
-    publishKey: PAM_KEYSET.publishKey,
-    subscribeKey: PAM_KEYSET.subscribeKey,
-    userId,
-    origin,
-    ssl: false,
-    authKey: token,
-    typingTimeout: 2000,
-    emitReadReceiptEvents: { public: true, group: true, direct: true },
-  } as ChatInit);
-}
+const chatOptions = { typingTimeout: 2000, emitReadReceiptEvents: { public: true, group: true, direct: true } };
 
 /** The Chat SDK wraps the PubNub error (sometimes twice): find the SDK's status along the cause chain. */
 const accessDenied = (err: any): boolean => {
@@ -37,15 +21,8 @@ const accessDenied = (err: any): boolean => {
 
 test('Chat SDK on Parley: users, a public conversation, messages, edits, reactions, typing, receipts, files', async (t) => {
   const { server, admin } = await harness(t, { store: 'sqlite' });
-  const tokenFor = (userId: string) =>
-    admin.grantToken({
-      ttl: 60,
-      authorized_uuid: userId,
-      resources: { uuids: { [userId]: { get: true, update: true, delete: true } } },
-      patterns: { channels: { '.*': ALL }, uuids: { '.*': { get: true } } },
-    });
-  const alice = await chatFor(server.origin, 'alice', await tokenFor('alice'));
-  const bob = await chatFor(server.origin, 'bob', await tokenFor('bob'));
+  const alice = await chatFor(server.origin, 'alice', await chatUserToken(admin, 'alice'), chatOptions);
+  const bob = await chatFor(server.origin, 'bob', await chatUserToken(admin, 'bob'), chatOptions);
   t.after(() => {
     alice.sdk.destroy();
     bob.sdk.destroy();
@@ -118,11 +95,7 @@ test('Chat SDK on Parley: users, a public conversation, messages, edits, reactio
 
 test('Chat SDK: a user without the permissions is refused each action with the access-denied error', async (t) => {
   const { server, admin } = await harness(t, { store: 'memory' });
-  const aliceToken = await admin.grantToken({
-    ttl: 60, authorized_uuid: 'alice',
-    resources: { uuids: { alice: { get: true, update: true } } },
-    patterns: { channels: { '.*': ALL }, uuids: { '.*': { get: true } } },
-  });
+  const aliceToken = await chatUserToken(admin, 'alice');
   // Carol may read the channel and look users up, nothing else.
   const carolToken = await admin.grantToken({
     ttl: 60, authorized_uuid: 'carol',
@@ -130,10 +103,10 @@ test('Chat SDK: a user without the permissions is refused each action with the a
     patterns: { uuids: { '.*': { get: true } } },
   });
   await admin.objects.setUUIDMetadata({ uuid: 'carol', data: { name: 'Carol' } });
-  const alice = await chatFor(server.origin, 'alice', aliceToken);
+  const alice = await chatFor(server.origin, 'alice', aliceToken, chatOptions);
   const general = await alice.createPublicConversation({ channelId: 'general', channelData: { name: 'General' } });
   await general.sendText('from alice');
-  const carol = await chatFor(server.origin, 'carol', carolToken);
+  const carol = await chatFor(server.origin, 'carol', carolToken, chatOptions);
   t.after(() => {
     alice.sdk.destroy();
     carol.sdk.destroy();

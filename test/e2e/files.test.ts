@@ -3,23 +3,16 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { startServer, OPEN_KEYSET, PAM_KEYSET } from '../helpers/start-server.ts';
-import { makeClient, record, type Client } from '../helpers/clients.ts';
+import { record } from '../helpers/clients.ts';
 import { waitFor } from '../helpers/wait-for.ts';
+import { harness } from '../helpers/harness.ts';
+import type { Keyset } from '../../src/keyset.ts';
 import { createFakeClock } from '../helpers/fake-clock.ts';
 
+/** A server plus SDK clients (keyset before options, open keyset by default), all torn down after the test. */
 async function setup(t: TestContext, options: Parameters<typeof startServer>[0] = {}) {
-  const server = await startServer(options);
-  const clients: Client[] = [];
-  const client = (userId: string, keyset = OPEN_KEYSET, extra: Record<string, unknown> = {}) => {
-    const c = makeClient(server.origin, keyset, userId, extra);
-    clients.push(c);
-    return c;
-  };
-  t.after(async () => {
-    for (const c of clients) c.destroy();
-    await server.stop();
-  });
-  return { server, client };
+  const { server, client } = await harness(t, options, OPEN_KEYSET);
+  return { server, client: (userId: string, keyset: Keyset = OPEN_KEYSET, extra: Record<string, unknown> = {}) => client(userId, extra, keyset) };
 }
 
 const denied = (err: any) => {

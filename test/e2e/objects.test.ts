@@ -1,24 +1,16 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, OPEN_KEYSET, PAM_KEYSET } from '../helpers/start-server.ts';
-import { makeClient, record, type Client } from '../helpers/clients.ts';
+import { OPEN_KEYSET, PAM_KEYSET } from '../helpers/start-server.ts';
+import { record } from '../helpers/clients.ts';
 import { waitFor } from '../helpers/wait-for.ts';
+import { harness } from '../helpers/harness.ts';
 import type { Keyset } from '../../src/keyset.ts';
 
 /** A server plus SDK clients that are all destroyed after the test. */
+/** A server plus SDK clients (keyset before options, open keyset by default), all torn down after the test. */
 async function setup(t: TestContext, store: 'memory' | 'sqlite' = 'memory') {
-  const server = await startServer({ store });
-  const clients: Client[] = [];
-  const client = (userId: string, keyset: Keyset = OPEN_KEYSET, extra: Record<string, unknown> = {}) => {
-    const c = makeClient(server.origin, keyset, userId, extra);
-    clients.push(c);
-    return c;
-  };
-  t.after(async () => {
-    for (const c of clients) c.destroy();
-    await server.stop();
-  });
-  return { server, client };
+  const { server, client } = await harness(t, { store }, OPEN_KEYSET);
+  return { server, client: (userId: string, keyset: Keyset = OPEN_KEYSET, extra: Record<string, unknown> = {}) => client(userId, extra, keyset) };
 }
 
 const statusOf = (expected: number, category?: string) => (err: any) => {

@@ -76,6 +76,13 @@ export async function spawnServer(env: Record<string, string>): Promise<{ child:
   let out = '';
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
+  // Debugging aid: PARLEY_TEST_CHILD_LOGS=dir keeps each child's log lines.
+  if (process.env.PARLEY_TEST_CHILD_LOGS) {
+    const { createWriteStream } = await import('node:fs');
+    const sink = createWriteStream(join(process.env.PARLEY_TEST_CHILD_LOGS, `parley-${child.pid}.log`));
+    child.stdout!.pipe(sink);
+    child.stderr!.pipe(sink);
+  }
   const url = await new Promise<string>((resolve, reject) => {
     child.stdout!.on('data', (d) => {
       out += d;

@@ -1,42 +1,21 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { tmpdir } from 'node:os';
-import { spawnServer, PAM_KEYSET } from '../helpers/start-server.ts';
-import { makeClient, record, type Client } from '../helpers/clients.ts';
+import { PAM_KEYSET } from '../helpers/start-server.ts';
+import { record } from '../helpers/clients.ts';
 import { waitFor } from '../helpers/wait-for.ts';
-import { REDIS_URL, uniqueRedisPrefix, adminClient, deleteKeysWithPrefix } from '../helpers/redis.ts';
+import { startCluster, type ClusterNode } from '../helpers/cluster.ts';
 
 /** Two Parley processes on one Redis: message actions and files are shared, upload URLs work on either node. */
-type Node = Awaited<ReturnType<typeof spawnServer>>;
-const prefix = uniqueRedisPrefix();
-const nodes: Node[] = [];
-const clients: Client[] = [];
-const dir = mkdtempSync(join(tmpdir(), 'parley-mn-files-'));
-
-function client(node: Node, userId: string, extra: Record<string, unknown> = {}): Client {
-  const c = makeClient(node.origin, PAM_KEYSET, userId, extra);
-  clients.push(c);
-  return c;
-}
+let cluster: Awaited<ReturnType<typeof startCluster>>;
+let nodes: ClusterNode[];
+const client = (node: ClusterNode, userId: string, extra: Record<string, unknown> = {}) => cluster.client(node, PAM_KEYSET, userId, extra);
 
 before(async () => {
-  const file = join(dir, 'parley.json');
-  writeFileSync(file, JSON.stringify({ keysets: [PAM_KEYSET] }));
-  const env = { PARLEY_CONFIG: file, PARLEY_REDIS_URL: REDIS_URL, PARLEY_REDIS_PREFIX: prefix };
-  nodes.push(...(await Promise.all([spawnServer(env), spawnServer(env)])));
+  cluster = await startCluster(2, { keysets: [PAM_KEYSET] });
+  nodes = cluster.nodes;
 });
 
-after(async () => {
-  for (const c of clients) c.destroy();
-  for (const n of nodes) n.child.kill('SIGTERM');
-  await Promise.all(nodes.map((n) => n.exited));
-  const redis = adminClient();
-  await deleteKeysWithPrefix(redis, prefix);
-  await redis.quit();
-  rmSync(dir, { recursive: true, force: true });
-});
+after(() => cluster.stop());
 
 test('an action added on A reaches a subscriber on B; a file uploaded through B is listed and served by A', async () => {
   const [a, b] = nodes;

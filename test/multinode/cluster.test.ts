@@ -1,41 +1,22 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnServer, PAM_KEYSET, OPEN_KEYSET } from '../helpers/start-server.ts';
-import { makeClient, record, type Client } from '../helpers/clients.ts';
+import { PAM_KEYSET, OPEN_KEYSET } from '../helpers/start-server.ts';
+import { record } from '../helpers/clients.ts';
 import { waitFor } from '../helpers/wait-for.ts';
-import { REDIS_URL, uniqueRedisPrefix, adminClient, deleteKeysWithPrefix } from '../helpers/redis.ts';
+import { startCluster, type ClusterNode } from '../helpers/cluster.ts';
 
 /** Three real Parley processes on one Redis, with a key prefix of their own. */
-type Node = Awaited<ReturnType<typeof spawnServer>>;
-const prefix = uniqueRedisPrefix();
-const nodes: Node[] = [];
-const clients: Client[] = [];
-const config = JSON.stringify({ keysets: [OPEN_KEYSET, PAM_KEYSET], presence: { sweepIntervalMs: 200 } });
-
-function client(node: Node, keyset: typeof OPEN_KEYSET, userId: string, extra: Record<string, unknown> = {}): Client {
-  const c = makeClient(node.origin, keyset, userId, extra);
-  clients.push(c);
-  return c;
-}
+let cluster: Awaited<ReturnType<typeof startCluster>>;
+let nodes: ClusterNode[];
+type Node = ClusterNode;
+const client = (node: Node, keyset: typeof OPEN_KEYSET, userId: string, extra: Record<string, unknown> = {}) => cluster.client(node, keyset, userId, extra);
 
 before(async () => {
-  const { writeFileSync, mkdtempSync } = await import('node:fs');
-  const { join } = await import('node:path');
-  const { tmpdir } = await import('node:os');
-  const file = join(mkdtempSync(join(tmpdir(), 'parley-mn-')), 'parley.json');
-  writeFileSync(file, config);
-  const env = { PARLEY_CONFIG: file, PARLEY_REDIS_URL: REDIS_URL, PARLEY_REDIS_PREFIX: prefix };
-  nodes.push(...(await Promise.all([spawnServer(env), spawnServer(env), spawnServer(env)])));
+  cluster = await startCluster(3, { keysets: [OPEN_KEYSET, PAM_KEYSET], presence: { sweepIntervalMs: 200 } });
+  nodes = [...cluster.nodes];
 });
 
-after(async () => {
-  for (const c of clients) c.destroy();
-  for (const n of nodes) n.child.kill('SIGTERM');
-  await Promise.all(nodes.map((n) => n.exited));
-  const redis = adminClient();
-  await deleteKeysWithPrefix(redis, prefix);
-  await redis.quit();
-});
+after(() => cluster.stop());
 
 test('a publish on A reaches subscribers on B and C once, in order; history reads the same from every node', async () => {
   const [a, b, c] = nodes;

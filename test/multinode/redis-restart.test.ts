@@ -79,7 +79,7 @@ test('Redis restarted mid-test: clear 5xx while down (never an allow), recovery 
   redis = await startRedis(port, dir);
   await waitFor(async () => pub.publish({ channel: 'rr', message: { i: 10 } }).then(() => true, () => false), 'publish works again', 20_000);
   await waitFor(async () => holder.publish({ channel: 'rr', message: { back: true } }).then(() => true, () => false), 'secured keyset back', 20_000);
-  await waitFor(() => seen.messages.some((m) => m.message?.i === 10), 'cross-node delivery resumed', 20_000);
+  await waitFor(() => seen.messages.some((m) => m.message?.i === 10), 'cross-node delivery resumed: ' + JSON.stringify({ messages: seen.messages.map((m) => m.message), statuses: seen.statuses.map((s) => s.category) }), 20_000);
 
   const history = await client(b.origin, OPEN_KEYSET, 'reader').fetchMessages({ channels: ['rr'], count: 100 });
   const stored = history.channels.rr.map((m: any) => m.timetoken);

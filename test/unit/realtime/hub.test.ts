@@ -81,3 +81,14 @@ test('a handshake cursor is strictly below every timetoken issued after it, with
   const again = gen.now();
   assert.ok(gen.next() > again);
 });
+
+test('after a delivery gap, coverage restarts so older cursors read from the store', () => {
+  const hub = new Hub({ bufferPerChannel: 100, bufferMaxAgeMs: 60_000, floor: () => 0n });
+  hub.deliver([env('a', 100n)]);
+  const src: Source[] = [{ kind: 'channel', key: 'a', via: null }, { kind: 'channel', key: 'never-seen', via: null }];
+  assert.equal(hub.collect('k', src, 50n).gaps.size, 0);
+  hub.invalidateCoverage(200n);
+  const { items, gaps } = hub.collect('k', src, 50n);
+  assert.deepEqual([...gaps.entries()], [['a', 200n], ['never-seen', 200n]]);
+  assert.deepEqual(items.map((m) => m.env.timetoken), [100n], 'memory still answers what it has; the store fills the rest');
+});
