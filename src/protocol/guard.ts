@@ -1,10 +1,12 @@
-import type { Keyset } from '../keyset.ts';
+import { hasAccessManager, type Keyset } from '../keyset.ts';
 import type { Credential, ResourceKind } from '../access/types.ts';
 import type { Operation } from '../access/enforcement.ts';
 import { ParleyError } from '../errors.ts';
 import { channelNameProblem } from '../realtime/channel-name.ts';
 import { decodeComponent, type RequestContext } from './request.ts';
 import type { Services } from './services.ts';
+
+const OPEN_CREDENTIAL: Credential = { kind: 'open' };
 
 /** The keyset named by a raw subscribe-key segment; INVALID_KEY when unknown. */
 export function keysetFor(s: Services, rawSubscribeKey: string, publishKey?: string): Keyset {
@@ -28,6 +30,8 @@ export function authorize(
   resources: Partial<Record<ResourceKind, readonly string[]>>,
   adminOnly = false,
 ): Credential {
+  // Access Manager off: nothing to decide, and the open path stays free of per-request allocations.
+  if (!hasAccessManager(keyset)) return OPEN_CREDENTIAL;
   const requirements = s.access.requirementsFor(operation, resources);
   const decision = s.access.check({
     keyset,

@@ -57,15 +57,26 @@ export class PresenceService {
     return this.timeouts.get(key) ?? this.o.defaultTimeoutSec;
   }
 
+  /**
+   * True when a heartbeat for these channels would write nothing: every re-poll is a heartbeat, and
+   * within a quarter of the timeout the store already holds an expiry far enough ahead.
+   */
+  isFresh(subscribeKey: string, uuid: string, channels: readonly string[], timeoutSec: number | null): boolean {
+    const key = `${subscribeKey}\u0000${uuid}`;
+    const last = this.touched.get(key);
+    if (!last) return false;
+    const seconds = this.timeouts.get(key) ?? this.o.defaultTimeoutSec;
+    // A different explicit timeout changes the expiry: it must reach the store.
+    if (timeoutSec !== null && timeoutSec !== seconds) return false;
+    return this.o.clock.nowMs() - last.at < seconds * 250 && channels.every((c) => last.channels.has(c));
+  }
+
   /** Heartbeat (explicit, or implied by a subscribe) on plain channel names. */
   async heartbeat(subscribeKey: string, uuid: string, channels: readonly string[], timeoutSec: number | null, state?: Record<string, State>): Promise<void> {
+    if (state === undefined && this.isFresh(subscribeKey, uuid, channels, timeoutSec)) return;
     const key = `${subscribeKey}\u0000${uuid}`;
     const seconds = this.timeoutFor(subscribeKey, uuid, timeoutSec);
     const now = this.o.clock.nowMs();
-    const last = this.touched.get(key);
-    // Every re-poll is a heartbeat: within a quarter of the timeout, for channels already written, the
-    // store already holds an expiry far enough ahead, so skip the writes.
-    if (state === undefined && last && now - last.at < seconds * 250 && channels.every((c) => last.channels.has(c))) return;
     const expiresAtMs = now + seconds * 1000;
     this.touched.set(key, { at: now, channels: new Set(channels) });
     for (const ch of channels) {

@@ -35,12 +35,13 @@ async function subscribe(ctx: RequestContext, s: Services): Promise<void> {
 
   const resources = { channels, groups };
   const credential = authorize(ctx, s, keyset, 'subscribe', resources);
-  const requirements = s.access.requirementsFor('subscribe', resources);
+  const requirements = keyset.secretKey ? s.access.requirementsFor('subscribe', resources) : [];
 
   // wire-protocol.md §4.1: every subscribe, held or not, is a heartbeat for its plain channels and groups.
   const plainChannels = channels.filter((c) => !isPresenceName(c) && wildcardPrefix(c) === undefined);
   const plainGroups = groups.filter((g) => !isPresenceName(g));
-  if (plainChannels.length + plainGroups.length > 0 && heartbeat !== 0) {
+  const fresh = plainGroups.length === 0 && state === undefined && s.presence.isFresh(keyset.subscribeKey, ctx.uuid, plainChannels, heartbeat);
+  if (plainChannels.length + plainGroups.length > 0 && heartbeat !== 0 && !fresh) {
     presenceTargets(s, keyset.subscribeKey, plainChannels, plainGroups)
       .then((targets) => s.presence.heartbeat(keyset.subscribeKey, ctx.uuid, targets, heartbeat, stateByChannel(state, targets)))
       .catch((err) => ctx.log.warn({ err }, 'presence heartbeat from subscribe failed'));
