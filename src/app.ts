@@ -143,20 +143,37 @@ export function createParley(options: ParleyOptions): Parley {
     }
   });
   // After a gap in the link to other nodes, their events may be lost: reload every mirror.
+  // Until the mirrors are reloaded after a gap they may miss revocations: secured keysets stay closed.
+  let resyncing = false;
+  let resyncGeneration = 0;
+  const reloadAccess = (generation: number): void => {
+    access.resync().then(
+      () => {
+        // A later gap started its own reload: only the newest one reopens.
+        if (generation === resyncGeneration) resyncing = false;
+      },
+      (err) => {
+        log.error({ err }, 'access resync failed; retrying');
+        setTimeout(() => reloadAccess(generation), 1000).unref();
+      },
+    );
+  };
   broker.onResync(() => {
+    resyncing = true;
+    const generation = ++resyncGeneration;
     groups.clearCache();
     // Messages committed during the gap never reached this node's memory: cover only from a moment
     // ahead (other nodes' clocks may lead) and let every parked poll re-poll, reading the gap from history.
     hub.invalidateCoverage(timetokens.now() + 10_000_000n);
     for (const k of keysets) for (const w of hub.waiters(k.subscribeKey)) w.interrupt();
-    access.resync().catch((err) => log.error({ err }, 'access resync failed'));
+    reloadAccess(generation);
   });
 
   const services: Services = {
     config, keysets: new Map(keysets.map((k) => [k.subscribeKey, k])),
     access: {
       // Fail closed: while this node may be missing other nodes' revocations, secured keysets get a 503.
-      check: (r) => (broker.isHealthy() || !r.keyset.secretKey ? access.check(r) : UNAVAILABLE),
+      check: (r) => ((broker.isHealthy() && !resyncing) || !r.keyset.secretKey ? access.check(r) : UNAVAILABLE),
       recheck: (c, k, u, r) => access.recheck(c, k, u, r),
       requirementsFor,
     },

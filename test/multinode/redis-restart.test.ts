@@ -84,6 +84,8 @@ test('Redis restarted mid-test: clear 5xx while down (never an allow), recovery 
   const history = await client(b.origin, OPEN_KEYSET, 'reader').fetchMessages({ channels: ['rr'], count: 100 });
   const stored = history.channels.rr.map((m: any) => m.timetoken);
   for (const tt of acked.slice(0, 10)) assert.ok(stored.includes(tt), `acknowledged ${tt} is in history after the restart`);
-  const secured = await client(b.origin, PAM_KEYSET, 'admin-b', { secretKey: PAM_KEYSET.secretKey }).fetchMessages({ channels: ['rr'] });
+  // B stays closed for secured keysets until its mirrors are reloaded, then answers again.
+  const adminB = client(b.origin, PAM_KEYSET, 'admin-b', { secretKey: PAM_KEYSET.secretKey });
+  const secured = await waitFor(() => adminB.fetchMessages({ channels: ['rr'] }).catch(() => undefined), 'B serves the secured keyset again', 20_000);
   assert.ok(secured.channels.rr.some((m: any) => m.message?.secured), 'the secured publish survived too');
 });
