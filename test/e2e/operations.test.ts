@@ -50,10 +50,11 @@ test('subscribe filter expressions (filter-expr) keep a client\'s own messages o
   assert.deepEqual(seen.messages.map((m) => m.message), ['high', 'high again']);
 });
 
-test('the demo app server runs on its own: `npm run demo -- --parley URL` grants through the SDK', { timeout: 60_000 }, async (t) => {
+test('the demo app server runs on its own (`npm run demo -- --parley URL`) and grants through the SDK', { timeout: 60_000 }, async (t) => {
   const keys = { PARLEY_PUBLISH_KEY: PAM_KEYSET.publishKey, PARLEY_SUBSCRIBE_KEY: PAM_KEYSET.subscribeKey, PARLEY_SECRET_KEY: PAM_KEYSET.secretKey };
   const parley = await spawnServer({ ...keys, PARLEY_STORE: 'memory' });
-  const demo = spawn('npm', ['run', '--silent', 'demo', '--', '--parley', parley.url, '--port', '0'], { env: { ...process.env, ...keys, PARLEY_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  // What `npm run demo` runs, started directly so SIGTERM reaches the process itself (npm may not forward it).
+  const demo = spawn(process.execPath, ['--import', 'tsx', 'src/demo/standalone.ts', '--parley', parley.url, '--port', '0'], { env: { ...process.env, ...keys, PARLEY_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'inherit'] });
   t.after(() => {
     demo.kill('SIGTERM');
     parley.child.kill('SIGTERM');
