@@ -70,6 +70,10 @@ for (const mode of ['v3', 'v2'] as const) {
       await waitFor(async () => (await deniedShown(a)) === 1, 'the denied message marked in A');
 
       await login(a);
+      // Typing is a signal on the channel: B sees it while A types.
+      await a.page.getByTestId('message-input').pressSequentially('hel');
+      await b.page.waitForFunction(() => /Ada is typing/.test(document.querySelector('[data-testid=typing]')?.textContent ?? ''));
+      await a.page.getByTestId('message-input').fill('');
       await send(a, 'hello from Ada');
       await waitFor(async () => (await received(b)).includes('hello from Ada'), 'B receives the allowed message');
       await waitFor(async () => (await received(a)).includes('hello from Ada'), 'A sees its own message');

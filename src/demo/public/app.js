@@ -124,9 +124,36 @@
     $('receive-state').classList.toggle('live', on);
   }
 
+  // Typing indicator: signals on the chat channel (they need write, like messages).
+  const typists = new Map();
+  function renderTyping() {
+    const now = Date.now();
+    for (const [id, t] of typists) if (t.until < now) typists.delete(id);
+    const names = [...typists.values()].map((t) => t.name);
+    $('typing').textContent = names.length === 0 ? '' : `${names.join(', ')} ${names.length === 1 ? 'is' : 'are'} typing…`;
+  }
+  setInterval(renderTyping, 500);
+  let lastTypingSignal = 0;
+  $('message-input').addEventListener('input', () => {
+    if (!(expiresAt > Date.now()) || Date.now() - lastTypingSignal < 2000) return;
+    lastTypingSignal = Date.now();
+    pubnub.signal({ channel: cfg.channel, message: { t: 1, n: displayName().slice(0, 24) } }).catch((err) => {
+      if (err && err.status && err.status.category === 'PNAccessDeniedCategory') logDenied('typing signal on ' + cfg.channel, err);
+    });
+  });
+
   pubnub.addListener({
     message(event) {
-      if (event.channel === cfg.channel) addMessage(event);
+      if (event.channel === cfg.channel) {
+        typists.delete(event.publisher);
+        renderTyping();
+        addMessage(event);
+      }
+    },
+    signal(event) {
+      if (event.channel !== cfg.channel || event.publisher === userId || !event.message || !event.message.t) return;
+      typists.set(event.publisher, { name: String(event.message.n || event.publisher), until: Date.now() + 3000 });
+      renderTyping();
     },
     status(s) {
       if (s.category === 'PNAccessDeniedCategory' || s.error === 'PNAccessDeniedCategory') {
