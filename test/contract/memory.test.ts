@@ -1,13 +1,6 @@
 import { createMemoryStores } from '../../src/store/memory/index.ts';
-import { channelGroupStoreContract } from './channel-group-store.contract.ts';
 import type { ContractOptions } from './contract-options.ts';
-import { denyListContract } from './deny-list.contract.ts';
-import { fileStoreContract } from './file-store.contract.ts';
-import { grantStoreContract } from './grant-store.contract.ts';
-import { messageActionStoreContract } from './message-action-store.contract.ts';
-import { messageStoreContract } from './message-store.contract.ts';
-import { objectStoreContract } from './object-store.contract.ts';
-import { presenceStoreContract } from './presence-store.contract.ts';
+import { storesContract } from './stores.contract.ts';
 
 const options: ContractOptions = {
   name: 'memory',
@@ -17,11 +10,4 @@ const options: ContractOptions = {
   },
 };
 
-messageStoreContract(options);
-channelGroupStoreContract(options);
-grantStoreContract(options);
-denyListContract(options);
-presenceStoreContract(options);
-objectStoreContract(options);
-messageActionStoreContract(options);
-fileStoreContract(options);
+storesContract(options);

@@ -4,15 +4,8 @@ import { after, describe, test, type TestContext } from 'node:test';
 import { createRedisStores } from '../../src/store/redis/index.ts';
 import type { StoredMessage, Stores } from '../../src/store/types.ts';
 import { adminClient, deleteKeysWithPrefix, keysWithPrefix, REDIS_URL, uniqueRedisPrefix } from '../helpers/redis.ts';
-import { channelGroupStoreContract } from './channel-group-store.contract.ts';
 import type { ContractOptions } from './contract-options.ts';
-import { denyListContract } from './deny-list.contract.ts';
-import { fileStoreContract } from './file-store.contract.ts';
-import { grantStoreContract } from './grant-store.contract.ts';
-import { messageActionStoreContract } from './message-action-store.contract.ts';
-import { messageStoreContract } from './message-store.contract.ts';
-import { objectStoreContract } from './object-store.contract.ts';
-import { presenceStoreContract } from './presence-store.contract.ts';
+import { storesContract } from './stores.contract.ts';
 
 const admin = adminClient();
 after(() => admin.quit());
@@ -42,14 +35,7 @@ const options: ContractOptions = {
   },
 };
 
-messageStoreContract(options);
-channelGroupStoreContract(options);
-grantStoreContract(options);
-denyListContract(options);
-presenceStoreContract(options);
-objectStoreContract(options);
-messageActionStoreContract(options);
-fileStoreContract(options);
+storesContract(options);
 
 const SUB = 'sub-a';
 const T = 17_000_000_000_000_000n;

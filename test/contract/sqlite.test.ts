@@ -10,15 +10,8 @@ import Database from 'better-sqlite3';
 import { createSqliteStores } from '../../src/store/sqlite/index.ts';
 import { loadMigrations } from '../../src/store/sqlite/migrate.ts';
 import type { StoredMessage, Stores } from '../../src/store/types.ts';
-import { channelGroupStoreContract } from './channel-group-store.contract.ts';
 import type { ContractOptions } from './contract-options.ts';
-import { denyListContract } from './deny-list.contract.ts';
-import { fileStoreContract } from './file-store.contract.ts';
-import { grantStoreContract } from './grant-store.contract.ts';
-import { messageActionStoreContract } from './message-action-store.contract.ts';
-import { messageStoreContract } from './message-store.contract.ts';
-import { objectStoreContract } from './object-store.contract.ts';
-import { presenceStoreContract } from './presence-store.contract.ts';
+import { storesContract } from './stores.contract.ts';
 
 function makeTempDir(): string {
   return mkdtempSync(join(tmpdir(), 'parley-sqlite-'));
@@ -39,14 +32,7 @@ const options: ContractOptions = {
   },
 };
 
-messageStoreContract(options);
-channelGroupStoreContract(options);
-grantStoreContract(options);
-denyListContract(options);
-presenceStoreContract(options);
-objectStoreContract(options);
-messageActionStoreContract(options);
-fileStoreContract(options);
+storesContract(options);
 
 const T = 17_000_000_000_000_000n;
 const SUB = 'sub-a';

@@ -5,7 +5,7 @@ import { validateMessageBatch } from '../validate-message-batch.ts';
 import { RedisConnection, type RedisLog, type ScriptCall } from './connection.ts';
 import { KeysetRegistry } from './keyset-registry.ts';
 import { RedisKeys, type KeysetKeys } from './keys.ts';
-import { decodeFanout, encodeBody, expiryArg } from './message-codec.ts';
+import { channelTable, decodeFanout, encodeBody, expiryArg } from './message-codec.ts';
 import { SCRIPTS } from './scripts.ts';
 
 export interface RedisBrokerOptions {
@@ -236,21 +236,6 @@ export class RedisBroker implements Broker {
 }
 
 function commitCall(ks: KeysetKeys, messages: readonly OutgoingMessage[], nowMs: number): ScriptCall {
-  const channelNumbers = new Map<string, number>();
-  const keys = [ks.lastTimetoken, ks.mexpChannels];
-  const perMessage: string[] = [];
-  for (const m of messages) {
-    let c = channelNumbers.get(m.channel);
-    if (c === undefined) {
-      c = channelNumbers.size + 1;
-      channelNumbers.set(m.channel, c);
-      keys.push(ks.msg(m.channel), ks.body(m.channel), ks.mexp(m.channel));
-    }
-    perMessage.push(String(c), m.store ? '1' : '0', encodeBody(m), expiryArg(m.expiresAtMs));
-  }
-  return {
-    script: SCRIPTS.commit,
-    keys,
-    args: [String(nowMs), ks.fanout, JSON.stringify(ks.subscribeKey), String(channelNumbers.size), ...channelNumbers.keys(), ...perMessage],
-  };
+  const t = channelTable(ks, [ks.lastTimetoken, ks.mexpChannels], messages, (m) => [m.store ? '1' : '0', encodeBody(m), expiryArg(m.expiresAtMs)]);
+  return { script: SCRIPTS.commit, keys: t.keys, args: [String(nowMs), ks.fanout, JSON.stringify(ks.subscribeKey), ...t.channelArgs, ...t.rowArgs] };
 }

@@ -67,3 +67,28 @@ export function decodeFanout(text: string): CommittedMessage[] {
   }
   return bodies.map((b, i) => decodeCommitted(subscribeKey, BigInt(timetokens[i]), b));
 }
+
+/**
+ * The history scripts' channel table: each distinct channel gets a 1-based number and its three keys
+ * (history, bodies, expiries) after `leadingKeys`; every row then names its channel by number.
+ */
+export function channelTable<T extends { channel: string }>(
+  ks: { msg(channel: string): string; body(channel: string): string; mexp(channel: string): string },
+  leadingKeys: string[],
+  rows: readonly T[],
+  rowArgs: (row: T) => string[],
+): { keys: string[]; channelArgs: string[]; rowArgs: string[] } {
+  const numbers = new Map<string, number>();
+  const keys = [...leadingKeys];
+  const perRow: string[] = [];
+  for (const row of rows) {
+    let n = numbers.get(row.channel);
+    if (n === undefined) {
+      n = numbers.size + 1;
+      numbers.set(row.channel, n);
+      keys.push(ks.msg(row.channel), ks.body(row.channel), ks.mexp(row.channel));
+    }
+    perRow.push(String(n), ...rowArgs(row));
+  }
+  return { keys, channelArgs: [String(numbers.size), ...numbers.keys()], rowArgs: perRow };
+}

@@ -4,7 +4,7 @@ import { validateMessageBatch } from '../validate-message-batch.ts';
 import type { RedisConnection, ScriptCall } from './connection.ts';
 import type { KeysetRegistry } from './keyset-registry.ts';
 import { timetokenText, type KeysetKeys, type RedisKeys } from './keys.ts';
-import { decodeStored, encodeStoredBody, expiryArg } from './message-codec.ts';
+import { channelTable, decodeStored, encodeStoredBody, expiryArg } from './message-codec.ts';
 import { SCRIPTS } from './scripts.ts';
 
 /** Channels per purge script call: bounds the KEYS list and how long one call holds the server. */
@@ -113,17 +113,6 @@ export class RedisMessageStore implements MessageStore {
 }
 
 function appendCall(ks: KeysetKeys, rows: readonly StoredMessage[]): ScriptCall {
-  const channelNumbers = new Map<string, number>();
-  const keys = [ks.mexpChannels];
-  const perMessage: string[] = [];
-  for (const m of rows) {
-    let c = channelNumbers.get(m.channel);
-    if (c === undefined) {
-      c = channelNumbers.size + 1;
-      channelNumbers.set(m.channel, c);
-      keys.push(ks.msg(m.channel), ks.body(m.channel), ks.mexp(m.channel));
-    }
-    perMessage.push(String(c), timetokenText(m.timetoken), encodeStoredBody(m), expiryArg(m.expiresAtMs));
-  }
-  return { script: SCRIPTS.historyAppend, keys, args: [String(channelNumbers.size), ...channelNumbers.keys(), ...perMessage] };
+  const t = channelTable(ks, [ks.mexpChannels], rows, (m) => [timetokenText(m.timetoken), encodeStoredBody(m), expiryArg(m.expiresAtMs)]);
+  return { script: SCRIPTS.historyAppend, keys: t.keys, args: [...t.channelArgs, ...t.rowArgs] };
 }
