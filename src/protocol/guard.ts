@@ -1,12 +1,18 @@
 import { hasAccessManager, type Keyset } from '../keyset.ts';
-import type { Credential, ResourceKind } from '../access/types.ts';
+import type { Credential, Requirement, ResourceKind } from '../access/types.ts';
 import type { Operation } from '../access/enforcement.ts';
 import { ParleyError } from '../errors.ts';
 import { channelNameProblem } from '../realtime/channel-name.ts';
 import { decodeComponent, type RequestContext } from './request.ts';
 import type { Services } from './services.ts';
 
-const OPEN_CREDENTIAL: Credential = { kind: 'open' };
+/** What an allowed request proved, and what it needed (kept by parked polls for re-checks). */
+export interface Authorization {
+  credential: Credential;
+  requirements: readonly Requirement[];
+}
+
+const OPEN: Authorization = { credential: { kind: 'open' }, requirements: [] };
 
 /** The keyset named by a raw subscribe-key segment; INVALID_KEY when unknown. */
 export function keysetFor(s: Services, rawSubscribeKey: string, publishKey?: string): Keyset {
@@ -29,9 +35,9 @@ export function authorize(
   operation: Operation,
   resources: Partial<Record<ResourceKind, readonly string[]>>,
   adminOnly = false,
-): Credential {
+): Authorization {
   // Access Manager off: nothing to decide, and the open path stays free of per-request allocations.
-  if (!hasAccessManager(keyset)) return OPEN_CREDENTIAL;
+  if (!hasAccessManager(keyset)) return OPEN;
   const requirements = s.access.requirementsFor(operation, resources);
   const decision = s.access.check({
     keyset,
@@ -44,7 +50,7 @@ export function authorize(
     requirements,
     adminOnly,
   });
-  if (decision.allowed) return decision.credential;
+  if (decision.allowed) return { credential: decision.credential, requirements };
   s.m.denials({ code: decision.code, operation });
   ctx.log.debug({ operation, code: decision.code, missing: decision.missing }, 'access denied');
   throw new ParleyError(decision.code, decision.message, { details: { missing: decision.missing } });

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../log.ts';
 import { ParleyError } from '../errors.ts';
+import { parseTimetoken } from '../realtime/timetoken.ts';
 
 /**
  * One HTTP request as the routes see it. The path stays raw (still percent-encoded): list segments
@@ -72,6 +73,18 @@ export function queryInt(query: ReadonlyMap<string, string>, key: string, min: n
   const n = Number(v);
   if (n < min || n > max) throw new ParleyError('INVALID_PARAM', `${key} must be between ${min} and ${max} (got ${n})`);
   return n;
+}
+
+/** A timetoken value; undefined when absent or empty, INVALID_TIMETOKEN when malformed. */
+export function timetokenValue(raw: string | undefined, what: string): bigint | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const v = parseTimetoken(raw);
+  if (v === undefined) throw new ParleyError('INVALID_TIMETOKEN', `${what} must be a timetoken (got "${raw.slice(0, 40)}")`);
+  return v;
+}
+
+export function queryTimetoken(query: ReadonlyMap<string, string>, key: string): bigint | undefined {
+  return timetokenValue(query.get(key), key);
 }
 
 /** Parses JSON text that must be an object (meta, state); undefined when absent. */

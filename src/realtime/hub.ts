@@ -133,7 +133,7 @@ export class Hub {
       }
       for (let i = lo; i < arr.length; i++) items.push({ env: arr[i], via: src.via });
     }
-    if (sources.length > 1) dedupeSorted(items);
+    if (sources.length > 1) sortAndDedupe(items);
     return { items, gaps };
   }
 
@@ -216,13 +216,21 @@ export class Hub {
 
 const EMPTY: ReadonlySet<Waiter> = new Set();
 
-function dedupeSorted(items: Matched[]): void {
-  items.sort((a, b) => (a.env.timetoken < b.env.timetoken ? -1 : a.env.timetoken > b.env.timetoken ? 1 : 0));
+/**
+ * Sorts by timetoken (then channel: with Redis, timetokens are unique per channel only) and drops
+ * repeats of one (channel, timetoken), keeping the first source that matched it.
+ */
+export function sortAndDedupe(items: Matched[]): Matched[] {
+  items.sort((a, b) =>
+    a.env.timetoken !== b.env.timetoken ? (a.env.timetoken < b.env.timetoken ? -1 : 1) : a.env.channel < b.env.channel ? -1 : a.env.channel > b.env.channel ? 1 : 0,
+  );
   let w = 0;
   for (let r = 0; r < items.length; r++) {
-    const prev = w > 0 ? items[w - 1] : undefined;
-    if (prev && prev.env === items[r].env) continue;
+    const prev = w > 0 ? items[w - 1].env : undefined;
+    const cur = items[r].env;
+    if (prev && prev.timetoken === cur.timetoken && prev.channel === cur.channel) continue;
     items[w++] = items[r];
   }
   items.length = w;
+  return items;
 }

@@ -2,7 +2,7 @@ import type { Logger } from '../log.ts';
 import type { MessageStore } from '../store/types.ts';
 import { PRESENCE_SUFFIX, isPresenceName, stripPresence, wildcardPrefix } from './channel-name.ts';
 import { envelopeFromStored, type Envelope } from './envelope.ts';
-import type { Hub, Matched, Source, Waiter } from './hub.ts';
+import { sortAndDedupe, type Hub, type Matched, type Source, type Waiter } from './hub.ts';
 import type { TimetokenGenerator } from './timetoken.ts';
 
 export interface SubscribeRequest {
@@ -53,8 +53,6 @@ export interface SubscriptionOptions {
   region: number;
   nowMs: () => number;
 }
-
-const cmp = (a: Matched, b: Matched): number => (a.env.timetoken < b.env.timetoken ? -1 : a.env.timetoken > b.env.timetoken ? 1 : 0);
 
 /**
  * Subscribe v2 long-polls (wire-protocol.md §3). A poll answers at once when something newer than its
@@ -131,7 +129,7 @@ class LongPoll implements Waiter {
         // Re-collect from memory after the await: a delivery may have happened meanwhile, and parking
         // happens in this same synchronous block, so nothing can slip between the read and the park.
         const fresh = this.o.hub.collect(this.subscribeKey, this.sources, this.cursor).items;
-        pending = dedupe(mergeSorted(mergeSorted(items, stored), fresh));
+        pending = sortAndDedupe([...items, ...stored, ...fresh]);
         break;
       } catch (err) {
         // A 5xx would stop the SDK's subscribe loop, and answering from memory alone would move the
@@ -227,20 +225,4 @@ class LongPoll implements Waiter {
     }
     return out;
   }
-}
-
-function mergeSorted(a: Matched[], b: Matched[]): Matched[] {
-  if (b.length === 0) return a;
-  if (a.length === 0) return b;
-  return [...a, ...b].sort(cmp);
-}
-
-function dedupe(items: Matched[]): Matched[] {
-  const seen = new Set<string>();
-  return items.filter((m) => {
-    const k = `${m.env.channel}\u0000${m.env.timetoken}`;
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
 }

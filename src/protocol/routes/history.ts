@@ -1,18 +1,10 @@
 import { ParleyError } from '../../errors.ts';
-import { parseTimetoken } from '../../realtime/timetoken.ts';
 import type { StoredMessage, TimetokenRange } from '../../store/types.ts';
 import { authorize, checkChannels, keysetFor } from '../guard.ts';
-import { decodeComponent, decodeList, queryFlag, queryInt, sendJson, type RequestContext } from '../request.ts';
+import { decodeComponent, decodeList, queryFlag, queryInt, queryTimetoken, sendJson, timetokenValue, type RequestContext } from '../request.ts';
 import type { Route } from '../route.ts';
 import type { Services } from '../services.ts';
 
-function tt(ctx: RequestContext, key: string): bigint | undefined {
-  const raw = ctx.query.get(key);
-  if (raw === undefined || raw === '') return undefined;
-  const v = parseTimetoken(raw);
-  if (v === undefined) throw new ParleyError('INVALID_TIMETOKEN', `${key} must be a timetoken (got "${raw.slice(0, 40)}")`);
-  return v;
-}
 
 /**
  * §5: `start` is exclusive and `end` inclusive, whichever of the two is larger (PubNub pages backwards
@@ -37,7 +29,7 @@ async function historyV2(ctx: RequestContext, s: Services): Promise<void> {
   const includeToken = queryFlag(ctx.query, 'include_token') ?? false;
   const includeMeta = queryFlag(ctx.query, 'include_meta') ?? false;
   const asString = queryFlag(ctx.query, 'string_message_token') ?? false;
-  const range = rangeOf(tt(ctx, 'start'), tt(ctx, 'end'));
+  const range = rangeOf(queryTimetoken(ctx.query, 'start'), queryTimetoken(ctx.query, 'end'));
   authorize(ctx, s, keyset, 'history', { channels: [channel] });
   const rows = await s.messages.query({
     subscribeKey: keyset.subscribeKey, channels: [channel], range, limit: count, keep: reverse ? 'oldest' : 'newest', nowMs: s.clock.nowMs(),
@@ -73,8 +65,8 @@ async function fetchMessages(ctx: RequestContext, s: Services, withActions: bool
   checkChannels(s, channels, 'channel');
   const cap = channels.length === 1 && !withActions ? 100 : 25;
   const max = Math.min(queryInt(ctx.query, 'max', 1, 100) ?? cap, cap);
-  const start = tt(ctx, 'start');
-  const end = tt(ctx, 'end');
+  const start = queryTimetoken(ctx.query, 'start');
+  const end = queryTimetoken(ctx.query, 'end');
   authorize(ctx, s, keyset, 'fetch_messages', { channels });
   const nowMs = s.clock.nowMs();
   // §5.2: with only `end`, the page runs forward from end; otherwise it is the newest before start.
@@ -130,7 +122,7 @@ async function deleteMessages(ctx: RequestContext, s: Services): Promise<void> {
   const channels = decodeList(ctx.params.channels, 'channels');
   if (channels.length !== 1) throw new ParleyError('INVALID_PARAM', 'delete messages takes exactly one channel');
   checkChannels(s, channels, 'channel');
-  const range = rangeOf(tt(ctx, 'start'), tt(ctx, 'end'));
+  const range = rangeOf(queryTimetoken(ctx.query, 'start'), queryTimetoken(ctx.query, 'end'));
   authorize(ctx, s, keyset, 'delete_messages', { channels });
   await s.messages.delete(keyset.subscribeKey, channels[0], range);
   sendJson(ctx.res, 200, '{"status":200,"error":false,"error_message":""}');
@@ -142,12 +134,12 @@ async function messageCounts(ctx: RequestContext, s: Services): Promise<void> {
   if (channels.length === 0) throw new ParleyError('INVALID_PARAM', 'no channels');
   checkChannels(s, channels, 'channel');
   let tts: bigint[];
-  const single = tt(ctx, 'timetoken');
+  const single = queryTimetoken(ctx.query, 'timetoken');
   const perChannel = ctx.query.get('channelsTimetoken');
   if (perChannel) {
     tts = perChannel.split(',').map((raw) => {
-      const v = parseTimetoken(raw);
-      if (v === undefined) throw new ParleyError('INVALID_TIMETOKEN', `channelsTimetoken holds a bad timetoken "${raw.slice(0, 40)}"`);
+      const v = timetokenValue(raw, 'channelsTimetoken');
+      if (v === undefined) throw new ParleyError('INVALID_TIMETOKEN', 'channelsTimetoken holds an empty timetoken');
       return v;
     });
     if (tts.length === 1) tts = channels.map(() => tts[0]);

@@ -1,9 +1,8 @@
 import { ParleyError } from '../../errors.ts';
 import { isPresenceName } from '../../realtime/channel-name.ts';
-import { parseTimetoken } from '../../realtime/timetoken.ts';
 import type { MessageAction } from '../../store/types.ts';
 import { authorize, checkChannels, keysetFor } from '../guard.ts';
-import { decodeComponent, queryInt, sendJson, type RequestContext } from '../request.ts';
+import { decodeComponent, queryInt, sendJson, timetokenValue, type RequestContext } from '../request.ts';
 import type { Route } from '../route.ts';
 import type { Services } from '../services.ts';
 import { rangeOf } from './history.ts';
@@ -18,15 +17,8 @@ const MAX_LIMIT = 100;
  */
 const ADD_ATTEMPTS = 3;
 
-function timetokenParam(raw: string | undefined, what: string): bigint | undefined {
-  if (raw === undefined || raw === '') return undefined;
-  const tt = parseTimetoken(raw);
-  if (tt === undefined) throw new ParleyError('INVALID_TIMETOKEN', `${what} must be a timetoken (got "${raw.slice(0, 40)}")`);
-  return tt;
-}
-
 function requiredTimetoken(raw: string, what: string): bigint {
-  const tt = timetokenParam(decodeComponent(raw, what), what);
+  const tt = timetokenValue(decodeComponent(raw, what), what);
   if (tt === undefined) throw new ParleyError('INVALID_TIMETOKEN', `${what} is missing`);
   return tt;
 }
@@ -109,8 +101,8 @@ async function addAction(ctx: RequestContext, s: Services): Promise<void> {
 async function getActions(ctx: RequestContext, s: Services): Promise<void> {
   const keyset = keysetFor(s, ctx.params.sub);
   const channel = channelParam(ctx, s);
-  const start = timetokenParam(ctx.query.get('start'), 'start');
-  const end = timetokenParam(ctx.query.get('end'), 'end');
+  const start = timetokenValue(ctx.query.get('start'), 'start');
+  const end = timetokenValue(ctx.query.get('end'), 'end');
   const limit = queryInt(ctx.query, 'limit', 1, MAX_LIMIT) ?? MAX_LIMIT;
   authorize(ctx, s, keyset, 'get_message_actions', { channels: [channel] });
   const rows = await s.messageActions.list(keyset.subscribeKey, channel, rangeOf(start, end), limit + 1);

@@ -2,11 +2,10 @@ import { ParleyError } from '../../errors.ts';
 import { isPresenceName, wildcardPrefix } from '../../realtime/channel-name.ts';
 import { wireFor } from '../../realtime/envelope.ts';
 import type { PollHandle } from '../../realtime/subscription.ts';
-import { parseTimetoken } from '../../realtime/timetoken.ts';
 import { compileFilter } from '../filter-expr.ts';
 import { errorBody } from '../error-response.ts';
 import { authorize, checkChannels, keysetFor } from '../guard.ts';
-import { decodeList, queryInt, queryJsonObject, queryList, sendJson, JS_CONTENT_TYPE, type RequestContext } from '../request.ts';
+import { decodeList, queryInt, queryJsonObject, queryList, queryTimetoken, sendJson, JS_CONTENT_TYPE, type RequestContext } from '../request.ts';
 import type { Route } from '../route.ts';
 import type { Services } from '../services.ts';
 import { presenceTargets, stateByChannel } from './presence.ts';
@@ -21,21 +20,13 @@ async function subscribe(ctx: RequestContext, s: Services): Promise<void> {
   }
   checkChannels(s, channels, 'channel', true);
   checkChannels(s, groups, 'channel group');
-  const rawTt = ctx.query.get('tt');
-  let cursor: bigint | null = null;
-  if (rawTt !== undefined && rawTt !== '') {
-    const parsed = parseTimetoken(rawTt);
-    if (parsed === undefined) throw new ParleyError('INVALID_TIMETOKEN', `tt must be a timetoken (got "${rawTt.slice(0, 40)}")`);
-    cursor = parsed;
-  }
+  const cursor = queryTimetoken(ctx.query, 'tt') ?? null;
   const heartbeat = queryInt(ctx.query, 'heartbeat', 0, 86_400) ?? null;
   const state = queryJsonObject(ctx.query, 'state');
   const filterExpr = ctx.query.get('filter-expr');
   const filter = filterExpr ? compileFilter(filterExpr) : null;
 
-  const resources = { channels, groups };
-  const credential = authorize(ctx, s, keyset, 'subscribe', resources);
-  const requirements = keyset.secretKey ? s.access.requirementsFor('subscribe', resources) : [];
+  const { credential, requirements } = authorize(ctx, s, keyset, 'subscribe', { channels, groups });
 
   // wire-protocol.md §4.1: every subscribe, held or not, is a heartbeat for its plain channels and groups.
   const plainChannels = channels.filter((c) => !isPresenceName(c) && wildcardPrefix(c) === undefined);
