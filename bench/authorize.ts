@@ -19,6 +19,7 @@ import { READ } from '../src/access/permissions.ts';
 import { decodeTokenClaims } from '../src/access/token/codec.ts';
 import type { AccessRequest } from '../src/access/types.ts';
 import type { Keyset } from '../src/keyset.ts';
+import { parseQuery } from '../src/protocol/query.ts';
 import { createMemoryStores } from '../src/store/memory/index.ts';
 import type { GrantRecord } from '../src/store/types.ts';
 
@@ -83,8 +84,7 @@ function request(auth: string, channel: string): AccessRequest {
     keyset,
     method: 'GET',
     path: `/publish/demo-pub/demo-sub/0/${channel}/0/%22hi%22`,
-    rawQuery: `uuid=user-1&pnsdk=PubNub-JS-Nodejs%2F12.0.3&auth=${auth}`,
-    query: new Map([['uuid', 'user-1'], ['pnsdk', 'PubNub-JS-Nodejs/12.0.3'], ['auth', auth]]),
+    query: parseQuery(`uuid=user-1&pnsdk=PubNub-JS-Nodejs%2F12.0.3&auth=${encodeURIComponent(auth)}`),
     body: '',
     uuid: 'user-1',
     requirements: requirementsFor('publish', { channels: [channel] }),

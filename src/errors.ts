@@ -20,6 +20,8 @@ export const ERROR_CATALOG = {
   INVALID_TIMETOKEN: { message: 'Invalid timetoken', retryable: false },
   PAYLOAD_TOO_LARGE: { message: 'Message Too Large', retryable: false },
   URI_TOO_LONG: { message: 'Request URI Too Long', retryable: false },
+  REQUEST_TIMEOUT: { message: 'The request body did not arrive in time', retryable: true },
+  TOO_MANY_REQUESTS: { message: 'Too many open requests', retryable: true },
   NOT_FOUND: { message: 'Resource not found', retryable: false },
   PRECONDITION_FAILED: { message: 'The stored object does not match If-Match', retryable: false },
   METHOD_NOT_ALLOWED: { message: 'Method not allowed', retryable: false },

@@ -48,14 +48,21 @@ const OPERATION_TABLE = {
     resources: { channels: READ, groups: READ },
   },
   heartbeat: { summary: 'presence heartbeat (same as subscribe)', resources: { channels: READ, groups: READ } },
-  leave: { summary: 'presence leave', resources: { channels: 0, groups: 0 } },
+  leave: {
+    summary: 'presence leave (Parley: read, so a leave cannot be forged for channels the caller could not read)',
+    resources: { channels: READ, groups: READ },
+  },
   here_now: { summary: 'here now for named channels and groups', resources: { channels: READ, groups: READ } },
   here_now_global: {
     summary: 'global here now (no channel): read on every channel',
     resources: {},
     keyset: { kind: 'channels', perm: READ },
   },
-  where_now: { summary: 'where now', resources: {} },
+  where_now: { summary: "where now for the caller's own uuid", resources: {} },
+  where_now_other: {
+    summary: 'where now for another uuid (Parley: get on that uuid; not open to anonymous callers)',
+    resources: { uuids: GET },
+  },
   get_state: { summary: 'get presence state', resources: { channels: READ, groups: READ } },
   set_state: { summary: 'set presence state', resources: { channels: READ, groups: READ } },
 

@@ -1,6 +1,7 @@
 /**
  * v2 request signature (wire-protocol.md §9): the signer mirrors the SDK's RequestSignature
- * (transport/middleware.ts); the verifier rebuilds the canonical query from the RAW query string.
+ * (transport/middleware.ts); the verifier rebuilds the canonical query from the request's one parse
+ * (protocol/query.ts), never from a second reading of the raw query.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { ErrorCode } from '../errors.ts';
@@ -16,6 +17,12 @@ export function encodeString(value: string): string {
 /** §9 step 2: `/publish…` is signed as GET even when sent as POST. */
 export function signingMethod(method: string, path: string): string {
   return path.startsWith('/publish') ? 'GET' : method.toUpperCase();
+}
+
+/** Whether a v2 signature over this request includes its body (§9 step 4: POST and PATCH, not publish). */
+export function signatureCoversBody(method: string, path: string): boolean {
+  const m = signingMethod(method, path);
+  return m === 'POST' || m === 'PATCH';
 }
 
 export interface SignatureInput {
@@ -69,59 +76,46 @@ export function signRequest(
   );
 }
 
-interface RawPair {
-  key: string;
-  value: string;
+/** One decoded query parameter, as protocol/query.ts parses it (the one parse every reader shares). */
+export interface SignedPair {
+  readonly name: string;
+  readonly value: string;
 }
 
 export interface ParsedSignedQuery {
-  /** Canonical query rebuilt from the raw pairs, `signature` dropped. */
+  /** Canonical query rebuilt from the parsed pairs, `signature` dropped. */
   canonicalQuery: string;
-  /** Decoded `signature` value; undefined when the parameter is absent. */
+  /** The `signature` value; undefined when the parameter is absent. */
   signature: string | undefined;
-  /** Decoded `timestamp` value ('' when absent). */
+  /** The `timestamp` value ('' when absent). */
   timestamp: string;
 }
 
 /**
- * §9 server-side steps 1–3. Each value is percent-decoded then re-encoded with encodeString, so
- * other clients' encoders (which may leave `!` or `*` unescaped) still verify. `+` is kept as a
- * literal plus, as encodeURIComponent-based clients never send it for a space. Repeated keys keep
- * every value, sorted by value within the key, as the SDK does for array values. Returns null for a
- * value that is not valid percent-encoding: nothing could have signed it.
+ * §9 server-side steps 1–3, over the request's parsed pairs: the same decoded names and values the
+ * handlers read, so what verifies is exactly what is applied. Each value is re-encoded with
+ * encodeString, so other clients' encoders (which may leave `!` or `*` unescaped) still verify.
+ * Repeated names (only MULTI_VALUED ones get this far) keep every value, sorted by value, as the SDK
+ * does for array values.
  */
-export function parseSignedQuery(rawQuery: string): ParsedSignedQuery | null {
-  const pairs: RawPair[] = [];
+export function canonicalQueryOf(pairs: readonly SignedPair[]): ParsedSignedQuery {
+  const kept: SignedPair[] = [];
   let signature: string | undefined;
   let timestamp = '';
-  if (rawQuery.length > 0) {
-    for (const part of rawQuery.split('&')) {
-      if (part.length === 0) continue;
-      const eq = part.indexOf('=');
-      const rawKey = eq === -1 ? part : part.slice(0, eq);
-      const rawValue = eq === -1 ? '' : part.slice(eq + 1);
-      let key: string;
-      let value: string;
-      try {
-        key = decodeURIComponent(rawKey);
-        value = decodeURIComponent(rawValue);
-      } catch {
-        return null;
-      }
-      if (key === 'signature') {
-        signature = value;
-        continue;
-      }
-      if (key === 'timestamp') timestamp = value;
-      pairs.push({ key, value });
+  for (const pair of pairs) {
+    if (pair.name === 'signature') {
+      signature = pair.value;
+      continue;
     }
+    if (pair.name === 'timestamp') timestamp = pair.value;
+    kept.push(pair);
   }
   // Plain code-unit order, as JS sort() on keys; values only break ties between repeated keys.
-  pairs.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
+  kept.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
   let canonicalQuery = '';
-  for (let i = 0; i < pairs.length; i++) {
+  for (let i = 0; i < kept.length; i++) {
     if (i > 0) canonicalQuery += '&';
-    canonicalQuery += `${pairs[i].key}=${encodeString(pairs[i].value)}`;
+    canonicalQuery += `${kept[i].name}=${encodeString(kept[i].value)}`;
   }
   return { canonicalQuery, signature, timestamp };
 }
@@ -129,7 +123,8 @@ export function parseSignedQuery(rawQuery: string): ParsedSignedQuery | null {
 export interface SignedRequest {
   method: string;
   path: string;
-  rawQuery: string;
+  /** The request's parsed query (protocol/query.ts). */
+  query: { readonly pairs: readonly SignedPair[] };
   body: string;
 }
 
@@ -147,8 +142,7 @@ export function verifyRequestSignature(
   nowMs: number,
   windowSec: number = DEFAULT_SIGNATURE_WINDOW_SEC,
 ): SignatureVerdict {
-  const parsed = parseSignedQuery(request.rawQuery);
-  if (parsed === null) return { ok: false, code: 'SIGNATURE_MISMATCH', reason: 'query is not valid percent-encoding' };
+  const parsed = canonicalQueryOf(request.query.pairs);
   if (parsed.signature === undefined) return { ok: false, code: 'SIGNATURE_MISSING', reason: 'no signature parameter' };
   const expected = computeSignature(
     keys.secretKey,

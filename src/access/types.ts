@@ -28,6 +28,13 @@ export type Decision =
   | { allowed: true; credential: Credential; reason?: string }
   | { allowed: false; code: ErrorCode; missing: Missing; message: string };
 
+/** A parsed query as the Access Manager reads it. */
+export interface RequestQuery {
+  get(name: string): string | undefined;
+  has(name: string): boolean;
+  readonly pairs: readonly { readonly name: string; readonly value: string }[];
+}
+
 /** What the protocol layer hands to the Access Manager for every request. */
 export interface AccessRequest {
   keyset: Keyset;
@@ -35,10 +42,11 @@ export interface AccessRequest {
   method: string;
   /** Path exactly as received, still percent-encoded. */
   path: string;
-  /** Raw query string as received, without the leading '?'. */
-  rawQuery: string;
-  /** Decoded query parameters (first value of each key). */
-  query: ReadonlyMap<string, string>;
+  /**
+   * The request's one parsed query (protocol/query.ts): `get` for a parameter's value, `pairs` in
+   * wire order for the signature. No reader decodes the raw query string again.
+   */
+  query: RequestQuery;
   /** Uncompressed body text for POST/PATCH (signature input), else ''. */
   body: string;
   /** The caller's uuid (the `uuid` query parameter). */

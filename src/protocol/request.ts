@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../log.ts';
 import { ParleyError } from '../errors.ts';
 import { parseTimetoken } from '../realtime/timetoken.ts';
+import type { ParsedQuery } from './query.ts';
 
 /**
  * One HTTP request as the routes see it. The path stays raw (still percent-encoded): list segments
@@ -12,28 +13,17 @@ export interface RequestContext {
   readonly res: ServerResponse;
   readonly method: string;
   readonly rawPath: string;
-  readonly rawQuery: string;
-  readonly query: ReadonlyMap<string, string>;
+  /** The one parse of the query (query.ts); nothing reads the raw query string again. */
+  readonly query: ParsedQuery;
   /** Raw path segments of the matched route's `:name` placeholders. */
   params: Record<string, string>;
-  /** Request body after Content-Encoding is undone; empty for GET. */
+  /**
+   * Request body after Content-Encoding is undone; empty for GET, and empty until the server has read
+   * it (after the access decision, unless the decision needed it: server.ts).
+   */
   body: Buffer;
   readonly log: Logger;
   readonly uuid: string;
-}
-
-export function parseQuery(rawQuery: string): Map<string, string> {
-  const out = new Map<string, string>();
-  if (!rawQuery) return out;
-  for (const part of rawQuery.split('&')) {
-    if (!part) continue;
-    const eq = part.indexOf('=');
-    const k = eq < 0 ? part : part.slice(0, eq);
-    const v = eq < 0 ? '' : part.slice(eq + 1);
-    if (out.has(k)) continue; // first value wins, as the signature canonicalisation sees it
-    out.set(k, decodeComponent(v.replace(/\+/g, '%20'), `query parameter ${k}`));
-  }
-  return out;
 }
 
 export function decodeComponent(raw: string, what: string): string {
@@ -44,17 +34,31 @@ export function decodeComponent(raw: string, what: string): string {
   }
 }
 
-/** A path list segment (§1.1): split on literal commas, then decode each piece; `,` alone is empty. */
+/**
+ * A path list segment (§1.1): split on literal commas, then decode each piece; `,` alone is empty.
+ * Names are deduplicated: a name given twice means it once (and costs once).
+ */
 export function decodeList(raw: string, what: string): string[] {
   if (raw === ',' || raw === '') return [];
-  return raw.split(',').map((p) => decodeComponent(p, what)).filter((p) => p.length > 0);
+  return unique(raw.split(',').map((p) => decodeComponent(p, what)));
 }
 
-/** A query list (§1.1): decoded first, then split on commas. */
+/** A query list (§1.1): decoded first, then split on commas; deduplicated, empty names dropped. */
 export function queryList(query: ReadonlyMap<string, string>, key: string): string[] {
   const v = query.get(key);
   if (!v) return [];
-  return v.split(',').filter((p) => p.length > 0);
+  return unique(v.split(','));
+}
+
+function unique(names: readonly string[]): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  for (const n of names) {
+    if (n.length === 0 || seen.has(n)) continue;
+    seen.add(n);
+    out.push(n);
+  }
+  return out;
 }
 
 export function queryFlag(query: ReadonlyMap<string, string>, key: string): boolean | undefined {

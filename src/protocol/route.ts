@@ -1,18 +1,116 @@
 import type { Config } from '../config/schema.ts';
+import type { Keyset } from '../keyset.ts';
+import type { Operation, OperationResources } from '../access/enforcement.ts';
+import type { Credential, Requirement } from '../access/types.ts';
 import type { ErrorFamily } from './error-response.ts';
 import type { RequestContext } from './request.ts';
 import type { Services } from './services.ts';
 
-export interface Route {
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+/**
+ * Routes declare their access; the server enforces it. A route is either public, with the reason it
+ * needs no credential, or guarded: it names the operations of the enforcement table it may perform
+ * and parses, from the path and query (the body only when it says so), the resources each is
+ * checked on. The server resolves the keyset, runs every check through the Access Manager and only
+ * then reads the body (unless a signature must cover it) and calls the handler. A handler is never
+ * reached by a request the Access Manager refused, and admin-only comes from the operation table.
+ */
+
+export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+interface RouteBase {
+  readonly method: Method;
   /** Segments; `:name` captures one raw segment. */
-  path: string;
-  family: ErrorFamily;
+  readonly path: string;
+  readonly family: ErrorFamily;
   /** The `service` field of generic error bodies. */
-  service: string;
+  readonly service: string;
   /** Largest request body this route reads, bytes, before Content-Encoding is undone; default 1 MiB. */
-  maxBodyBytes?: (config: Config) => number;
-  handler: (ctx: RequestContext, s: Services) => Promise<void>;
+  readonly maxBodyBytes?: (config: Config) => number;
+}
+
+/** One check the server runs before the handler. */
+export interface AccessCheck {
+  readonly operation: Operation;
+  readonly resources: OperationResources;
+}
+
+/** What an allowed request proved, and what it needed (kept by parked polls for re-checks). */
+export interface Granted {
+  readonly keyset: Keyset;
+  readonly credential: Credential;
+  readonly requirements: readonly Requirement[];
+}
+
+export interface PublicRoute extends RouteBase {
+  readonly access: { readonly public: string };
+  readonly handler: (ctx: RequestContext, s: Services) => Promise<void>;
+}
+
+export interface GuardedRoute extends RouteBase {
+  readonly access: {
+    /** Every operation this route may ask for; a check naming another one is a wiring error (500). */
+    readonly operations: readonly Operation[];
+    /** The checks depend on the body (read before authorizing, within the route's body limit). */
+    readonly readsBody: boolean;
+  };
+  /** Parses what the checks need; `run` is called only after every check allowed. */
+  readonly prepare: (ctx: RequestContext, s: Services, keyset: Keyset) => Prepared;
+}
+
+export interface Prepared {
+  readonly checks: readonly AccessCheck[];
+  readonly run: (granted: Granted) => Promise<void>;
+}
+
+export type Route = PublicRoute | GuardedRoute;
+
+export function isGuarded(route: Route): route is GuardedRoute {
+  return 'operations' in route.access;
+}
+
+/** What `parse` hands back: the resources of the route's one operation, or explicit checks. */
+export type Parsed<V> =
+  | { readonly value: V; readonly resources: OperationResources }
+  | { readonly value: V; readonly checks: readonly AccessCheck[] };
+
+export interface GuardedDefinition<V> extends RouteBase {
+  /** The operation, or every operation the route may perform (then `parse` returns `checks`). */
+  readonly operation: Operation | readonly Operation[];
+  readonly readsBody?: boolean;
+  /** Validates the request's names and parameters (400s come before 403s) and names the resources. */
+  readonly parse: (ctx: RequestContext, s: Services, keyset: Keyset) => Parsed<V>;
+  readonly handler: (ctx: RequestContext, s: Services, value: V, granted: Granted) => Promise<void>;
+}
+
+export function guarded<V>(def: GuardedDefinition<V>): GuardedRoute {
+  const operations: readonly Operation[] = typeof def.operation === 'string' ? [def.operation] : def.operation;
+  const single = typeof def.operation === 'string' ? def.operation : undefined;
+  return {
+    method: def.method,
+    path: def.path,
+    family: def.family,
+    service: def.service,
+    maxBodyBytes: def.maxBodyBytes,
+    access: { operations, readsBody: def.readsBody === true },
+    prepare(ctx, s, keyset) {
+      const parsed = def.parse(ctx, s, keyset);
+      const checks: readonly AccessCheck[] =
+        'checks' in parsed ? parsed.checks : single !== undefined ? [{ operation: single, resources: parsed.resources }] : [];
+      return { checks, run: (granted) => def.handler(ctx, s, parsed.value, granted) };
+    },
+  };
+}
+
+export function publicRoute(def: RouteBase & { readonly why: string; readonly handler: PublicRoute['handler'] }): PublicRoute {
+  return {
+    method: def.method,
+    path: def.path,
+    family: def.family,
+    service: def.service,
+    maxBodyBytes: def.maxBodyBytes,
+    access: { public: def.why },
+    handler: def.handler,
+  };
 }
 
 interface Compiled {

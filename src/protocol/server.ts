@@ -3,8 +3,11 @@ import type { Socket } from 'node:net';
 import { inflateSync, gunzipSync } from 'node:zlib';
 import { ParleyError, isParleyError } from '../errors.ts';
 import { errorBody, type ErrorFamily } from './error-response.ts';
-import { parseQuery, sendJson, type RequestContext } from './request.ts';
-import { Router, type Route } from './route.ts';
+import { signatureCoversBody } from '../access/signature.ts';
+import { authorizeChecks, keysetFor } from './guard.ts';
+import { parseQuery } from './query.ts';
+import { sendJson, type RequestContext } from './request.ts';
+import { isGuarded, Router, type Route } from './route.ts';
 import type { Services } from './services.ts';
 
 /** Extra handlers outside the PubNub surface (the demo's static files and app-server API). */
@@ -33,16 +36,37 @@ const MAX_BODY_BYTES = 1_048_576;
  * connection reset while it is still sending would reach it as a network error instead.
  */
 const DRAIN_BYTES = 8 * 1_048_576;
+const EMPTY_BODY = Buffer.alloc(0);
+
+/**
+ * Longest pause between two chunks of a request body, ms. A body that stops arriving is dropped
+ * (408) instead of holding its buffer and socket forever.
+ */
+const BODY_IDLE_MS = 10_000;
 
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let timer: NodeJS.Timeout | undefined;
+    const idle = (): void => {
+      if (timer !== undefined) clearTimeout(timer);
+      timer = setTimeout(() => {
+        reject(new ParleyError('REQUEST_TIMEOUT', `no part of the request body arrived for ${BODY_IDLE_MS / 1000} s`));
+        req.destroy();
+      }, BODY_IDLE_MS);
+    };
+    const settle = (): void => {
+      if (timer !== undefined) clearTimeout(timer);
+    };
+    idle();
     req.on('data', (c: Buffer) => {
+      idle();
       size += c.length;
       if (size > limit) {
         chunks.length = 0;
         if (size > limit + DRAIN_BYTES) {
+          settle();
           reject(new ParleyError('PAYLOAD_TOO_LARGE'));
           req.destroy();
         }
@@ -50,8 +74,16 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       }
       chunks.push(c);
     });
-    req.on('end', () => (size > limit ? reject(new ParleyError('PAYLOAD_TOO_LARGE')) : resolve(Buffer.concat(chunks))));
-    req.on('error', reject);
+    req.on('end', () => {
+      settle();
+      if (size > limit) reject(new ParleyError('PAYLOAD_TOO_LARGE'));
+      else resolve(Buffer.concat(chunks));
+    });
+    req.on('error', (err) => {
+      settle();
+      reject(err);
+    });
+    req.on('close', settle);
   });
 }
 
@@ -124,17 +156,36 @@ export function createHttpServer(options: HttpServerOptions): Server {
         for (const fb of options.fallbacks ?? []) if (await fb(req, res, rawPath)) return;
         throw new ParleyError(match.pathMatched ? 'METHOD_NOT_ALLOWED' : 'NOT_FOUND', match.pathMatched ? `${method} is not allowed here` : 'Resource not found');
       }
-      family = match.route.family;
-      service = match.route.service;
-      s.m.requests(routeLabel(match.route));
+      const route = match.route;
+      family = route.family;
+      service = route.service;
+      s.m.requests(routeLabel(route));
       const query = parseQuery(rawQuery);
       const hasBody = method === 'POST' || method === 'PATCH' || method === 'DELETE';
-      const maxBodyBytes = match.route.maxBodyBytes?.(s.config) ?? MAX_BODY_BYTES;
-      const body = hasBody
-        ? decodeBody(await readBody(req, maxBodyBytes), req.headers['content-encoding'], maxBodyBytes)
-        : Buffer.alloc(0);
-      const ctx: RequestContext = { req, res, method, rawPath, rawQuery, query, params: match.params, body, get log() { return log(); }, uuid: query.get('uuid') ?? '' };
-      await match.route.handler(ctx, s);
+      const maxBodyBytes = route.maxBodyBytes?.(s.config) ?? MAX_BODY_BYTES;
+      const readRequestBody = async (): Promise<Buffer> =>
+        hasBody ? decodeBody(await readBody(req, maxBodyBytes), req.headers['content-encoding'], maxBodyBytes) : EMPTY_BODY;
+      const ctx: RequestContext = { req, res, method, rawPath, query, params: match.params, body: EMPTY_BODY, get log() { return log(); }, uuid: query.get('uuid') ?? '' };
+      if (!isGuarded(route)) {
+        ctx.body = await readRequestBody();
+        await route.handler(ctx, s);
+        return;
+      }
+      // Declared access (route.ts): keyset, then the route's own parse, then the Access Manager, and
+      // only then the handler. The body is read after the decision unless the decision needs it: the
+      // route's checks name resources from the body, or a signature covers it (§9 step 4).
+      const keyset = keysetFor(s, match.params.sub, match.params.pub);
+      const bodyFirst = hasBody && (route.access.readsBody || (query.has('signature') && signatureCoversBody(method, rawPath)));
+      if (bodyFirst) ctx.body = await readRequestBody();
+      const prepared = route.prepare(ctx, s, keyset);
+      for (const check of prepared.checks) {
+        if (!route.access.operations.includes(check.operation)) {
+          throw new ParleyError('INTERNAL', `route ${route.method} ${route.path} asked for undeclared operation ${check.operation}`);
+        }
+      }
+      const granted = authorizeChecks(ctx, s, keyset, prepared.checks);
+      if (hasBody && !bodyFirst) ctx.body = await readRequestBody();
+      await prepared.run(granted);
     } catch (err) {
       const perr = isParleyError(err) ? err : new ParleyError('INTERNAL', undefined, { cause: err });
       if (perr.code === 'INTERNAL' || perr.code === 'STORE_UNAVAILABLE') log().error({ err, path: rawPath }, 'request failed');

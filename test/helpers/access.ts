@@ -9,6 +9,7 @@ import type { Keyset } from '../../src/keyset.ts';
 import type { AccessRequest, Requirement } from '../../src/access/types.ts';
 import { AccessManager, type AccessManagerDeps } from '../../src/access/access-manager.ts';
 import { encodeString, signRequest } from '../../src/access/signature.ts';
+import { parseQuery } from '../../src/protocol/query.ts';
 import { createMemoryStores } from '../../src/store/memory/index.ts';
 import type { Stores } from '../../src/store/types.ts';
 import { createFakeClock, type FakeClock } from './fake-clock.ts';
@@ -58,6 +59,12 @@ export async function startAccess(
   return { manager, stores, clock, lines };
 }
 
+/** The request with its query re-encoded, edited as raw text and parsed again (tampering tests). */
+export function withRawQuery(req: AccessRequest, edit: (rawQuery: string) => string): AccessRequest {
+  const raw = req.query.pairs.map((p) => `${p.name}=${encodeString(p.value)}`).join('&');
+  return { ...req, query: parseQuery(edit(raw)) };
+}
+
 /** An AccessRequest as the protocol layer builds it: query encoded with the SDK's encodeString. */
 export function accessRequest(
   keyset: Keyset,
@@ -80,8 +87,7 @@ export function accessRequest(
     keyset,
     method: options.method ?? 'GET',
     path: options.path ?? `/publish/${keyset.publishKey}/${keyset.subscribeKey}/0/ch1/0/%22hi%22`,
-    rawQuery,
-    query: new Map(Object.entries(params)),
+    query: parseQuery(rawQuery),
     body: options.body ?? '',
     uuid,
     requirements: options.requirements ?? [],

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { isWellFormedUnicode } from '../../src/access/patterns.ts';
 import { encodeString, signRequest, verifyRequestSignature } from '../../src/access/signature.ts';
+import { parseQuery } from '../../src/protocol/query.ts';
 
 const KEYS = { publishKey: 'demo-pub', secretKey: 'demo-secret' };
 const NOW_MS = 1_700_000_000_000;
@@ -22,7 +23,7 @@ function rawQuery(p: Record<string, string>, order: number[], signature: string)
 }
 
 function verifies(m: string, pth: string, p: Record<string, string>, b: string, signature: string, order: number[] = []): boolean {
-  return verifyRequestSignature({ method: m, path: pth, rawQuery: rawQuery(p, order, signature), body: b }, KEYS, NOW_MS).ok;
+  return verifyRequestSignature({ method: m, path: pth, query: parseQuery(rawQuery(p, order, signature)), body: b }, KEYS, NOW_MS).ok;
 }
 
 const permutation = (n: number) => fc.shuffledSubarray([...Array(n).keys()], { minLength: n, maxLength: n });

@@ -1,7 +1,7 @@
 import { ParleyError } from '../../errors.ts';
-import { authorize, checkChannels, keysetFor } from '../guard.ts';
+import { checkChannels } from '../guard.ts';
 import { decodeComponent, queryList, sendJson, type RequestContext } from '../request.ts';
-import type { Route } from '../route.ts';
+import { guarded, type Granted, type Parsed, type Route } from '../route.ts';
 import type { Services } from '../services.ts';
 
 const OK = '{"status":200,"message":"OK","service":"channel-registry","error":false}';
@@ -13,16 +13,27 @@ function groupOf(ctx: RequestContext, s: Services): string {
   return group;
 }
 
+interface ModifyParams {
+  group: string;
+  add: string[];
+  remove: string[];
+}
+
 /** §6: add, remove or list, chosen by the `add` / `remove` parameters. */
-async function modifyOrList(ctx: RequestContext, s: Services): Promise<void> {
-  const keyset = keysetFor(s, ctx.params.sub);
+function parseModify(ctx: RequestContext, s: Services): Parsed<ModifyParams> {
   const group = groupOf(ctx, s);
   const add = queryList(ctx.query, 'add');
   const remove = queryList(ctx.query, 'remove');
   if (add.length && remove.length) throw new ParleyError('INVALID_PARAM', 'add and remove cannot be combined');
+  if (add.length > s.config.limits.maxChannelsPerGroup || remove.length > s.config.limits.maxChannelsPerGroup) {
+    throw new ParleyError('INVALID_PARAM', `a channel group holds at most ${s.config.limits.maxChannelsPerGroup} channels`);
+  }
   checkChannels(s, [...add, ...remove], 'channel');
   const operation = add.length ? 'add_channels_to_group' : remove.length ? 'remove_channels_from_group' : 'list_channels_in_group';
-  authorize(ctx, s, keyset, operation, { groups: [group] });
+  return { value: { group, add, remove }, checks: [{ operation, resources: { groups: [group] } }] };
+}
+
+async function modifyOrList(ctx: RequestContext, s: Services, { group, add, remove }: ModifyParams, { keyset }: Granted): Promise<void> {
   if (add.length) {
     const existing = await s.groups.list(keyset.subscribeKey, group);
     const total = new Set([...existing, ...add]).size;
@@ -40,25 +51,32 @@ async function modifyOrList(ctx: RequestContext, s: Services): Promise<void> {
   }
 }
 
-async function deleteGroup(ctx: RequestContext, s: Services): Promise<void> {
-  const keyset = keysetFor(s, ctx.params.sub);
-  const group = groupOf(ctx, s);
-  authorize(ctx, s, keyset, 'delete_group', { groups: [group] });
-  await s.groups.delete(keyset.subscribeKey, group);
-  sendJson(ctx.res, 200, OK);
-}
-
-async function listGroups(ctx: RequestContext, s: Services): Promise<void> {
-  const keyset = keysetFor(s, ctx.params.sub);
-  authorize(ctx, s, keyset, 'list_groups', {});
-  const groups = await s.groups.listGroups(keyset.subscribeKey);
-  sendJson(ctx.res, 200, JSON.stringify({ status: 200, payload: { sub_key: keyset.subscribeKey, groups }, service: 'channel-registry', error: false }));
-}
-
-const route = (path: string, handler: Route['handler']): Route => ({ method: 'GET', path, family: 'generic', service: 'channel-registry', handler });
-
 export const channelGroupRoutes: Route[] = [
-  route('/v1/channel-registration/sub-key/:sub/channel-group', listGroups),
-  route('/v1/channel-registration/sub-key/:sub/channel-group/:group', modifyOrList),
-  route('/v1/channel-registration/sub-key/:sub/channel-group/:group/remove', deleteGroup),
+  guarded({
+    method: 'GET', path: '/v1/channel-registration/sub-key/:sub/channel-group', family: 'generic', service: 'channel-registry',
+    operation: 'list_groups',
+    parse: () => ({ value: undefined, resources: {} }),
+    handler: async (ctx, s, _v, { keyset }) => {
+      const groups = await s.groups.listGroups(keyset.subscribeKey);
+      sendJson(ctx.res, 200, JSON.stringify({ status: 200, payload: { sub_key: keyset.subscribeKey, groups }, service: 'channel-registry', error: false }));
+    },
+  }),
+  guarded({
+    method: 'GET', path: '/v1/channel-registration/sub-key/:sub/channel-group/:group', family: 'generic', service: 'channel-registry',
+    operation: ['add_channels_to_group', 'remove_channels_from_group', 'list_channels_in_group'],
+    parse: parseModify,
+    handler: modifyOrList,
+  }),
+  guarded({
+    method: 'GET', path: '/v1/channel-registration/sub-key/:sub/channel-group/:group/remove', family: 'generic', service: 'channel-registry',
+    operation: 'delete_group',
+    parse: (ctx, s) => {
+      const group = groupOf(ctx, s);
+      return { value: group, resources: { groups: [group] } };
+    },
+    handler: async (ctx, s, group, { keyset }) => {
+      await s.groups.delete(keyset.subscribeKey, group);
+      sendJson(ctx.res, 200, OK);
+    },
+  }),
 ];

@@ -4,10 +4,10 @@ import type { TLSSocket } from 'node:tls';
 import { ParleyError } from '../../errors.ts';
 import { isPresenceName } from '../../realtime/channel-name.ts';
 import { contentTypeFor, downloadHeaders, uploadedContentType } from '../file-content.ts';
-import { authorize, checkChannels, keysetFor } from '../guard.ts';
+import { checkChannels, keysetFor } from '../guard.ts';
 import { boundaryOf, parseMultipart, type MultipartPart } from '../multipart.ts';
 import { decodeComponent, JS_CONTENT_TYPE, queryFlag, queryInt, queryJsonObject, sendJson, type RequestContext } from '../request.ts';
-import type { Route } from '../route.ts';
+import { guarded, publicRoute, type Granted, type Parsed, type Route } from '../route.ts';
 import type { Services } from '../services.ts';
 import { signUploadToken, UPLOAD_TOKEN_FIELD, verifyUploadToken } from '../upload-token.ts';
 import { CUSTOM_MESSAGE_TYPE } from './publish.ts';
@@ -62,10 +62,7 @@ function fileName(body: Buffer): string {
  * carry a token signed for this keyset, channel, file id and deadline (upload-token.ts), so only the
  * party that was authorized here can upload, once, before the deadline.
  */
-async function generateUploadUrl(ctx: RequestContext, s: Services): Promise<void> {
-  const keyset = keysetFor(s, ctx.params.sub);
-  const channel = channelParam(ctx, s);
-  authorize(ctx, s, keyset, 'send_file', { channels: [channel] });
+async function generateUploadUrl(ctx: RequestContext, s: Services, channel: string, { keyset }: Granted): Promise<void> {
   const name = fileName(ctx.body);
   const id = randomUUID();
   const expiresAtMs = s.clock.nowMs() + s.config.files.uploadUrlTtlSec * 1000;
@@ -120,9 +117,17 @@ async function upload(ctx: RequestContext, s: Services): Promise<void> {
 }
 
 /** §11 step 3: a publish of `{message?, file: {id, name}}` (or its encrypted string) as an `e:4` message. */
-async function publishFile(ctx: RequestContext, s: Services): Promise<void> {
+interface PublishFileParams {
+  channel: string;
+  payload: string;
+  customMessageType: string | null;
+  meta: Record<string, unknown> | undefined;
+  store: boolean;
+  ttlHours: number | undefined;
+}
+
+function parsePublishFile(ctx: RequestContext, s: Services): Parsed<PublishFileParams> {
   const { params, query } = ctx;
-  const keyset = keysetFor(s, params.sub, params.pub);
   const channel = channelParam(ctx, s);
   if (params.payload.length > s.config.limits.maxMessageBytes) throw new ParleyError('PAYLOAD_TOO_LARGE');
   const payload = decodeComponent(params.payload, 'message');
@@ -133,7 +138,11 @@ async function publishFile(ctx: RequestContext, s: Services): Promise<void> {
   const meta = queryJsonObject(query, 'meta');
   const store = queryFlag(query, 'store') ?? s.config.history.storeByDefault;
   const ttlHours = queryInt(query, 'ttl', 0, 1_000_000);
-  authorize(ctx, s, keyset, 'publish_file', { channels: [channel] });
+  return { value: { channel, payload, customMessageType, meta, store, ttlHours }, resources: { channels: [channel] } };
+}
+
+async function publishFile(ctx: RequestContext, s: Services, p: PublishFileParams, { keyset }: Granted): Promise<void> {
+  const { channel, payload, customMessageType, meta, store, ttlHours } = p;
   let parsed: unknown;
   try {
     parsed = JSON.parse(payload);
@@ -155,53 +164,69 @@ async function publishFile(ctx: RequestContext, s: Services): Promise<void> {
   sendJson(ctx.res, 200, `[1,"Sent","${tt}"]`, JS_CONTENT_TYPE);
 }
 
-async function listFiles(ctx: RequestContext, s: Services): Promise<void> {
-  const keyset = keysetFor(s, ctx.params.sub);
+function parseList(ctx: RequestContext, s: Services): Parsed<{ channel: string; limit: number; next: string | null }> {
   const channel = channelParam(ctx, s);
   const limit = queryInt(ctx.query, 'limit', 1, MAX_LIST_LIMIT) ?? MAX_LIST_LIMIT;
   const next = ctx.query.get('next') || null;
-  authorize(ctx, s, keyset, 'list_files', { channels: [channel] });
+  return { value: { channel, limit, next }, resources: { channels: [channel] } };
+}
+
+async function listFiles(ctx: RequestContext, s: Services, { channel, limit, next }: { channel: string; limit: number; next: string | null }, { keyset }: Granted): Promise<void> {
   const page = await s.files.list(keyset.subscribeKey, channel, limit, next);
   const data = page.files.map((f) => ({ name: f.name, id: f.id, size: f.size, created: f.created }));
   sendJson(ctx.res, 200, JSON.stringify({ status: 200, data, count: data.length, ...(page.next === null ? {} : { next: page.next }) }));
 }
 
-/** The file named by the path, or 404: a file is addressed by its id and its name together. */
-async function namedFile(ctx: RequestContext, s: Services, operation: 'download_file' | 'delete_file') {
-  const keyset = keysetFor(s, ctx.params.sub);
+interface FileRef {
+  channel: string;
+  id: string;
+  name: string;
+}
+
+function parseFileRef(ctx: RequestContext, s: Services): Parsed<FileRef> {
   const channel = channelParam(ctx, s);
   const id = decodeComponent(ctx.params.id, 'file id');
   const name = decodeComponent(ctx.params.name, 'file name');
-  authorize(ctx, s, keyset, operation, { channels: [channel] });
+  return { value: { channel, id, name }, resources: { channels: [channel] } };
+}
+
+/** The file named by the path, or 404: a file is addressed by its id and its name together. */
+async function namedFile(s: Services, { channel, id, name }: FileRef, { keyset }: Granted) {
   const found = await s.files.get(keyset.subscribeKey, channel, id);
   if (found === undefined || found.file.name !== name) throw new ParleyError('NOT_FOUND', 'File does not exist');
   return found;
 }
 
 /** Served directly (PubNub redirects to its bucket instead); the SDK and browsers accept either. */
-async function downloadFile(ctx: RequestContext, s: Services): Promise<void> {
-  const { file, bytes } = await namedFile(ctx, s, 'download_file');
+async function downloadFile(ctx: RequestContext, s: Services, ref: FileRef, granted: Granted): Promise<void> {
+  const { file, bytes } = await namedFile(s, ref, granted);
   ctx.res.writeHead(200, downloadHeaders(file.name, file.contentType, bytes.length));
   ctx.res.end(bytes);
 }
 
 /** The file message in history stays, as in PubNub; downloading it afterwards answers 404. */
-async function deleteFile(ctx: RequestContext, s: Services): Promise<void> {
-  const { file } = await namedFile(ctx, s, 'delete_file');
+async function deleteFile(ctx: RequestContext, s: Services, ref: FileRef, granted: Granted): Promise<void> {
+  const { file } = await namedFile(s, ref, granted);
   if (!(await s.files.delete(file.subscribeKey, file.channel, file.id))) throw new ParleyError('NOT_FOUND', 'File does not exist');
   sendJson(ctx.res, 200, '{"status":200}');
 }
 
-const route = (method: Route['method'], path: string, handler: Route['handler']): Route => ({ method, path, family: 'generic', service: 'Files', handler });
+const service = 'Files';
+const channelOnly = (ctx: RequestContext, s: Services): Parsed<string> => {
+  const channel = channelParam(ctx, s);
+  return { value: channel, resources: { channels: [channel] } };
+};
 
 export const fileRoutes: Route[] = [
-  route('POST', '/v1/files/:sub/channels/:channel/generate-upload-url', generateUploadUrl),
-  {
-    method: 'POST', path: '/v1/files/:sub/upload', family: 'upload', service: 'Files', handler: upload,
+  guarded({ method: 'POST', path: '/v1/files/:sub/channels/:channel/generate-upload-url', family: 'generic', service, operation: 'send_file', parse: channelOnly, handler: generateUploadUrl }),
+  publicRoute({
+    method: 'POST', path: '/v1/files/:sub/upload', family: 'upload', service,
+    why: 'stands in for the storage bucket: authorized by the signed one-shot upload token issued after send_file was allowed',
+    handler: upload,
     maxBodyBytes: (config) => config.files.maxFileBytes + FORM_OVERHEAD_BYTES,
-  },
-  { method: 'GET', path: '/v1/files/publish-file/:pub/:sub/0/:channel/0/:payload', family: 'publish', service: 'Publish', handler: publishFile },
-  route('GET', '/v1/files/:sub/channels/:channel/files', listFiles),
-  route('GET', '/v1/files/:sub/channels/:channel/files/:id/:name', downloadFile),
-  route('DELETE', '/v1/files/:sub/channels/:channel/files/:id/:name', deleteFile),
+  }),
+  guarded({ method: 'GET', path: '/v1/files/publish-file/:pub/:sub/0/:channel/0/:payload', family: 'publish', service: 'Publish', operation: 'publish_file', parse: parsePublishFile, handler: publishFile }),
+  guarded({ method: 'GET', path: '/v1/files/:sub/channels/:channel/files', family: 'generic', service, operation: 'list_files', parse: parseList, handler: listFiles }),
+  guarded({ method: 'GET', path: '/v1/files/:sub/channels/:channel/files/:id/:name', family: 'generic', service, operation: 'download_file', parse: parseFileRef, handler: downloadFile }),
+  guarded({ method: 'DELETE', path: '/v1/files/:sub/channels/:channel/files/:id/:name', family: 'generic', service, operation: 'delete_file', parse: parseFileRef, handler: deleteFile }),
 ];

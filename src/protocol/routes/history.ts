@@ -1,8 +1,8 @@
 import { ParleyError } from '../../errors.ts';
 import type { StoredMessage, TimetokenRange } from '../../store/types.ts';
-import { authorize, checkChannels, keysetFor } from '../guard.ts';
+import { checkChannels } from '../guard.ts';
 import { decodeComponent, decodeList, queryFlag, queryInt, queryTimetoken, sendJson, timetokenValue, type RequestContext } from '../request.ts';
-import type { Route } from '../route.ts';
+import { guarded, type Granted, type Parsed, type Route } from '../route.ts';
 import type { Services } from '../services.ts';
 
 
@@ -20,17 +20,33 @@ export function rangeOf(start: bigint | undefined, end: bigint | undefined): Tim
 /** Numbers in JSON text without going through a double (17 digits exceed 2^53). */
 const ttJson = (v: bigint, asString: boolean): string => (asString ? `"${v}"` : v.toString());
 
-async function historyV2(ctx: RequestContext, s: Services): Promise<void> {
-  const keyset = keysetFor(s, ctx.params.sub);
+interface HistoryV2Params {
+  channel: string;
+  count: number;
+  reverse: boolean;
+  includeToken: boolean;
+  includeMeta: boolean;
+  asString: boolean;
+  range: TimetokenRange;
+}
+
+function parseHistoryV2(ctx: RequestContext, s: Services): Parsed<HistoryV2Params> {
   const channel = decodeComponent(ctx.params.channel, 'channel');
   checkChannels(s, [channel], 'channel');
-  const count = queryInt(ctx.query, 'count', 1, 100) ?? 100;
-  const reverse = queryFlag(ctx.query, 'reverse') ?? false;
-  const includeToken = queryFlag(ctx.query, 'include_token') ?? false;
-  const includeMeta = queryFlag(ctx.query, 'include_meta') ?? false;
-  const asString = queryFlag(ctx.query, 'string_message_token') ?? false;
-  const range = rangeOf(queryTimetoken(ctx.query, 'start'), queryTimetoken(ctx.query, 'end'));
-  authorize(ctx, s, keyset, 'history', { channels: [channel] });
+  const value: HistoryV2Params = {
+    channel,
+    count: queryInt(ctx.query, 'count', 1, 100) ?? 100,
+    reverse: queryFlag(ctx.query, 'reverse') ?? false,
+    includeToken: queryFlag(ctx.query, 'include_token') ?? false,
+    includeMeta: queryFlag(ctx.query, 'include_meta') ?? false,
+    asString: queryFlag(ctx.query, 'string_message_token') ?? false,
+    range: rangeOf(queryTimetoken(ctx.query, 'start'), queryTimetoken(ctx.query, 'end')),
+  };
+  return { value, resources: { channels: [channel] } };
+}
+
+async function historyV2(ctx: RequestContext, s: Services, p: HistoryV2Params, { keyset }: Granted): Promise<void> {
+  const { channel, count, reverse, includeToken, includeMeta, asString, range } = p;
   const rows = await s.messages.query({
     subscribeKey: keyset.subscribeKey, channels: [channel], range, limit: count, keep: reverse ? 'oldest' : 'newest', nowMs: s.clock.nowMs(),
   });
@@ -57,17 +73,30 @@ function entryV3(m: StoredMessage, ctx: RequestContext, actions: string | null):
   return e + '}';
 }
 
-async function fetchMessages(ctx: RequestContext, s: Services, withActions: boolean): Promise<void> {
-  const keyset = keysetFor(s, ctx.params.sub);
+interface FetchParams {
+  channels: string[];
+  max: number;
+  start: bigint | undefined;
+  end: bigint | undefined;
+}
+
+/** Most channels one fetch-messages call reads (PubNub: 500). */
+const MAX_FETCH_CHANNELS = 500;
+
+function parseFetch(ctx: RequestContext, s: Services, withActions: boolean): Parsed<FetchParams> {
   const channels = decodeList(ctx.params.channels, 'channels');
   if (channels.length === 0) throw new ParleyError('INVALID_PARAM', 'no channels');
   if (withActions && channels.length > 1) throw new ParleyError('INVALID_PARAM', 'history with actions takes one channel');
+  if (channels.length > MAX_FETCH_CHANNELS) throw new ParleyError('INVALID_PARAM', `at most ${MAX_FETCH_CHANNELS} channels per fetch`);
   checkChannels(s, channels, 'channel');
   const cap = channels.length === 1 && !withActions ? 100 : 25;
   const max = Math.min(queryInt(ctx.query, 'max', 1, 100) ?? cap, cap);
-  const start = queryTimetoken(ctx.query, 'start');
-  const end = queryTimetoken(ctx.query, 'end');
-  authorize(ctx, s, keyset, 'fetch_messages', { channels });
+  const value = { channels, max, start: queryTimetoken(ctx.query, 'start'), end: queryTimetoken(ctx.query, 'end') };
+  return { value, resources: { channels } };
+}
+
+async function fetchMessages(ctx: RequestContext, s: Services, withActions: boolean, p: FetchParams, { keyset }: Granted): Promise<void> {
+  const { channels, max, start, end } = p;
   const nowMs = s.clock.nowMs();
   // §5.2: with only `end`, the page runs forward from end; otherwise it is the newest before start.
   const keep = end !== undefined && start === undefined ? 'oldest' : 'newest';
@@ -117,21 +146,23 @@ function moreJson(ctx: RequestContext, nextStart: bigint, end: bigint | undefine
   return `,"more":${JSON.stringify({ url, start: String(nextStart), max })}`;
 }
 
-async function deleteMessages(ctx: RequestContext, s: Services): Promise<void> {
-  const keyset = keysetFor(s, ctx.params.sub);
+function parseDelete(ctx: RequestContext, s: Services): Parsed<{ channel: string; range: TimetokenRange }> {
   const channels = decodeList(ctx.params.channels, 'channels');
   if (channels.length !== 1) throw new ParleyError('INVALID_PARAM', 'delete messages takes exactly one channel');
   checkChannels(s, channels, 'channel');
   const range = rangeOf(queryTimetoken(ctx.query, 'start'), queryTimetoken(ctx.query, 'end'));
-  authorize(ctx, s, keyset, 'delete_messages', { channels });
-  await s.messages.delete(keyset.subscribeKey, channels[0], range);
+  return { value: { channel: channels[0], range }, resources: { channels } };
+}
+
+async function deleteMessages(ctx: RequestContext, s: Services, p: { channel: string; range: TimetokenRange }, { keyset }: Granted): Promise<void> {
+  await s.messages.delete(keyset.subscribeKey, p.channel, p.range);
   sendJson(ctx.res, 200, '{"status":200,"error":false,"error_message":""}');
 }
 
-async function messageCounts(ctx: RequestContext, s: Services): Promise<void> {
-  const keyset = keysetFor(s, ctx.params.sub);
+function parseCounts(ctx: RequestContext, s: Services): Parsed<{ channels: string[]; tts: bigint[] }> {
   const channels = decodeList(ctx.params.channels, 'channels');
   if (channels.length === 0) throw new ParleyError('INVALID_PARAM', 'no channels');
+  if (channels.length > MAX_FETCH_CHANNELS) throw new ParleyError('INVALID_PARAM', `at most ${MAX_FETCH_CHANNELS} channels per message count`);
   checkChannels(s, channels, 'channel');
   let tts: bigint[];
   const single = queryTimetoken(ctx.query, 'timetoken');
@@ -149,7 +180,10 @@ async function messageCounts(ctx: RequestContext, s: Services): Promise<void> {
   } else {
     throw new ParleyError('INVALID_PARAM', 'timetoken or channelsTimetoken is required');
   }
-  authorize(ctx, s, keyset, 'message_counts', { channels });
+  return { value: { channels, tts }, resources: { channels } };
+}
+
+async function messageCounts(ctx: RequestContext, s: Services, { channels, tts }: { channels: string[]; tts: bigint[] }, { keyset }: Granted): Promise<void> {
   const counts: Record<string, number> = {};
   const nowMs = s.clock.nowMs();
   for (let i = 0; i < channels.length; i++) {
@@ -158,12 +192,16 @@ async function messageCounts(ctx: RequestContext, s: Services): Promise<void> {
   sendJson(ctx.res, 200, JSON.stringify({ status: 200, error: false, error_message: '', channels: counts, more: {} }));
 }
 
-const route = (method: 'GET' | 'DELETE', path: string, handler: Route['handler'], family: Route['family'] = 'history3'): Route => ({ method, path, family, service: 'History', handler });
-
 export const historyRoutes: Route[] = [
-  route('GET', '/v2/history/sub-key/:sub/channel/:channel', historyV2, 'generic'),
-  route('GET', '/v3/history/sub-key/:sub/channel/:channels', (c, s) => fetchMessages(c, s, false)),
-  route('GET', '/v3/history-with-actions/sub-key/:sub/channel/:channels', (c, s) => fetchMessages(c, s, true)),
-  route('DELETE', '/v3/history/sub-key/:sub/channel/:channels', deleteMessages),
-  route('GET', '/v3/history/sub-key/:sub/message-counts/:channels', messageCounts),
+  guarded({ method: 'GET', path: '/v2/history/sub-key/:sub/channel/:channel', family: 'generic', service: 'History', operation: 'history', parse: parseHistoryV2, handler: historyV2 }),
+  guarded({
+    method: 'GET', path: '/v3/history/sub-key/:sub/channel/:channels', family: 'history3', service: 'History', operation: 'fetch_messages',
+    parse: (ctx, s) => parseFetch(ctx, s, false), handler: (ctx, s, p, g) => fetchMessages(ctx, s, false, p, g),
+  }),
+  guarded({
+    method: 'GET', path: '/v3/history-with-actions/sub-key/:sub/channel/:channels', family: 'history3', service: 'History', operation: 'fetch_messages',
+    parse: (ctx, s) => parseFetch(ctx, s, true), handler: (ctx, s, p, g) => fetchMessages(ctx, s, true, p, g),
+  }),
+  guarded({ method: 'DELETE', path: '/v3/history/sub-key/:sub/channel/:channels', family: 'history3', service: 'History', operation: 'delete_messages', parse: parseDelete, handler: deleteMessages }),
+  guarded({ method: 'GET', path: '/v3/history/sub-key/:sub/message-counts/:channels', family: 'history3', service: 'History', operation: 'message_counts', parse: parseCounts, handler: messageCounts }),
 ];

@@ -1,9 +1,9 @@
 import { ParleyError } from '../../errors.ts';
 import { isPresenceName } from '../../realtime/channel-name.ts';
 import type { MessageAction } from '../../store/types.ts';
-import { authorize, checkChannels, keysetFor } from '../guard.ts';
+import { checkChannels } from '../guard.ts';
 import { decodeComponent, queryInt, sendJson, timetokenValue, type RequestContext } from '../request.ts';
-import type { Route } from '../route.ts';
+import { guarded, type Granted, type Parsed, type Route } from '../route.ts';
 import type { Services } from '../services.ts';
 import { rangeOf } from './history.ts';
 
@@ -70,11 +70,13 @@ async function announce(ctx: RequestContext, s: Services, a: MessageAction, even
   }
 }
 
-async function addAction(ctx: RequestContext, s: Services): Promise<void> {
-  const keyset = keysetFor(s, ctx.params.sub);
+function parseAdd(ctx: RequestContext, s: Services): Parsed<{ channel: string; messageTimetoken: bigint }> {
   const channel = channelParam(ctx, s);
   const messageTimetoken = requiredTimetoken(ctx.params.message, 'message timetoken');
-  authorize(ctx, s, keyset, 'add_message_action', { channels: [channel] });
+  return { value: { channel, messageTimetoken }, resources: { channels: [channel] } };
+}
+
+async function addAction(ctx: RequestContext, s: Services, { channel, messageTimetoken }: { channel: string; messageTimetoken: bigint }, { keyset }: Granted): Promise<void> {
   // The uuid is part of the action (who reacted); the SDK always sends one.
   if (ctx.uuid === '') throw new ParleyError('INVALID_PARAM', 'uuid is required');
   const { type, value } = actionBody(ctx.body, s.config.limits.maxMessageBytes);
@@ -98,13 +100,22 @@ async function addAction(ctx: RequestContext, s: Services): Promise<void> {
  * §11: `start` exclusive, `end` inclusive on the action timetoken; the newest `limit` of the range,
  * oldest first. `more` names the next (older) page whenever this one is not the last.
  */
-async function getActions(ctx: RequestContext, s: Services): Promise<void> {
-  const keyset = keysetFor(s, ctx.params.sub);
+interface GetParams {
+  channel: string;
+  start: bigint | undefined;
+  end: bigint | undefined;
+  limit: number;
+}
+
+function parseGet(ctx: RequestContext, s: Services): Parsed<GetParams> {
   const channel = channelParam(ctx, s);
   const start = timetokenValue(ctx.query.get('start'), 'start');
   const end = timetokenValue(ctx.query.get('end'), 'end');
   const limit = queryInt(ctx.query, 'limit', 1, MAX_LIMIT) ?? MAX_LIMIT;
-  authorize(ctx, s, keyset, 'get_message_actions', { channels: [channel] });
+  return { value: { channel, start, end, limit }, resources: { channels: [channel] } };
+}
+
+async function getActions(ctx: RequestContext, s: Services, { channel, start, end, limit }: GetParams, { keyset }: Granted): Promise<void> {
   const rows = await s.messageActions.list(keyset.subscribeKey, channel, rangeOf(start, end), limit + 1);
   const page = rows.length > limit ? rows.slice(1) : rows;
   const body: Record<string, unknown> = { status: 200, data: page.map(actionJson) };
@@ -122,12 +133,20 @@ async function getActions(ctx: RequestContext, s: Services): Promise<void> {
 }
 
 /** Removing an action that is not there answers 200 as well (it is gone either way) but announces nothing. */
-async function removeAction(ctx: RequestContext, s: Services): Promise<void> {
-  const keyset = keysetFor(s, ctx.params.sub);
+interface RemoveParams {
+  channel: string;
+  messageTimetoken: bigint;
+  actionTimetoken: bigint;
+}
+
+function parseRemove(ctx: RequestContext, s: Services): Parsed<RemoveParams> {
   const channel = channelParam(ctx, s);
   const messageTimetoken = requiredTimetoken(ctx.params.message, 'message timetoken');
   const actionTimetoken = requiredTimetoken(ctx.params.action, 'action timetoken');
-  authorize(ctx, s, keyset, 'remove_message_action', { channels: [channel] });
+  return { value: { channel, messageTimetoken, actionTimetoken }, resources: { channels: [channel] } };
+}
+
+async function removeAction(ctx: RequestContext, s: Services, { channel, messageTimetoken, actionTimetoken }: RemoveParams, { keyset }: Granted): Promise<void> {
   // Read first: the removal event carries the action's type, value and uuid.
   const existing = (await s.messageActions.forMessages(keyset.subscribeKey, channel, [messageTimetoken])).find(
     (a) => a.actionTimetoken === actionTimetoken,
@@ -138,10 +157,13 @@ async function removeAction(ctx: RequestContext, s: Services): Promise<void> {
   sendJson(ctx.res, 200, '{"status":200,"data":{}}');
 }
 
-const route = (method: Route['method'], path: string, handler: Route['handler']): Route => ({ method, path, family: 'generic', service: 'Message Actions', handler });
+const service = 'Message Actions';
 
 export const messageActionRoutes: Route[] = [
-  route('POST', '/v1/message-actions/:sub/channel/:channel/message/:message', addAction),
-  route('GET', '/v1/message-actions/:sub/channel/:channel', getActions),
-  route('DELETE', '/v1/message-actions/:sub/channel/:channel/message/:message/action/:action', removeAction),
+  guarded({ method: 'POST', path: '/v1/message-actions/:sub/channel/:channel/message/:message', family: 'generic', service, operation: 'add_message_action', parse: parseAdd, handler: addAction }),
+  guarded({ method: 'GET', path: '/v1/message-actions/:sub/channel/:channel', family: 'generic', service, operation: 'get_message_actions', parse: parseGet, handler: getActions }),
+  guarded({
+    method: 'DELETE', path: '/v1/message-actions/:sub/channel/:channel/message/:message/action/:action', family: 'generic', service,
+    operation: 'remove_message_action', parse: parseRemove, handler: removeAction,
+  }),
 ];

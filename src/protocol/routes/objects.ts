@@ -5,9 +5,9 @@ import { ParleyError } from '../../errors.ts';
 import type { Keyset } from '../../keyset.ts';
 import { channelNameProblem } from '../../realtime/channel-name.ts';
 import type { ObjectKind, ObjectMetadata } from '../../store/types.ts';
-import { authorize, keysetFor } from '../guard.ts';
+import type { Operation } from '../../access/enforcement.ts';
 import { decodeComponent, queryFlag, queryInt, sendJson, type RequestContext } from '../request.ts';
-import type { Route } from '../route.ts';
+import { guarded, type AccessCheck, type GuardedDefinition, type Parsed, type Route } from '../route.ts';
 import type { Services } from '../services.ts';
 
 /**
@@ -30,20 +30,10 @@ function includeOf(ctx: RequestContext): Set<string> {
   return new Set((ctx.query.get('include') ?? '').split(',').map((x) => x.trim()).filter((x) => x !== ''));
 }
 
-/** Every value of a repeated parameter: the SDK sends a sort array as `sort=a&sort=b` (parseQuery keeps only the first). */
-function allValues(ctx: RequestContext, key: string): string[] {
-  const out: string[] = [];
-  for (const part of ctx.rawQuery.split('&')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq) === key) out.push(decodeComponent(part.slice(eq + 1).replace(/\+/g, '%20'), `query parameter ${key}`));
-  }
-  return out;
-}
-
 function listQueryOf(ctx: RequestContext): ListQuery {
   return parseListQuery({
     filter: ctx.query.get('filter'),
-    sort: allValues(ctx, 'sort'),
+    sort: [...ctx.query.all('sort')],
     limit: queryInt(ctx.query, 'limit', 0, Number.MAX_SAFE_INTEGER),
     start: ctx.query.get('start') || undefined,
     end: ctx.query.get('end') || undefined,
@@ -104,80 +94,92 @@ const resources = (kind: ObjectKind, ids: readonly string[]) => (kind === 'uuid'
 function metadataRoutes(kind: ObjectKind, segment: string): Route[] {
   const ops = OPS[kind];
   const one = `/v2/objects/:sub/${segment}/:id`;
+  const byId = (ctx: RequestContext, s: Services): Parsed<string> => {
+    const id = idParam(ctx, s, kind);
+    return { value: id, resources: resources(kind, [id]) };
+  };
   return [
-    route('GET', `/v2/objects/:sub/${segment}`, async (ctx, s) => {
-      const keyset = keysetFor(s, ctx.params.sub);
-      const q = listQueryOf(ctx);
-      authorize(ctx, s, keyset, ops.list, {});
+    route('GET', `/v2/objects/:sub/${segment}`, ops.list, (ctx) => ({ value: listQueryOf(ctx), resources: {} }), async (ctx, s, q, { keyset }) => {
       const include = includeOf(ctx);
       sendPage(ctx, q, await s.objects.list(keyset.subscribeKey, kind, q), (r) => renderMetadata(kind, r, include));
     }),
-    route('GET', one, async (ctx, s) => {
-      const keyset = keysetFor(s, ctx.params.sub);
-      const id = idParam(ctx, s, kind);
-      authorize(ctx, s, keyset, ops.get, resources(kind, [id]));
+    route('GET', one, ops.get, byId, async (ctx, s, id, { keyset }) => {
       const record = await s.objects.get(keyset.subscribeKey, kind, id);
       sendJson(ctx.res, 200, JSON.stringify({ status: 200, data: renderMetadata(kind, record, includeOf(ctx)) }));
     }),
-    route('PATCH', one, async (ctx, s) => {
-      const keyset = keysetFor(s, ctx.params.sub);
-      const id = idParam(ctx, s, kind);
+    route('PATCH', one, ops.set, byId, async (ctx, s, id, { keyset }) => {
       const patch = parseMetadataPatch(kind, parseJsonBody(ctx.body));
-      authorize(ctx, s, keyset, ops.set, resources(kind, [id]));
       const ifMatch = ctx.req.headers['if-match'];
       const record = await s.objects.set(keyset.subscribeKey, kind, id, patch, ifMatch === undefined || ifMatch === '' ? undefined : ifMatch, ctx.uuid);
       sendJson(ctx.res, 200, JSON.stringify({ status: 200, data: renderMetadata(kind, record, includeOf(ctx)) }));
     }),
-    route('DELETE', one, async (ctx, s) => {
-      const keyset = keysetFor(s, ctx.params.sub);
-      const id = idParam(ctx, s, kind);
-      authorize(ctx, s, keyset, ops.remove, resources(kind, [id]));
+    route('DELETE', one, ops.remove, byId, async (ctx, s, id, { keyset }) => {
       await s.objects.remove(keyset.subscribeKey, kind, id, ctx.uuid);
       sendJson(ctx.res, 200, '{"status":200,"data":null}');
     }),
   ];
 }
 
+interface RelationsPatch {
+  id: string;
+  q: ListQuery;
+  set: ReturnType<typeof parseRelationsPatch>['set'];
+  remove: string[];
+}
+
 /** Memberships live under /uuids/:id/channels (side 'uuid'), members under /channels/:id/uuids (side 'channel'). */
 function relationRoutes(side: ObjectKind, path: string): Route[] {
   const read = side === 'uuid' ? 'get_memberships' : 'get_members';
+  const [setOp, removeOp] = side === 'uuid' ? (['set_memberships', 'remove_memberships'] as const) : (['set_members', 'remove_members'] as const);
   const list = async (ctx: RequestContext, s: Services, keyset: Keyset, id: string, q: ListQuery): Promise<void> => {
     const include = includeOf(ctx);
     sendPage(ctx, q, await s.objects.relations(keyset.subscribeKey, side, id, q), (rel) => renderRelation(side, rel, include));
   };
   return [
-    route('GET', path, async (ctx, s) => {
-      const keyset = keysetFor(s, ctx.params.sub);
-      const id = idParam(ctx, s, side);
-      const q = listQueryOf(ctx);
-      authorize(ctx, s, keyset, read, resources(side, [id]));
-      await list(ctx, s, keyset, id, q);
-    }),
-    route('PATCH', path, async (ctx, s) => {
-      const keyset = keysetFor(s, ctx.params.sub);
-      const id = idParam(ctx, s, side);
-      const q = listQueryOf(ctx);
-      const { set, remove } = parseRelationsPatch(OTHER[side], parseJsonBody(ctx.body));
-      for (const otherId of [...set.map((x) => x.id), ...remove]) {
-        const problem = channelNameProblem(otherId, s.config.limits.maxChannelLength);
-        if (problem !== undefined) throw new ParleyError('INVALID_PARAM', `${OTHER[side]} "${otherId.slice(0, 100)}": ${problem.replace('channel name', 'id')}`);
-      }
-      // §8.4: memberships need join on each channel; members need manage on the channel.
-      if (side === 'uuid') {
-        if (set.length > 0) authorize(ctx, s, keyset, 'set_memberships', { channels: set.map((x) => x.id) });
-        if (remove.length > 0) authorize(ctx, s, keyset, 'remove_memberships', { channels: remove });
-      } else {
-        if (set.length > 0) authorize(ctx, s, keyset, 'set_members', { channels: [id] });
-        if (remove.length > 0) authorize(ctx, s, keyset, 'remove_members', { channels: [id] });
-      }
-      await s.objects.changeRelations(keyset.subscribeKey, side, id, set, remove, ctx.uuid);
-      await list(ctx, s, keyset, id, q);
+    route(
+      'GET', path, read,
+      (ctx, s) => {
+        const id = idParam(ctx, s, side);
+        return { value: { id, q: listQueryOf(ctx) }, resources: resources(side, [id]) };
+      },
+      (ctx, s, { id, q }, { keyset }) => list(ctx, s, keyset, id, q),
+    ),
+    guarded<RelationsPatch>({
+      method: 'PATCH', path, family: 'objects', service: 'objects',
+      operation: [setOp, removeOp, read],
+      // The channels to check are named in the body, so it is read (within its limit) before the decision.
+      readsBody: true,
+      parse: (ctx, s) => {
+        const id = idParam(ctx, s, side);
+        const q = listQueryOf(ctx);
+        const { set, remove } = parseRelationsPatch(OTHER[side], parseJsonBody(ctx.body));
+        for (const otherId of [...set.map((x) => x.id), ...remove]) {
+          const problem = channelNameProblem(otherId, s.config.limits.maxChannelLength);
+          if (problem !== undefined) throw new ParleyError('INVALID_PARAM', `${OTHER[side]} "${otherId.slice(0, 100)}": ${problem.replace('channel name', 'id')}`);
+        }
+        // §8.4: memberships need join on each channel; members need manage on the channel. A patch
+        // that changes nothing still answers the list, so it needs what reading the list needs.
+        const checks: AccessCheck[] = [];
+        if (side === 'uuid') {
+          if (set.length > 0) checks.push({ operation: setOp, resources: { channels: set.map((x) => x.id) } });
+          if (remove.length > 0) checks.push({ operation: removeOp, resources: { channels: remove } });
+        } else {
+          if (set.length > 0) checks.push({ operation: setOp, resources: { channels: [id] } });
+          if (remove.length > 0) checks.push({ operation: removeOp, resources: { channels: [id] } });
+        }
+        if (checks.length === 0) checks.push({ operation: read, resources: resources(side, [id]) });
+        return { value: { id, q, set, remove }, checks };
+      },
+      handler: async (ctx, s, { id, q, set, remove }, { keyset }) => {
+        await s.objects.changeRelations(keyset.subscribeKey, side, id, set, remove, ctx.uuid);
+        await list(ctx, s, keyset, id, q);
+      },
     }),
   ];
 }
 
-function route(method: Route['method'], path: string, handler: Route['handler']): Route {
-  return { method, path, family: 'objects', service: 'objects', handler };
+function route<V>(method: Route['method'], path: string, operation: Operation, parse: GuardedDefinition<V>['parse'], handler: GuardedDefinition<V>['handler']): Route {
+  return guarded<V>({ method, path, family: 'objects', service: 'objects', operation, parse, handler });
 }
 
 export const objectRoutes: Route[] = [

@@ -1,8 +1,9 @@
 import { ParleyError } from '../../errors.ts';
 import type { Occupancy, State } from '../../realtime/presence.ts';
-import { authorize, checkChannels, keysetFor } from '../guard.ts';
+import type { Operation } from '../../access/enforcement.ts';
+import { checkChannels } from '../guard.ts';
 import { decodeComponent, decodeList, queryFlag, queryInt, queryJsonObject, queryList, sendJson, type RequestContext } from '../request.ts';
-import type { Route } from '../route.ts';
+import { guarded, type AccessCheck, type Granted, type GuardedDefinition, type Parsed, type Route } from '../route.ts';
 import type { Services } from '../services.ts';
 
 const OK = '{"status":200,"message":"OK","service":"Presence"}';
@@ -25,46 +26,55 @@ export function stateByChannel(state: Record<string, unknown> | undefined, targe
   return out;
 }
 
-function listRequest(ctx: RequestContext, s: Services) {
-  const keyset = keysetFor(s, ctx.params.sub);
+interface ListParams {
+  channels: string[];
+  groups: string[];
+}
+
+/** Channels from the path and groups from the query; `-pnpres` names are ignored (presence is tracked per channel). */
+function listParams(ctx: RequestContext, s: Services): ListParams {
   const channels = ctx.params.channels === undefined ? [] : decodeList(ctx.params.channels, 'channels').filter((c) => !c.endsWith('-pnpres'));
   const groups = queryList(ctx.query, 'channel-group').filter((g) => !g.endsWith('-pnpres'));
   checkChannels(s, channels, 'channel');
   checkChannels(s, groups, 'channel group');
-  return { keyset, channels, groups };
+  return { channels, groups };
 }
 
-async function heartbeat(ctx: RequestContext, s: Services): Promise<void> {
-  const { keyset, channels, groups } = listRequest(ctx, s);
-  if (channels.length + groups.length === 0) throw new ParleyError('INVALID_PARAM', 'no channels or channel groups');
-  const timeout = queryInt(ctx.query, 'heartbeat', 0, 86_400) ?? null;
-  const state = queryJsonObject(ctx.query, 'state');
-  authorize(ctx, s, keyset, 'heartbeat', { channels, groups });
-  const targets = await presenceTargets(s, keyset.subscribeKey, channels, groups);
-  if (timeout !== 0) await s.presence.heartbeat(keyset.subscribeKey, ctx.uuid, targets, timeout, stateByChannel(state, targets));
-  sendJson(ctx.res, 200, OK);
+function nonEmptyList(ctx: RequestContext, s: Services): ListParams {
+  const list = listParams(ctx, s);
+  if (list.channels.length + list.groups.length === 0) throw new ParleyError('INVALID_PARAM', 'no channels or channel groups');
+  return list;
 }
 
-async function leave(ctx: RequestContext, s: Services): Promise<void> {
-  const { keyset, channels, groups } = listRequest(ctx, s);
-  authorize(ctx, s, keyset, 'leave', { channels, groups });
-  await s.presence.leave(keyset.subscribeKey, ctx.uuid, await presenceTargets(s, keyset.subscribeKey, channels, groups));
-  sendJson(ctx.res, 200, '{"status":200,"message":"OK","action":"leave","service":"Presence"}');
-}
+const OK_LEAVE = '{"status":200,"message":"OK","action":"leave","service":"Presence"}';
 
 function occupantsJson(o: Occupancy, withState: boolean): unknown[] {
   return o.occupants.map((p) => (withState ? (p.state === undefined ? { uuid: p.uuid } : { uuid: p.uuid, state: p.state }) : p.uuid));
 }
 
-async function hereNow(ctx: RequestContext, s: Services): Promise<void> {
-  const global = ctx.params.channels === undefined;
-  const { keyset, channels, groups } = listRequest(ctx, s);
-  if (!global && channels.length + groups.length === 0) throw new ParleyError('INVALID_PARAM', 'no channels or channel groups');
-  const withState = queryFlag(ctx.query, 'state') ?? false;
-  const withUuids = !(queryFlag(ctx.query, 'disable_uuids') ?? false);
-  const limit = queryInt(ctx.query, 'limit', 0, 1000) ?? 1000;
-  const offset = queryInt(ctx.query, 'offset', 0, 1_000_000) ?? 0;
-  authorize(ctx, s, keyset, global ? 'here_now_global' : 'here_now', { channels, groups });
+interface HereNowParams extends ListParams {
+  global: boolean;
+  withState: boolean;
+  withUuids: boolean;
+  limit: number;
+  offset: number;
+}
+
+function parseHereNow(ctx: RequestContext, s: Services, global: boolean): Parsed<HereNowParams> {
+  const list = global ? { channels: [], groups: [] } : nonEmptyList(ctx, s);
+  const value: HereNowParams = {
+    ...list,
+    global,
+    withState: queryFlag(ctx.query, 'state') ?? false,
+    withUuids: !(queryFlag(ctx.query, 'disable_uuids') ?? false),
+    limit: queryInt(ctx.query, 'limit', 0, 1000) ?? 1000,
+    offset: queryInt(ctx.query, 'offset', 0, 1_000_000) ?? 0,
+  };
+  return { value, resources: { channels: list.channels, groups: list.groups } };
+}
+
+async function hereNow(ctx: RequestContext, s: Services, p: HereNowParams, { keyset }: Granted): Promise<void> {
+  const { global, channels, groups, withState, withUuids, limit, offset } = p;
   const targets = global ? await s.presence.occupiedChannels(keyset.subscribeKey) : await presenceTargets(s, keyset.subscribeKey, channels, groups);
   const result = await s.presence.hereNow(keyset.subscribeKey, targets, withState);
   const page = (o: Occupancy): Occupancy => ({ occupancy: o.occupancy, occupants: o.occupants.slice(offset, offset + limit) });
@@ -83,8 +93,8 @@ async function hereNow(ctx: RequestContext, s: Services): Promise<void> {
   for (const [ch, o] of result) {
     if (global && o.occupancy === 0) continue;
     total += o.occupancy;
-    const p = page(o);
-    out[ch] = withUuids ? { occupancy: o.occupancy, uuids: occupantsJson(p, withState) } : { occupancy: o.occupancy };
+    const pg = page(o);
+    out[ch] = withUuids ? { occupancy: o.occupancy, uuids: occupantsJson(pg, withState) } : { occupancy: o.occupancy };
   }
   sendJson(ctx.res, 200, JSON.stringify({
     status: 200, message: 'OK', service: 'Presence',
@@ -92,18 +102,22 @@ async function hereNow(ctx: RequestContext, s: Services): Promise<void> {
   }));
 }
 
-async function whereNow(ctx: RequestContext, s: Services): Promise<void> {
-  const keyset = keysetFor(s, ctx.params.sub);
-  const uuid = decodeComponent(ctx.params.uuid, 'uuid');
-  authorize(ctx, s, keyset, 'where_now', {});
-  const channels = await s.presence.whereNow(keyset.subscribeKey, uuid);
-  sendJson(ctx.res, 200, JSON.stringify({ status: 200, message: 'OK', payload: { channels }, service: 'Presence' }));
+interface StateParams extends ListParams {
+  uuid: string;
 }
 
-async function getState(ctx: RequestContext, s: Services): Promise<void> {
-  const { keyset, channels, groups } = listRequest(ctx, s);
+function parseState(ctx: RequestContext, s: Services, write: boolean): Parsed<StateParams & { state?: Record<string, unknown> }> {
+  const list = listParams(ctx, s);
   const uuid = decodeComponent(ctx.params.uuid, 'uuid');
-  authorize(ctx, s, keyset, 'get_state', { channels, groups });
+  if (!write) return { value: { ...list, uuid }, resources: { channels: list.channels, groups: list.groups } };
+  if (uuid !== ctx.uuid) throw new ParleyError('INVALID_PARAM', 'state can only be set for the caller\'s own uuid');
+  const state = queryJsonObject(ctx.query, 'state');
+  if (state === undefined) throw new ParleyError('INVALID_PARAM', 'state is missing');
+  return { value: { ...list, uuid, state }, resources: { channels: list.channels, groups: list.groups } };
+}
+
+async function getState(ctx: RequestContext, s: Services, p: StateParams, { keyset }: Granted): Promise<void> {
+  const { channels, groups, uuid } = p;
   const targets = await presenceTargets(s, keyset.subscribeKey, channels, groups);
   const states = await s.presence.getState(keyset.subscribeKey, uuid, targets);
   if (channels.length === 1 && groups.length === 0) {
@@ -114,25 +128,63 @@ async function getState(ctx: RequestContext, s: Services): Promise<void> {
   sendJson(ctx.res, 200, JSON.stringify({ status: 200, message: 'OK', uuid, payload: states, service: 'Presence' }));
 }
 
-async function setState(ctx: RequestContext, s: Services): Promise<void> {
-  const { keyset, channels, groups } = listRequest(ctx, s);
-  const uuid = decodeComponent(ctx.params.uuid, 'uuid');
-  if (uuid !== ctx.uuid) throw new ParleyError('INVALID_PARAM', 'state can only be set for the caller\'s own uuid');
-  const state = queryJsonObject(ctx.query, 'state');
-  if (state === undefined) throw new ParleyError('INVALID_PARAM', 'state is missing');
-  authorize(ctx, s, keyset, 'set_state', { channels, groups });
-  await s.presence.setState(keyset.subscribeKey, uuid, await presenceTargets(s, keyset.subscribeKey, channels, groups), state);
-  sendJson(ctx.res, 200, JSON.stringify({ status: 200, message: 'OK', payload: state, service: 'Presence' }));
-}
-
-const route = (method: 'GET', path: string, handler: Route['handler']): Route => ({ method, path, family: 'generic', service: 'Presence', handler });
+const presenceRoute = <V>(path: string, operation: Operation | readonly Operation[], parse: GuardedDefinition<V>['parse'], handler: GuardedDefinition<V>['handler']): Route =>
+  guarded<V>({ method: 'GET', path, family: 'generic', service: 'Presence', operation, parse, handler });
 
 export const presenceRoutes: Route[] = [
-  route('GET', '/v2/presence/sub-key/:sub/channel/:channels/heartbeat', heartbeat),
-  route('GET', '/v2/presence/sub-key/:sub/channel/:channels/leave', leave),
-  route('GET', '/v2/presence/sub-key/:sub/channel/:channels/uuid/:uuid/data', setState),
-  route('GET', '/v2/presence/sub-key/:sub/channel/:channels/uuid/:uuid', getState),
-  route('GET', '/v2/presence/sub-key/:sub/channel/:channels', hereNow),
-  route('GET', '/v2/presence/sub-key/:sub/uuid/:uuid', whereNow),
-  route('GET', '/v2/presence/sub-key/:sub', hereNow),
+  presenceRoute(
+    '/v2/presence/sub-key/:sub/channel/:channels/heartbeat',
+    'heartbeat',
+    (ctx, s) => {
+      const list = nonEmptyList(ctx, s);
+      const timeout = queryInt(ctx.query, 'heartbeat', 0, 86_400) ?? null;
+      const state = queryJsonObject(ctx.query, 'state');
+      return { value: { ...list, timeout, state }, resources: list };
+    },
+    async (ctx, s, { channels, groups, timeout, state }, { keyset }) => {
+      const targets = await presenceTargets(s, keyset.subscribeKey, channels, groups);
+      if (timeout !== 0) await s.presence.heartbeat(keyset.subscribeKey, ctx.uuid, targets, timeout, stateByChannel(state, targets));
+      sendJson(ctx.res, 200, OK);
+    },
+  ),
+  // A leave changes what everyone sees of this uuid: it needs a credential that could read the channels (security.md).
+  presenceRoute(
+    '/v2/presence/sub-key/:sub/channel/:channels/leave',
+    'leave',
+    (ctx, s) => {
+      const list = listParams(ctx, s);
+      return { value: list, resources: list };
+    },
+    async (ctx, s, { channels, groups }, { keyset }) => {
+      await s.presence.leave(keyset.subscribeKey, ctx.uuid, await presenceTargets(s, keyset.subscribeKey, channels, groups));
+      sendJson(ctx.res, 200, OK_LEAVE);
+    },
+  ),
+  presenceRoute(
+    '/v2/presence/sub-key/:sub/channel/:channels/uuid/:uuid/data',
+    'set_state',
+    (ctx, s) => parseState(ctx, s, true),
+    async (ctx, s, { channels, groups, uuid, state }, { keyset }) => {
+      const value = state ?? {};
+      await s.presence.setState(keyset.subscribeKey, uuid, await presenceTargets(s, keyset.subscribeKey, channels, groups), value);
+      sendJson(ctx.res, 200, JSON.stringify({ status: 200, message: 'OK', payload: value, service: 'Presence' }));
+    },
+  ),
+  presenceRoute('/v2/presence/sub-key/:sub/channel/:channels/uuid/:uuid', 'get_state', (ctx, s) => parseState(ctx, s, false), getState),
+  presenceRoute('/v2/presence/sub-key/:sub/channel/:channels', 'here_now', (ctx, s) => parseHereNow(ctx, s, false), hereNow),
+  // Where another uuid is: not for anonymous callers (security.md); one's own whereabouts need nothing.
+  presenceRoute(
+    '/v2/presence/sub-key/:sub/uuid/:uuid',
+    ['where_now', 'where_now_other'],
+    (ctx) => {
+      const uuid = decodeComponent(ctx.params.uuid, 'uuid');
+      const checks: AccessCheck[] = uuid === ctx.uuid ? [{ operation: 'where_now', resources: {} }] : [{ operation: 'where_now_other', resources: { uuids: [uuid] } }];
+      return { value: uuid, checks };
+    },
+    async (ctx, s, uuid, { keyset }) => {
+      const channels = await s.presence.whereNow(keyset.subscribeKey, uuid);
+      sendJson(ctx.res, 200, JSON.stringify({ status: 200, message: 'OK', payload: { channels }, service: 'Presence' }));
+    },
+  ),
+  presenceRoute('/v2/presence/sub-key/:sub', 'here_now_global', (ctx, s) => parseHereNow(ctx, s, true), hereNow),
 ];

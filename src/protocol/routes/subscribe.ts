@@ -4,14 +4,22 @@ import { wireFor } from '../../realtime/envelope.ts';
 import type { PollHandle } from '../../realtime/subscription.ts';
 import { compileFilter } from '../filter-expr.ts';
 import { errorBody } from '../error-response.ts';
-import { authorize, checkChannels, keysetFor } from '../guard.ts';
+import { checkChannels } from '../guard.ts';
 import { decodeList, queryInt, queryJsonObject, queryList, queryTimetoken, sendJson, JS_CONTENT_TYPE, type RequestContext } from '../request.ts';
-import type { Route } from '../route.ts';
+import { guarded, type Granted, type Parsed, type Route } from '../route.ts';
 import type { Services } from '../services.ts';
 import { presenceTargets, stateByChannel } from './presence.ts';
 
-async function subscribe(ctx: RequestContext, s: Services): Promise<void> {
-  const keyset = keysetFor(s, ctx.params.sub);
+interface SubscribeParams {
+  channels: string[];
+  groups: string[];
+  cursor: bigint | null;
+  heartbeat: number | null;
+  state: Record<string, unknown> | undefined;
+  filter: ReturnType<typeof compileFilter> | null;
+}
+
+function parseSubscribe(ctx: RequestContext, s: Services): Parsed<SubscribeParams> {
   const channels = decodeList(ctx.params.channels, 'channels');
   const groups = queryList(ctx.query, 'channel-group');
   if (channels.length === 0 && groups.length === 0) throw new ParleyError('INVALID_PARAM', 'no channels or channel groups to subscribe to');
@@ -25,8 +33,11 @@ async function subscribe(ctx: RequestContext, s: Services): Promise<void> {
   const state = queryJsonObject(ctx.query, 'state');
   const filterExpr = ctx.query.get('filter-expr');
   const filter = filterExpr ? compileFilter(filterExpr) : null;
+  return { value: { channels, groups, cursor, heartbeat, state, filter }, resources: { channels, groups } };
+}
 
-  const { credential, requirements } = authorize(ctx, s, keyset, 'subscribe', { channels, groups });
+async function subscribe(ctx: RequestContext, s: Services, p: SubscribeParams, { keyset, credential, requirements }: Granted): Promise<void> {
+  const { channels, groups, cursor, heartbeat, state, filter } = p;
 
   // wire-protocol.md §4.1: every subscribe, held or not, is a heartbeat for its plain channels and groups.
   const plainChannels = channels.filter((c) => !isPresenceName(c) && wildcardPrefix(c) === undefined);
@@ -82,5 +93,5 @@ async function subscribe(ctx: RequestContext, s: Services): Promise<void> {
 }
 
 export const subscribeRoutes: Route[] = [
-  { method: 'GET', path: '/v2/subscribe/:sub/:channels/0', family: 'generic', service: 'Subscribe', handler: subscribe },
+  guarded({ method: 'GET', path: '/v2/subscribe/:sub/:channels/0', family: 'generic', service: 'Subscribe', operation: 'subscribe', parse: parseSubscribe, handler: subscribe }),
 ];

@@ -7,6 +7,7 @@ export const timeRoutes: Route[] = [
     path: '/time/0',
     family: 'generic',
     service: 'Time',
+    access: { public: 'server time: the SDK never signs or authorizes it (§10)' },
     // §10: one number, never signed or authorized.
     handler: async (ctx, s) => sendJson(ctx.res, 200, `[${s.timetokens.now()}]`),
   },
@@ -15,6 +16,7 @@ export const timeRoutes: Route[] = [
     path: '/health',
     family: 'generic',
     service: 'Health',
+    access: { public: 'load-balancer health check; reveals no keyset data' },
     handler: async (ctx, s) =>
       sendJson(ctx.res, 200, JSON.stringify({ status: 'ok', parked: s.hub.parkedCount(), keysets: s.keysets.size })),
   },
@@ -23,6 +25,7 @@ export const timeRoutes: Route[] = [
     path: '/metrics',
     family: 'generic',
     service: 'Metrics',
+    access: { public: 'Prometheus scrape; counts only, no names, keys or payloads' },
     handler: async (ctx, s) => sendJson(ctx.res, 200, s.metrics.render(), 'text/plain; version=0.0.4'),
   },
 ];

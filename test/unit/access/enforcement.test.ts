@@ -65,9 +65,13 @@ test('subscribe checks each name separately, -pnpres included, and deduplicates'
   ]);
 });
 
-test('leave and where_now need nothing; admin operations need only the signature', () => {
-  assert.deepEqual(requirementsFor('leave', { channels: ['a'], groups: ['g'] }), []);
+test('leave needs read (no forged leaves); where_now of oneself needs nothing, of another uuid get; admin operations need only the signature', () => {
+  assert.deepEqual(requirementsFor('leave', { channels: ['a'], groups: ['g'] }), [
+    { kind: 'channels', name: 'a', perm: READ },
+    { kind: 'groups', name: 'g', perm: READ },
+  ]);
   assert.deepEqual(requirementsFor('where_now'), []);
+  assert.deepEqual(requirementsFor('where_now_other', { uuids: ['bob'] }), [{ kind: 'uuids', name: 'bob', perm: GET }]);
   for (const op of ['grant', 'audit', 'grant_token', 'revoke_token'] as const) {
     assert.equal(isAdminOperation(op), true);
     assert.deepEqual(accessFor(op), { requirements: [], adminOnly: true });
