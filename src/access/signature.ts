@@ -80,10 +80,12 @@ export function signRequest(
 export interface SignedPair {
   readonly name: string;
   readonly value: string;
+  /** The value as sent, still percent-encoded; absent in requests built in code. */
+  readonly raw?: string;
 }
 
 export interface ParsedSignedQuery {
-  /** Canonical query rebuilt from the parsed pairs, `signature` dropped. */
+  /** Canonical query rebuilt from the parsed pairs (the SDK's encodeString), `signature` dropped. */
   canonicalQuery: string;
   /** The `signature` value; undefined when the parameter is absent. */
   signature: string | undefined;
@@ -91,14 +93,18 @@ export interface ParsedSignedQuery {
   timestamp: string;
 }
 
-/**
- * §9 server-side steps 1–3, over the request's parsed pairs: the same decoded names and values the
- * handlers read, so what verifies is exactly what is applied. Each value is re-encoded with
- * encodeString, so other clients' encoders (which may leave `!` or `*` unescaped) still verify.
- * Repeated names (only MULTI_VALUED ones get this far) keep every value, sorted by value, as the SDK
- * does for array values.
- */
-export function canonicalQueryOf(pairs: readonly SignedPair[]): ParsedSignedQuery {
+/** Plain code-unit order, as JS sort() on keys; values only break ties between repeated keys. */
+function byNameThenValue(a: SignedPair, b: SignedPair): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : a.value < b.value ? -1 : a.value > b.value ? 1 : 0;
+}
+
+function join(pairs: readonly SignedPair[], encode: (p: SignedPair) => string): string {
+  let out = '';
+  for (let i = 0; i < pairs.length; i++) out += `${i > 0 ? '&' : ''}${pairs[i].name}=${encode(pairs[i])}`;
+  return out;
+}
+
+function split(pairs: readonly SignedPair[]): { kept: SignedPair[]; signature: string | undefined; timestamp: string } {
   const kept: SignedPair[] = [];
   let signature: string | undefined;
   let timestamp = '';
@@ -110,14 +116,38 @@ export function canonicalQueryOf(pairs: readonly SignedPair[]): ParsedSignedQuer
     if (pair.name === 'timestamp') timestamp = pair.value;
     kept.push(pair);
   }
-  // Plain code-unit order, as JS sort() on keys; values only break ties between repeated keys.
-  kept.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
-  let canonicalQuery = '';
-  for (let i = 0; i < kept.length; i++) {
-    if (i > 0) canonicalQuery += '&';
-    canonicalQuery += `${kept[i].name}=${encodeString(kept[i].value)}`;
+  kept.sort(byNameThenValue);
+  return { kept, signature, timestamp };
+}
+
+/**
+ * §9 server-side steps 1–3, over the request's parsed pairs: the same decoded names and values the
+ * handlers read, so what verifies is exactly what is applied. Each value is re-encoded with
+ * encodeString, so other clients' encoders (which may leave `!` or `*` unescaped) still verify.
+ * Repeated names (only MULTI_VALUED ones get this far) keep every value, sorted by value, as the SDK
+ * does for array values.
+ */
+export function canonicalQueryOf(pairs: readonly SignedPair[]): ParsedSignedQuery {
+  const { kept, signature, timestamp } = split(pairs);
+  return { canonicalQuery: join(kept, (p) => encodeString(p.value)), signature, timestamp };
+}
+
+/**
+ * Every canonical form an official SDK signs (sdk-differences.md §2), deduplicated: JS, Kotlin,
+ * Swift and C# encode with encodeString; Python and Go leave `~` raw; Dart and C# sign the bytes they
+ * send. Each is a function of the one parse (or of the bytes that parse came from), so accepting
+ * several widens which encoders verify, never what a verified request means.
+ */
+function canonicalForms(kept: readonly SignedPair[]): string[] {
+  const sdk = join(kept, (p) => encodeString(p.value));
+  const forms = [sdk];
+  const tildeRaw = sdk.includes('%7E') ? join(kept, (p) => encodeString(p.value).replace(/%7E/g, '~')) : sdk;
+  if (tildeRaw !== sdk) forms.push(tildeRaw);
+  if (kept.every((p) => p.raw !== undefined)) {
+    const asSent = join([...kept].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : (a.raw as string) < (b.raw as string) ? -1 : 1)), (p) => p.raw as string);
+    if (!forms.includes(asSent)) forms.push(asSent);
   }
-  return { canonicalQuery, signature, timestamp };
+  return forms;
 }
 
 export interface SignedRequest {
@@ -128,43 +158,77 @@ export interface SignedRequest {
   body: string;
 }
 
+export interface VerifyOptions {
+  windowSec?: number;
+  /**
+   * Accept the older v1 form (`sub\npub\npath\nquery`, no method, no body), which Python, Kotlin and Go
+   * send for POST publish. Only on GET requests and POST publish, where a v2 signature would not
+   * cover a body either: a v1 signature on any other POST, PATCH or DELETE could be replayed with
+   * another body or method. Needs `subscribeKey` in the keys. Default true.
+   */
+  acceptV1?: boolean;
+}
+
 export type SignatureVerdict =
-  | { ok: true }
+  | { ok: true; form: 'v2' | 'v1' }
   | { ok: false; code: Extract<ErrorCode, 'SIGNATURE_MISSING' | 'SIGNATURE_MISMATCH' | 'SIGNATURE_EXPIRED'>; reason: string };
+
+/** Whether a v1 signature may stand for this request (VerifyOptions.acceptV1). */
+export function v1Applies(method: string, path: string): boolean {
+  const m = method.toUpperCase();
+  return m === 'GET' || (m === 'POST' && path.startsWith('/publish/'));
+}
 
 /**
  * Verifies a signed request against one keyset. The HMAC is checked first, so only a holder of
  * the secret ever learns that the timestamp was the problem (a clock-skew hint, not an oracle).
+ * Every candidate string is an HMAC under the secret key over the method (v2), the path, the
+ * parsed query and (v2 POST/PATCH) the body, so a match proves the request was signed as parsed.
  */
 export function verifyRequestSignature(
   request: SignedRequest,
-  keys: { publishKey: string; secretKey: string },
+  keys: { publishKey: string; secretKey: string; subscribeKey?: string },
   nowMs: number,
-  windowSec: number = DEFAULT_SIGNATURE_WINDOW_SEC,
+  options: number | VerifyOptions = {},
 ): SignatureVerdict {
-  const parsed = canonicalQueryOf(request.query.pairs);
-  if (parsed.signature === undefined) return { ok: false, code: 'SIGNATURE_MISSING', reason: 'no signature parameter' };
-  const expected = computeSignature(
-    keys.secretKey,
-    stringToSign({
-      method: request.method,
-      publishKey: keys.publishKey,
-      path: request.path,
-      canonicalQuery: parsed.canonicalQuery,
-      body: request.body,
-    }),
-  );
-  if (!constantTimeEqual(expected, parsed.signature)) {
-    return { ok: false, code: 'SIGNATURE_MISMATCH', reason: 'signature does not match' };
+  const { windowSec = DEFAULT_SIGNATURE_WINDOW_SEC, acceptV1 = true } = typeof options === 'number' ? { windowSec: options } : options;
+  const { kept, signature, timestamp } = split(request.query.pairs);
+  if (signature === undefined) return { ok: false, code: 'SIGNATURE_MISSING', reason: 'no signature parameter' };
+  const forms = canonicalForms(kept);
+  let form: 'v2' | 'v1' | undefined;
+  if (signature.startsWith('v2.')) {
+    // JS signs POST publish as GET without the body; Go signs POST fire/publish with its real method and body.
+    const methods = [signingMethod(request.method, request.path)];
+    if (methods[0] !== request.method.toUpperCase()) methods.push(request.method.toUpperCase());
+    for (const method of methods) {
+      for (const canonicalQuery of forms) {
+        const input = { method, publishKey: keys.publishKey, path: request.path, canonicalQuery, body: request.body };
+        const text = methods.length > 1 && method !== methods[0] ? realMethodString(input) : stringToSign(input);
+        if (constantTimeEqual(computeSignature(keys.secretKey, text), signature)) form = 'v2';
+      }
+    }
+  } else if (acceptV1 && keys.subscribeKey !== undefined && v1Applies(request.method, request.path)) {
+    const provided = signature.replace(/=+$/, '');
+    for (const canonicalQuery of forms) {
+      const text = `${keys.subscribeKey}\n${keys.publishKey}\n${request.path}\n${canonicalQuery}`;
+      if (constantTimeEqual(createHmac('sha256', keys.secretKey).update(text, 'utf8').digest('base64url'), provided)) form = 'v1';
+    }
   }
-  if (!/^\d{1,12}$/.test(parsed.timestamp)) {
+  if (form === undefined) return { ok: false, code: 'SIGNATURE_MISMATCH', reason: 'signature does not match' };
+  if (!/^\d{1,12}$/.test(timestamp)) {
     return { ok: false, code: 'SIGNATURE_EXPIRED', reason: 'timestamp missing or not a number of seconds' };
   }
-  const skewSec = Math.abs(nowMs / 1000 - Number(parsed.timestamp));
+  const skewSec = Math.abs(nowMs / 1000 - Number(timestamp));
   if (skewSec > windowSec) {
     return { ok: false, code: 'SIGNATURE_EXPIRED', reason: `timestamp is ${Math.round(skewSec)} s from server time (window ${windowSec} s)` };
   }
-  return { ok: true };
+  return { ok: true, form };
+}
+
+/** A v2 string to sign with the request's real method, body included for POST/PATCH (Go's POST publish). */
+function realMethodString(input: SignatureInput): string {
+  const head = `${input.method}\n${input.publishKey}\n${input.path}\n${input.canonicalQuery}\n`;
+  return input.method === 'POST' || input.method === 'PATCH' ? head + input.body : head;
 }
 
 /** timingSafeEqual needs equal lengths; a length difference reveals nothing secret. */

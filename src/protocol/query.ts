@@ -27,6 +27,8 @@ export const MAX_QUERY_PARAMS = 64;
 export interface QueryPair {
   readonly name: string;
   readonly value: string;
+  /** The value exactly as sent, still encoded: some SDKs sign these bytes (signature.ts). */
+  readonly raw: string;
 }
 
 /**
@@ -114,7 +116,8 @@ export function parseQuery(rawQuery: string): ParsedQuery {
       }
       seen.add(name);
       if (pairs.length >= MAX_QUERY_PARAMS) throw new ParleyError('INVALID_PARAM', `more than ${MAX_QUERY_PARAMS} query parameters`);
-      pairs.push({ name, value: eq < 0 ? '' : decodeValue(part.slice(eq + 1), name) });
+      const raw = eq < 0 ? '' : part.slice(eq + 1);
+      pairs.push({ name, value: decodeValue(raw, name), raw });
     }
     from = to + 1;
   }

@@ -91,7 +91,10 @@ export function queryTimetoken(query: ReadonlyMap<string, string>, key: string):
   return timetokenValue(query.get(key), key);
 }
 
-/** Parses JSON text that must be an object (meta, state); undefined when absent. */
+/**
+ * Parses JSON text that must be an object (meta, state); undefined when absent, empty or JSON `null`
+ * (the Python SDK's send_file sends `meta=null` when the app gives none; PubNub treats it as no meta).
+ */
 export function queryJsonObject(query: ReadonlyMap<string, string>, key: string): Record<string, unknown> | undefined {
   const v = query.get(key);
   if (v === undefined || v === '') return undefined;
@@ -101,7 +104,8 @@ export function queryJsonObject(query: ReadonlyMap<string, string>, key: string)
   } catch {
     throw new ParleyError('INVALID_JSON', `${key} is not valid JSON`);
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+  if (parsed === null) return undefined;
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new ParleyError('INVALID_PARAM', `${key} must be a JSON object`);
   }
   return parsed as Record<string, unknown>;

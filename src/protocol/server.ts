@@ -87,17 +87,25 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
+/**
+ * Undoes Content-Encoding, trusting the bytes over the header (sdk-differences.md §3): Python sends
+ * zlib bytes labelled gzip, React Native gzip labelled deflate, and the web build a plain body
+ * labelled deflate when CompressionStream is missing. gzip magic → gunzip; a zlib header → inflate;
+ * anything else under a compression label is taken as sent. An unknown label is refused.
+ */
 function decodeBody(raw: Buffer, encoding: string | undefined, limit: number): Buffer {
   if (!encoding || encoding === 'identity' || raw.length === 0) return raw;
+  if (encoding !== 'deflate' && encoding !== 'gzip') throw new ParleyError('INVALID_PARAM', `unsupported Content-Encoding "${encoding.slice(0, 40)}"`);
+  const gzip = raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b;
+  // RFC 1950: CM = 8 (deflate), and the 16-bit header is a multiple of 31.
+  const zlib = raw.length >= 2 && (raw[0] & 0x0f) === 8 && (raw[0] * 256 + raw[1]) % 31 === 0;
+  if (!gzip && !zlib) return raw;
   try {
-    // wire-protocol.md §1.3: publish POST bodies are zlib-wrapped deflate, not raw deflate.
-    if (encoding === 'deflate') return inflateSync(raw, { maxOutputLength: limit + 1 });
-    if (encoding === 'gzip') return gunzipSync(raw, { maxOutputLength: limit + 1 });
+    return gzip ? gunzipSync(raw, { maxOutputLength: limit + 1 }) : inflateSync(raw, { maxOutputLength: limit + 1 });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new ParleyError('PAYLOAD_TOO_LARGE');
-    throw new ParleyError('INVALID_PARAM', `body is not valid ${encoding} data`);
+    throw new ParleyError('INVALID_PARAM', `body is not valid ${gzip ? 'gzip' : 'zlib'} data`);
   }
-  throw new ParleyError('INVALID_PARAM', `unsupported Content-Encoding "${encoding}"`);
 }
 
 /**

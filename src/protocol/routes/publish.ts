@@ -87,5 +87,9 @@ function publishRoute(method: 'GET' | 'POST', path: string, kind: 'publish' | 's
 export const publishRoutes: Route[] = [
   publishRoute('GET', '/publish/:pub/:sub/0/:channel/0/:payload', 'publish'),
   publishRoute('POST', '/publish/:pub/:sub/0/:channel/0', 'publish'),
+  // Kotlin switches to this route by itself for large messages; C# has it too (sdk-differences.md §3).
+  publishRoute('POST', '/v2/publish/:pub/:sub/0/:channel/0', 'publish'),
   publishRoute('GET', '/signal/:pub/:sub/0/:channel/0/:payload', 'signal'),
+  // Go sends signals by POST.
+  publishRoute('POST', '/signal/:pub/:sub/0/:channel/0', 'signal'),
 ];

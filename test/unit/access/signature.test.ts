@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -7,6 +8,7 @@ import {
   canonicalQueryOf,
   signRequest,
   stringToSign,
+  v1Applies,
   verifyRequestSignature,
 } from '../../../src/access/signature.ts';
 import { parseQuery } from '../../../src/protocol/query.ts';
@@ -102,7 +104,7 @@ for (const ex of EXAMPLES) {
     const rawQuery = rawQueryOf(ex.params, ex.signature);
     assert.equal(canonicalQueryOf(parseQuery(rawQuery).pairs).canonicalQuery, canonicalQueryFromParams(ex.params));
     const verdict = verifyRequestSignature({ method: ex.method, path: ex.path, query: parseQuery(rawQuery), body: ex.body }, KEYS, NOW_MS);
-    assert.deepEqual(verdict, { ok: true });
+    assert.deepEqual(verdict, { ok: true, form: 'v2' });
   });
 }
 
@@ -115,7 +117,7 @@ test('the verifier re-encodes values, so a client that leaves ! and * raw still 
   const params = { uuid: 'me!*', pnsdk: SDK, timestamp: '1700000000' };
   const signature = signRequest(KEYS, { method: 'GET', path: '/time0', params });
   const rawQuery = `uuid=me!*&pnsdk=PubNub-JS-Nodejs/12.0.3&timestamp=1700000000&signature=${signature}`;
-  assert.deepEqual(verifyRequestSignature({ method: 'GET', path: '/time0', query: parseQuery(rawQuery), body: '' }, KEYS, NOW_MS), { ok: true });
+  assert.deepEqual(verifyRequestSignature({ method: 'GET', path: '/time0', query: parseQuery(rawQuery), body: '' }, KEYS, NOW_MS), { ok: true, form: 'v2' });
 });
 
 test('repeated keys (App Context sort) are signed sorted by value, as the SDK does for arrays', () => {
@@ -123,7 +125,7 @@ test('repeated keys (App Context sort) are signed sorted by value, as the SDK do
   const signature = signRequest(KEYS, { method: 'GET', path: '/v2/objects/demo-sub/uuids', params });
   assert.equal(canonicalQueryFromParams(params), 'sort=name&sort=updated%3Adesc&timestamp=1700000000&uuid=u');
   const rawQuery = `sort=updated%3Adesc&sort=name&uuid=u&timestamp=1700000000&signature=${signature}`;
-  assert.deepEqual(verifyRequestSignature({ method: 'GET', path: '/v2/objects/demo-sub/uuids', query: parseQuery(rawQuery), body: '' }, KEYS, NOW_MS), { ok: true });
+  assert.deepEqual(verifyRequestSignature({ method: 'GET', path: '/v2/objects/demo-sub/uuids', query: parseQuery(rawQuery), body: '' }, KEYS, NOW_MS), { ok: true, form: 'v2' });
 });
 
 test('PATCH bodies are signed; a changed body fails', () => {
@@ -131,7 +133,7 @@ test('PATCH bodies are signed; a changed body fails', () => {
   const path = '/v2/objects/demo-sub/uuids/u';
   const signature = signRequest(KEYS, { method: 'PATCH', path, params, body: '{"name":"a"}' });
   const rawQuery = rawQueryOf(params, signature);
-  assert.deepEqual(verifyRequestSignature({ method: 'PATCH', path, query: parseQuery(rawQuery), body: '{"name":"a"}' }, KEYS, NOW_MS), { ok: true });
+  assert.deepEqual(verifyRequestSignature({ method: 'PATCH', path, query: parseQuery(rawQuery), body: '{"name":"a"}' }, KEYS, NOW_MS), { ok: true, form: 'v2' });
   const verdict = verifyRequestSignature({ method: 'PATCH', path, query: parseQuery(rawQuery), body: '{"name":"b"}' }, KEYS, NOW_MS);
   assert.equal(verdict.ok ? 'ok' : verdict.code, 'SIGNATURE_MISMATCH');
 });
@@ -139,13 +141,13 @@ test('PATCH bodies are signed; a changed body fails', () => {
 test('timestamp window: ±60 s by default, configurable, checked against the given clock', () => {
   const ex = EXAMPLES[0];
   const req = { method: ex.method, path: ex.path, query: parseQuery(rawQueryOf(ex.params, ex.signature)), body: '' };
-  assert.deepEqual(verifyRequestSignature(req, KEYS, NOW_MS + 60_000), { ok: true });
-  assert.deepEqual(verifyRequestSignature(req, KEYS, NOW_MS - 60_000), { ok: true });
+  assert.deepEqual(verifyRequestSignature(req, KEYS, NOW_MS + 60_000), { ok: true, form: 'v2' });
+  assert.deepEqual(verifyRequestSignature(req, KEYS, NOW_MS - 60_000), { ok: true, form: 'v2' });
   const late = verifyRequestSignature(req, KEYS, NOW_MS + 61_000);
   assert.equal(late.ok ? 'ok' : late.code, 'SIGNATURE_EXPIRED');
   const early = verifyRequestSignature(req, KEYS, NOW_MS - 61_000);
   assert.equal(early.ok ? 'ok' : early.code, 'SIGNATURE_EXPIRED');
-  assert.deepEqual(verifyRequestSignature(req, KEYS, NOW_MS + 300_000, 300), { ok: true });
+  assert.deepEqual(verifyRequestSignature(req, KEYS, NOW_MS + 300_000, 300), { ok: true, form: 'v2' });
 });
 
 test('missing, empty, wrong-key and malformed signatures are refused with their codes', () => {
@@ -176,4 +178,52 @@ test('the SDK retry bug: a query signed with a stale signature inside is refused
   const bad = computeSignature(KEYS.secretKey, stringToSign({ method: 'GET', publishKey: KEYS.publishKey, path: ex.path, canonicalQuery: canonicalWithStale, body: '' }));
   const v = verifyRequestSignature({ method: 'GET', path: ex.path, query: parseQuery(rawQueryOf(ex.params, bad)), body: '' }, KEYS, NOW_MS);
   assert.equal(v.ok ? 'ok' : v.code, 'SIGNATURE_MISMATCH');
+});
+
+// ---------------------------------------------------------------------------------------------
+// Other SDKs' signature forms (sdk-differences.md §2)
+
+const KEYSET = { ...KEYS, subscribeKey: 'demo-sub' };
+const hmac = (text: string) => createHmac('sha256', KEYS.secretKey).update(text, 'utf8').digest('base64url');
+
+test('v1 (Python, Kotlin, Go POST publish): sub\\npub\\npath\\nquery, padded or not, only where v1 applies', () => {
+  const path = '/publish/demo-pub/demo-sub/0/ch1/0';
+  const params = { uuid: 'py~1', pnsdk: 'PubNub-Python/10.0.0', timestamp: '1700000000' };
+  // Python quotes with safe="~": the tilde stays raw in what it signs.
+  const canonical = 'pnsdk=PubNub-Python%2F10.0.0&timestamp=1700000000&uuid=py~1';
+  const unpadded = hmac(`demo-sub\ndemo-pub\n${path}\n${canonical}`);
+  const padded = unpadded + '='.repeat((4 - (unpadded.length % 4)) % 4);
+  const raw = (sig: string) => `${rawQueryOf(params)}&signature=${sig}`;
+  for (const sig of [padded, unpadded]) {
+    assert.deepEqual(verifyRequestSignature({ method: 'POST', path, query: parseQuery(raw(sig)), body: '{"a":1}' }, KEYSET, NOW_MS), { ok: true, form: 'v1' });
+  }
+  // Not where a v1 signature could be replayed with another body or method, and not when refused by config.
+  const grant = '/v3/pam/demo-sub/grant';
+  const grantSig = hmac(`demo-sub\ndemo-pub\n${grant}\n${canonical}`);
+  const refused = verifyRequestSignature({ method: 'POST', path: grant, query: parseQuery(raw(grantSig)), body: '{}' }, KEYSET, NOW_MS);
+  assert.equal(refused.ok ? 'ok' : refused.code, 'SIGNATURE_MISMATCH');
+  const off = verifyRequestSignature({ method: 'POST', path, query: parseQuery(raw(padded)), body: '' }, KEYSET, NOW_MS, { acceptV1: false });
+  assert.equal(off.ok ? 'ok' : off.code, 'SIGNATURE_MISMATCH');
+  assert.equal(v1Applies('GET', '/v2/history/sub-key/demo-sub/channel/a'), true);
+  assert.equal(v1Applies('DELETE', '/v3/history/sub-key/demo-sub/channel/a'), false);
+});
+
+test('v2 with the real method and body (Go POST fire) verifies, and covers the body', () => {
+  const path = '/publish/demo-pub/demo-sub/0/ch1/0';
+  const params = { uuid: 'go', timestamp: '1700000000', norep: 'true', store: '0' };
+  const text = `POST\ndemo-pub\n${path}\n${canonicalQueryFromParams(params)}\n{"fire":1}`;
+  const sig = `v2.${hmac(text)}`;
+  const query = parseQuery(`${rawQueryOf(params)}&signature=${sig}`);
+  assert.deepEqual(verifyRequestSignature({ method: 'POST', path, query, body: '{"fire":1}' }, KEYSET, NOW_MS), { ok: true, form: 'v2' });
+  const swapped = verifyRequestSignature({ method: 'POST', path, query, body: '{"fire":2}' }, KEYSET, NOW_MS);
+  assert.equal(swapped.ok ? 'ok' : swapped.code, 'SIGNATURE_MISMATCH');
+});
+
+test('the bytes as sent (Dart: + for spaces, ~ raw) verify, and mean what the one parse says', () => {
+  const path = '/v2/objects/demo-sub/uuids/u1';
+  const rawPairs = ['uuid=dart+user~1', 'timestamp=1700000000', 'include=custom'];
+  const signedText = `GET\ndemo-pub\n${path}\n${[...rawPairs].sort().join('&')}\n`;
+  const query = parseQuery(`${rawPairs.join('&')}&signature=v2.${hmac(signedText)}`);
+  assert.equal(query.get('uuid'), 'dart user~1');
+  assert.deepEqual(verifyRequestSignature({ method: 'GET', path, query, body: '' }, KEYSET, NOW_MS), { ok: true, form: 'v2' });
 });
