@@ -52,7 +52,7 @@ test('Content-Encoding is sniffed: zlib labelled gzip (Python), gzip labelled de
     ['gzip', gzipSync(Buffer.from('{"n":4}'))],
   ];
   for (const [encoding, body] of cases) {
-    const res = await send(`${server.url}/publish/${PUB}/${SUB}/0/enc/0?uuid=x`, { method: 'POST', body, headers: { 'content-encoding': encoding } });
+    const res = await send(`${server.url}/publish/${PUB}/${SUB}/0/enc/0?uuid=x`, { method: 'POST', body: new Uint8Array(body), headers: { 'content-encoding': encoding } });
     assert.equal(res.status, 200, `${encoding}: ${JSON.stringify(res.body)}`);
   }
   const bad = await send(`${server.url}/publish/${PUB}/${SUB}/0/enc/0?uuid=x`, { method: 'POST', body: '{}', headers: { 'content-encoding': 'br' } });
