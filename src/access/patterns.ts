@@ -1,3 +1,5 @@
+import { RE2JS } from 're2js';
+
 /**
  * Resource-name patterns: v2 one-level wildcards (`a.*`, `a.b.*`) and v3 token RegEx patterns.
  *
@@ -5,32 +7,68 @@
  * with `P.`, deeper names included (`a.*` covers `a.b.c` and the wildcard name `a.b.*`). It is
  * matched by prefix comparison, never by RegExp.
  *
- * v3 (§8.4 rule 4): a pattern is evaluated as a full-string match, with an implicit `^(?:…)$`
- * around the source, so `chat-.*` and `^chat-.*$` mean the same thing. Patterns are validated when
- * granted (catastrophic-backtracking guard, below) and compiled once into a bounded cache.
+ * v3 (§8.4 rule 4): a pattern is evaluated as a full-string match, so `chat-.*` and `^chat-.*$`
+ * mean the same thing. Matching runs on RE2 (the `re2js` port), whose time is linear in the name
+ * whatever the pattern (issue 9: `a{0,30}` six times took 1.6 s per match on a backtracking
+ * engine). A pattern is validated when granted: it must compile both as a JavaScript RegExp (the
+ * syntax clients write) and as RE2, within MAX_PATTERN_PROGRAM_SIZE, so RE2 refuses lookaround and
+ * backreferences with a 400 that names the pattern. Each pattern is compiled once into a bounded cache.
+ *
+ * Where RE2 and a JavaScript RegExp (no flags) read the same source differently, RE2's reading is
+ * the grant: `.` and `[^x]` take a whole code point (an emoji is one character, not two); `.` does
+ * not match `\n` but does match `\r`, U+2028 and U+2029; `\s` is ASCII whitespace only
+ * (`[\t\n\f\r ]`, no `\v` or U+00A0); `\pL` and `\p{Greek}` are Unicode classes, `\A` and `\z`
+ * anchors, `\Q…\E` quotes, `\a` is the bell character and `[[:alpha:]]` a POSIX class, where a
+ * RegExp reads literal characters. RE2 refuses `\u00e9`, `\cA` and `[\b]` (write `\xe9` or the
+ * character itself).
  */
 
 /** Longest pattern source accepted at grant time. */
 export const MAX_PATTERN_LENGTH = 256;
 /**
- * Most unbounded quantifiers (`*`, `+`, `{n,}`) one pattern may hold. Adjacent unbounded
- * quantifiers backtrack polynomially (`.*.*.*x` is cubic in the name length); three keeps the worst
- * case small for names of sane length (see MAX_PATTERN_SUBJECT_LENGTH).
+ * Largest RE2 program (instructions, RE2's own cost measure) accepted at grant time. One match
+ * costs O(program size × name length): with MAX_PATTERN_SUBJECT_LENGTH this caps the work of one
+ * pattern against one name at about 10^5 steps (under a millisecond). Counted repeats are
+ * unrolled (`[a-z]{1,64}` is about 130 instructions, `.{0,92}` 186, a UUID shape about 40).
+ */
+export const MAX_PATTERN_PROGRAM_SIZE = 400;
+/**
+ * Most unbounded quantifiers (`*`, `+`, `{n,}`) one pattern may hold. This screen, and the one
+ * against nested quantifiers below, date from the backtracking engine; RE2 does not need them, and
+ * they stay so that what a grant accepts does not widen without a decision.
  */
 export const MAX_UNBOUNDED_QUANTIFIERS = 3;
 /**
- * Patterns never match names longer than this: exact grants still do. It bounds the cost of the
- * polynomial worst case allowed above (PubNub's own channel names are at most 92 characters).
+ * Patterns never match names longer than this: exact grants still do. With
+ * MAX_PATTERN_PROGRAM_SIZE it bounds the cost of one match (PubNub's own channel names are at most
+ * 92 characters).
  */
 export const MAX_PATTERN_SUBJECT_LENGTH = 256;
 
 export type PatternCheck = { ok: true } | { ok: false; reason: string };
 
 /**
+ * Sum of the RE2 program sizes of one token's patterns. A request names a resource, and every
+ * pattern of its kind may be tried on it: the budget bounds that per request (about 0.3 ms at most
+ * against a 256-character name), whatever number of patterns a token carries.
+ */
+export const MAX_TOKEN_PATTERN_PROGRAM_SIZE = 2000;
+
+/** RE2 instructions of a source that validateRegexPattern accepted; 0 when it does not compile. */
+export function patternProgramSize(source: string): number {
+  try {
+    return RE2JS.compile(source).programSize();
+  } catch {
+    return 0;
+  }
+}
+
+/**
  * Grant-time guard for v3 RegEx patterns. Rejects: empty or over-long sources, sources that do
- * not compile, backreferences, a repeating quantifier applied to a group that itself contains a
- * repeating quantifier or an alternation (`(a+)+`, `(a*)*`, `(.*)*`, `(a|aa)+`: the classic
- * exponential shapes), and more than MAX_UNBOUNDED_QUANTIFIERS unbounded quantifiers.
+ * not compile as a JavaScript RegExp, backreferences, a repeating quantifier applied to a group
+ * that itself contains a repeating quantifier or an alternation (`(a+)+`, `(a*)*`, `(.*)*`,
+ * `(a|aa)+`), more than MAX_UNBOUNDED_QUANTIFIERS unbounded quantifiers, and sources RE2 cannot
+ * compile (lookaround) or compiles to more than MAX_PATTERN_PROGRAM_SIZE instructions.
  */
 export function validateRegexPattern(source: string): PatternCheck {
   if (source.length === 0) return { ok: false, reason: 'pattern is empty' };
@@ -42,7 +80,25 @@ export function validateRegexPattern(source: string): PatternCheck {
   } catch (err) {
     return { ok: false, reason: `not a valid regular expression (${(err as Error).message})` };
   }
-  return scanForCatastrophe(source);
+  const shape = scanForCatastrophe(source);
+  if (!shape.ok) return shape;
+  let re: RE2JS;
+  try {
+    re = RE2JS.compile(source);
+  } catch (err) {
+    return {
+      ok: false,
+      reason: `cannot be matched in linear time (RE2: ${(err as Error).message}); RE2 has no lookahead, lookbehind or backreferences`,
+    };
+  }
+  const size = re.programSize();
+  if (size > MAX_PATTERN_PROGRAM_SIZE) {
+    return {
+      ok: false,
+      reason: `pattern is too large: it compiles to ${size} RE2 instructions, more than ${MAX_PATTERN_PROGRAM_SIZE} (counted repeats such as {0,30} are unrolled)`,
+    };
+  }
+  return { ok: true };
 }
 
 interface GroupFrame {
@@ -177,9 +233,26 @@ function readQuantifier(src: string, i: number): Quantifier | null {
   return { length: m[0].length, repeats: max > 1, unbounded };
 }
 
-/** The implicit anchor of §8.4 rule 4; inner `^…$` anchors stay harmless. */
-export function anchoredRegExp(source: string): RegExp {
-  return new RegExp(`^(?:${source})$`);
+/** A compiled v3 pattern: `test` is a full-string match (§8.4 rule 4). */
+export interface PatternMatcher {
+  test(name: string): boolean;
+}
+
+/**
+ * Compiles for matching with RE2; inner `^…$` anchors stay harmless. `Matcher#matches` asks for
+ * the match bounds, so RE2 runs its one-pass, bit-state or NFA engine: time linear in the name and
+ * no per-pattern DFA cache, whose memory (up to 8 MB a pattern) a cache of 10,000 patterns could
+ * not afford. Throws SyntaxError for a source RE2 cannot compile (never one that passed
+ * validateRegexPattern); verify.ts turns that into TOKEN_MALFORMED.
+ */
+export function compilePattern(source: string): PatternMatcher {
+  let re: RE2JS;
+  try {
+    re = RE2JS.compile(source);
+  } catch (err) {
+    throw new SyntaxError(`pattern does not compile in RE2: ${(err as Error).message}`);
+  }
+  return { test: (name) => re.matcher(name).matches() };
 }
 
 /**
@@ -194,10 +267,10 @@ export function isUniversalPattern(source: string): boolean {
   return s === '.*' || s === '(.*)' || s === '(?:.*)' || s === '[\\s\\S]*' || s === '[^]*';
 }
 
-/** A v3 pattern compiled for matching; `regex` is shared and stateless (no `g` flag). */
+/** A v3 pattern compiled for matching; `regex` is shared and stateless. */
 export interface CompiledPattern {
   readonly source: string;
-  readonly regex: RegExp;
+  readonly regex: PatternMatcher;
   readonly perms: number;
   readonly isUniversal: boolean;
 }
@@ -208,11 +281,11 @@ export function patternMatches(pattern: CompiledPattern, name: string): boolean 
 }
 
 /**
- * Bounded cache source → anchored RegExp. Many tokens share the same few patterns, so each is
+ * Bounded cache source → compiled matcher. Many tokens share the same few patterns, so each is
  * compiled once per process. Owned by whoever needs it (AccessManager): no module-level state.
  */
 export class PatternCache {
-  private readonly entries = new Map<string, RegExp>();
+  private readonly entries = new Map<string, PatternMatcher>();
   private readonly checks = new Map<string, PatternCheck>();
 
   constructor(private readonly maxEntries = 10_000) {}
@@ -229,10 +302,10 @@ export class PatternCache {
   }
 
   /** Throws (SyntaxError) only for a source that never passed validateRegexPattern. */
-  get(source: string): RegExp {
+  get(source: string): PatternMatcher {
     let regex = this.entries.get(source);
     if (regex === undefined) {
-      regex = anchoredRegExp(source);
+      regex = compilePattern(source);
       // Drop the oldest entry; patterns are cheap to recompile, so plain FIFO is enough.
       if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
       this.entries.set(source, regex);

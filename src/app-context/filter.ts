@@ -1,4 +1,5 @@
 import { ParleyError } from '../errors.ts';
+import { compileLikePattern, type LikeMeter } from './like-pattern.ts';
 
 /**
  * PubNub's App Context filter language, compiled once per request into a predicate over a record's
@@ -15,7 +16,12 @@ import { ParleyError } from '../errors.ts';
  * compare numbers with numbers and strings with strings (UTF-16 code units, which orders ISO-8601
  * `updated` times); any other pair is false. LIKE matches strings only, `*` is any run of
  * characters, `\*` a literal star, and it ignores case (the Chat SDK's mention search, `name LIKE
- * 'al*'`, expects "Alice"). A malformed expression is a 400 naming the position.
+ * 'al*'`, expects "Alice"); it runs in time linear in the value (app-context/like-pattern.ts). A
+ * malformed expression is a 400 naming the position.
+ *
+ * Cost bounds (docs/security.md): at most MAX_FILTER_LENGTH characters, MAX_FILTER_TERMS
+ * comparisons and logical operators, MAX_FILTER_DEPTH levels of nesting. Evaluating one record
+ * is then linear in the filter's size plus the length of the strings it reads, whatever the filter.
  */
 export type RecordView = Record<string, unknown>;
 export type Predicate = (view: RecordView) => boolean;
@@ -27,8 +33,13 @@ type Token =
   | { kind: 'op'; op: Op; at: number }
   | { kind: 'punct'; text: '(' | ')' | '!' | '&&' | '||'; at: number };
 
-const MAX_LENGTH = 4096;
-const MAX_DEPTH = 64;
+export const MAX_FILTER_LENGTH = 16_384;
+/**
+ * Comparisons plus `&&`, `||` and `!`. The Chat SDK joins up to a page (100) of `channel.id == '…'`
+ * with `||`, so a page-sized list filter (199 terms) fits with room to spare.
+ */
+export const MAX_FILTER_TERMS = 256;
+export const MAX_FILTER_DEPTH = 64;
 
 function bad(why: string): ParleyError {
   return new ParleyError('INVALID_PARAM', `filter: ${why}`);
@@ -127,24 +138,7 @@ export function readPath(view: RecordView, parts: readonly string[]): unknown {
   return cur ?? null;
 }
 
-function likeMatcher(pattern: string): (s: string) => boolean {
-  let source = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i];
-    if (c === '\\' && pattern[i + 1] === '*') {
-      source += '\\*';
-      i++;
-    } else if (c === '*') {
-      source += '[\\s\\S]*';
-    } else {
-      source += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-    }
-  }
-  const re = new RegExp(`^${source}$`, 'iu');
-  return (s) => re.test(s);
-}
-
-function comparison(parts: string[], op: Op, value: string | number | boolean | null): Predicate {
+function comparison(parts: string[], op: Op, value: string | number | boolean | null, meter: LikeMeter | undefined): Predicate {
   const read = (v: RecordView) => readPath(v, parts);
   switch (op) {
     case '==':
@@ -153,10 +147,10 @@ function comparison(parts: string[], op: Op, value: string | number | boolean | 
       return (v) => read(v) !== value;
     case 'LIKE': {
       if (typeof value !== 'string') throw bad('LIKE needs a string pattern');
-      const matches = likeMatcher(value);
+      const pattern = compileLikePattern(value, { starEscape: true });
       return (v) => {
         const x = read(v);
-        return typeof x === 'string' && matches(x);
+        return typeof x === 'string' && pattern.matches(x, meter);
       };
     }
     default: {
@@ -174,7 +168,17 @@ function comparison(parts: string[], op: Op, value: string | number | boolean | 
 
 class Parser {
   private pos = 0;
-  constructor(private readonly tokens: Token[]) {}
+  private terms = 0;
+  constructor(
+    private readonly tokens: Token[],
+    private readonly meter: LikeMeter | undefined,
+  ) {}
+
+  /** Counts one comparison or logical operator against MAX_FILTER_TERMS. */
+  private term(at: number): void {
+    this.terms++;
+    if (this.terms > MAX_FILTER_TERMS) throw bad(`more than ${MAX_FILTER_TERMS} comparisons and logical operators (at ${at})`);
+  }
 
   parse(): Predicate {
     const p = this.or(0);
@@ -190,6 +194,7 @@ class Parser {
   private or(depth: number): Predicate {
     const parts = [this.and(depth)];
     while (this.peekPunct('||')) {
+      this.term(this.tokens[this.pos].at);
       this.pos++;
       parts.push(this.and(depth));
     }
@@ -199,6 +204,7 @@ class Parser {
   private and(depth: number): Predicate {
     const parts = [this.unary(depth)];
     while (this.peekPunct('&&')) {
+      this.term(this.tokens[this.pos].at);
       this.pos++;
       parts.push(this.unary(depth));
     }
@@ -206,10 +212,11 @@ class Parser {
   }
 
   private unary(depth: number): Predicate {
-    if (depth > MAX_DEPTH) throw bad('nested too deeply');
+    if (depth > MAX_FILTER_DEPTH) throw bad(`nested more than ${MAX_FILTER_DEPTH} levels deep`);
     const t = this.tokens[this.pos];
     if (t === undefined) throw bad('unexpected end');
     if (t.kind === 'punct' && t.text === '!') {
+      this.term(t.at);
       this.pos++;
       const inner = this.unary(depth + 1);
       return (v) => !inner(v);
@@ -226,14 +233,18 @@ class Parser {
     const value = this.tokens[this.pos + 2];
     if (op === undefined || op.kind !== 'op') throw bad(`expected an operator after "${t.text}"`);
     if (value === undefined || value.kind !== 'value') throw bad(`expected a value after ${op.op} at ${op.at}`);
+    this.term(t.at);
     this.pos += 3;
-    return comparison(propertyPath(t.text), op.op, value.value);
+    return comparison(propertyPath(t.text), op.op, value.value, this.meter);
   }
 }
 
-/** Compiles a filter; an absent or blank filter matches everything. */
-export function compileFilter(source: string | undefined): Predicate {
+/**
+ * Compiles a filter; an absent or blank filter matches everything. `meter`, for tests, counts the
+ * character comparisons its LIKE matches make.
+ */
+export function compileFilter(source: string | undefined, meter?: LikeMeter): Predicate {
   if (source === undefined || source.trim() === '') return () => true;
-  if (source.length > MAX_LENGTH) throw bad(`longer than ${MAX_LENGTH} characters`);
-  return new Parser(tokenize(source)).parse();
+  if (source.length > MAX_FILTER_LENGTH) throw bad(`longer than ${MAX_FILTER_LENGTH} characters (got ${source.length})`);
+  return new Parser(tokenize(source), meter).parse();
 }

@@ -1,3 +1,4 @@
+import { compileLikePattern, type LikeMeter, type LikePattern } from '../app-context/like-pattern.ts';
 import { ParleyError } from '../errors.ts';
 import type { Envelope } from '../realtime/envelope.ts';
 
@@ -5,11 +6,29 @@ import type { Envelope } from '../realtime/envelope.ts';
  * PubNub's subscribe filter language (wire-protocol.md §3.6), compiled once per request into a
  * predicate over envelopes: `uuid`, `channel`, meta fields (bare, `meta.x`), payload fields (`data.x`),
  * == != < > <= >= LIKE (with `*`) CONTAINS, && || !, parentheses. A malformed expression is a 400.
+ *
+ * It runs for every message on every subscription that holds it, so its cost is bounded at compile
+ * time (docs/security.md): at most MAX_FILTER_EXPR_LENGTH characters, MAX_FILTER_EXPR_TERMS
+ * operands and operators, MAX_FILTER_EXPR_DEPTH levels of nesting; LIKE is linear in the value
+ * (app-context/like-pattern.ts); the payload is parsed at most once per message. One evaluation
+ * therefore costs O(terms × message size), whatever the expression.
  */
 type Token = { t: 'id' | 'str' | 'num' | 'op' | '(' | ')'; v: string };
-type Node = (env: Envelope) => unknown;
 
-const MAX_LENGTH = 1024;
+/** What one evaluation reads: the envelope, and its payload parsed on first use. */
+interface Scope {
+  readonly env: Envelope;
+  payload?: unknown;
+}
+type Node = (scope: Scope) => unknown;
+
+export const MAX_FILTER_EXPR_LENGTH = 1024;
+/** Operands (names, strings, numbers) plus operators (comparisons, &&, ||, !): `a == 'b'` is 3. */
+export const MAX_FILTER_EXPR_TERMS = 100;
+/** Parentheses and `!` nested inside one another. */
+export const MAX_FILTER_EXPR_DEPTH = 32;
+
+const COMPARISONS = ['==', '!=', '<', '>', '<=', '>=', 'LIKE', 'CONTAINS'];
 
 function tokenize(src: string): Token[] {
   const out: Token[] = [];
@@ -58,6 +77,18 @@ function meta(env: Envelope): Record<string, unknown> | null {
   return env.parsedMeta ?? null;
 }
 
+/** The payload parsed once per evaluation, however many `data.x` terms read it. */
+function payload(scope: Scope): unknown {
+  if (!('payload' in scope)) {
+    try {
+      scope.payload = JSON.parse(scope.env.payload);
+    } catch {
+      scope.payload = undefined;
+    }
+  }
+  return scope.payload;
+}
+
 function path(obj: unknown, parts: string[]): unknown {
   let cur = obj;
   for (const p of parts) {
@@ -68,28 +99,29 @@ function path(obj: unknown, parts: string[]): unknown {
 }
 
 function accessor(name: string): Node {
-  if (name === 'uuid' || name === 'publisher') return (e) => e.publisher;
-  if (name === 'channel') return (e) => e.channel;
+  if (name === 'uuid' || name === 'publisher') return (s) => s.env.publisher;
+  if (name === 'channel') return (s) => s.env.channel;
   const parts = name.split('.');
-  if (parts[0] === 'meta') return (e) => path(meta(e), parts.slice(1));
-  if (parts[0] === 'data') {
-    return (e) => {
-      try {
-        return path(JSON.parse(e.payload), parts.slice(1));
-      } catch {
-        return undefined;
-      }
-    };
-  }
-  return (e) => path(meta(e), parts);
+  if (parts[0] === 'meta') return (s) => path(meta(s.env), parts.slice(1));
+  if (parts[0] === 'data') return (s) => path(payload(s), parts.slice(1));
+  return (s) => path(meta(s.env), parts);
+}
+
+const LIKE_OPTIONS = { starEscape: false } as const;
+
+/** LIKE: strings only; a literal pattern is compiled once, one read from the message per message. */
+function like(left: Node, right: Node, literal: string | null, meter: LikeMeter | undefined): Node {
+  const fixed: LikePattern | null = literal === null ? null : compileLikePattern(literal, LIKE_OPTIONS);
+  return (s) => {
+    const a = left(s);
+    if (typeof a !== 'string') return false;
+    if (fixed !== null) return fixed.matches(a, meter);
+    const b = right(s);
+    return typeof b === 'string' && compileLikePattern(b, LIKE_OPTIONS).matches(a, meter);
+  };
 }
 
 function compare(op: string, a: unknown, b: unknown): boolean {
-  if (op === 'LIKE') {
-    if (typeof a !== 'string' || typeof b !== 'string') return false;
-    const re = new RegExp('^' + b.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$', 'i');
-    return re.test(a);
-  }
   if (op === 'CONTAINS') {
     if (Array.isArray(a)) return a.some((x) => String(x) === String(b));
     return typeof a === 'string' && a.includes(String(b));
@@ -108,45 +140,62 @@ function compare(op: string, a: unknown, b: unknown): boolean {
   return false;
 }
 
-export function compileFilter(src: string): (env: Envelope) => boolean {
-  if (src.length > MAX_LENGTH) throw bad(`longer than ${MAX_LENGTH} characters`);
+/**
+ * Compiles an expression or throws ParleyError('INVALID_PARAM') naming the problem or the cap it
+ * exceeds. `meter`, for tests, counts the character comparisons its LIKE matches make.
+ */
+export function compileFilter(src: string, meter?: LikeMeter): (env: Envelope) => boolean {
+  if (src.length > MAX_FILTER_EXPR_LENGTH) throw bad(`longer than ${MAX_FILTER_EXPR_LENGTH} characters (got ${src.length})`);
   const toks = tokenize(src);
+  const terms = toks.filter((t) => t.t !== '(' && t.t !== ')').length;
+  if (terms > MAX_FILTER_EXPR_TERMS) throw bad(`more than ${MAX_FILTER_EXPR_TERMS} operands and operators (got ${terms})`);
   let pos = 0;
+  let depth = 0;
   const peek = (): Token | undefined => toks[pos];
   const take = (): Token => {
     const t = toks[pos++];
     if (!t) throw bad('unexpected end');
     return t;
   };
+  const nest = (): void => {
+    if (++depth > MAX_FILTER_EXPR_DEPTH) throw bad(`nested more than ${MAX_FILTER_EXPR_DEPTH} levels deep`);
+  };
 
-  const operand = (): Node => {
+  /** `literal` is set for a quoted string, the only literal LIKE can take as its pattern. */
+  const operand = (): { node: Node; literal: string | null } => {
     const t = take();
-    if (t.t === 'id') return accessor(t.v);
-    if (t.t === 'str') return () => t.v;
-    if (t.t === 'num') return () => Number(t.v);
+    if (t.t === 'id') return { node: accessor(t.v), literal: null };
+    if (t.t === 'str') return { node: () => t.v, literal: t.v };
+    if (t.t === 'num') return { node: () => Number(t.v), literal: null };
     throw bad(`expected a value, got "${t.v}"`);
   };
   const primary = (): Node => {
     const t = peek();
     if (t?.t === 'op' && t.v === '!') {
       take();
+      nest();
       const inner = primary();
-      return (e) => !inner(e);
+      depth--;
+      return (s) => !inner(s);
     }
     if (t?.t === '(') {
       take();
+      nest();
       const inner = or();
       if (take().t !== ')') throw bad('expected ")"');
+      depth--;
       return inner;
     }
-    const left = operand();
+    const left = operand().node;
     const op = peek();
-    if (op?.t === 'op' && ['==', '!=', '<', '>', '<=', '>=', 'LIKE', 'CONTAINS'].includes(op.v)) {
+    if (op?.t === 'op' && COMPARISONS.includes(op.v)) {
       take();
       const right = operand();
-      return (e) => compare(op.v, left(e), right(e));
+      if (op.v === 'LIKE') return like(left, right.node, right.literal, meter);
+      const r = right.node;
+      return (s) => compare(op.v, left(s), r(s));
     }
-    return (e) => Boolean(left(e));
+    return (s) => Boolean(left(s));
   };
   const and = (): Node => {
     let left = primary();
@@ -154,7 +203,7 @@ export function compileFilter(src: string): (env: Envelope) => boolean {
       take();
       const l = left;
       const r = primary();
-      left = (e) => Boolean(l(e)) && Boolean(r(e));
+      left = (s) => Boolean(l(s)) && Boolean(r(s));
     }
     return left;
   };
@@ -164,11 +213,11 @@ export function compileFilter(src: string): (env: Envelope) => boolean {
       take();
       const l = left;
       const r = and();
-      left = (e) => Boolean(l(e)) || Boolean(r(e));
+      left = (s) => Boolean(l(s)) || Boolean(r(s));
     }
     return left;
   };
   const root = or();
   if (pos !== toks.length) throw bad(`unexpected "${toks[pos].v}"`);
-  return (env) => Boolean(root(env));
+  return (env) => Boolean(root({ env }));
 }

@@ -69,3 +69,36 @@ test('nested repeating quantifiers are always rejected at grant time', () => {
     }),
   );
 });
+
+// Issue 9 §3: bounded quantifiers pass the shape screen, so patterns run on RE2 (linear time) and
+// the grant-time guard caps the program size. Short subjects keep the RegExp reference fast.
+test('stacked bounded repeats are refused as too large or agree with RegExp', () => {
+  const atom = fc.constantFrom('a', '.', '[ab]', '(?:ab)', '(?:a?)');
+  const repeat = fc.tuple(fc.nat({ max: 3 }), fc.integer({ min: 1, max: 60 })).map(([lo, span]) => `{${lo},${lo + span}}`);
+  const pattern = fc.array(fc.tuple(atom, repeat).map(([a, r]) => a + r), { minLength: 1, maxLength: 8 }).map((p) => p.join(''));
+  const subject = fc.string({ maxLength: 12, unit: fc.constantFrom('a', 'b') });
+  const cache = new PatternCache();
+  fc.assert(
+    fc.property(pattern, subject, (p, s) => {
+      const check = cache.validate(p);
+      if (!check.ok) {
+        assert.match(check.reason, /too large|nested quantifiers/, p);
+        return;
+      }
+      assert.equal(cache.get(p).test(s), new RegExp(`^(?:${p})$`).test(s), `${p} on ${s}`);
+    }),
+    { numRuns: 500 },
+  );
+});
+
+test('a pattern with lookaround anywhere is refused at grant time', () => {
+  const look = fc.constantFrom('(?=a)', '(?!a)', '(?<=a)', '(?<!a)', '(?=.*x)');
+  const part = fc.constantFrom('', 'a', 'chat-', '.*', '[a-z]+');
+  fc.assert(
+    fc.property(part, look, part, (before, l, after) => {
+      const check = validateRegexPattern(before + l + after);
+      assert.equal(check.ok, false);
+      if (!check.ok) assert.match(check.reason, /linear time/);
+    }),
+  );
+});

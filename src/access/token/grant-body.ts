@@ -4,7 +4,7 @@
  * each with a path such as `permissions.patterns.channels["^a(.*)*$"]` (style.md §3.4).
  */
 import { isPermissionValue, MAX_PERMISSION_VALUE } from '../permissions.ts';
-import { isWellFormedUnicode, validateRegexPattern, type PatternCheck } from '../patterns.ts';
+import { isWellFormedUnicode, MAX_TOKEN_PATTERN_PROGRAM_SIZE, patternProgramSize, validateRegexPattern, type PatternCheck } from '../patterns.ts';
 
 /** How patterns are judged; AccessManager passes its memoizing PatternCache.validate. */
 export type PatternValidator = (source: string) => PatternCheck;
@@ -179,6 +179,7 @@ export function parseGrantTokenBody(json: unknown, validate: PatternValidator = 
     issues.push({ message: 'at least one resource or pattern permission is required', location: 'permissions' });
   }
 
+  if (issues.length === 0) patternBudget(patterns, issues);
   if (issues.length > 0) return fail(issues);
   return {
     ok: true,
@@ -225,11 +226,26 @@ export function checkGrantTokenRequest(request: GrantTokenRequest, validate: Pat
     }
   }
   if (total === 0) issues.push({ message: 'at least one resource or pattern permission is required', location: 'permissions' });
+  if (issues.length === 0) patternBudget(request.patterns, issues);
   for (const [key, value] of request.meta) {
     const scalar = value === null || typeof value === 'boolean' || typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value));
     if (!scalar || !isWellFormedUnicode(key)) issues.push({ message: 'meta values must be strings, numbers, booleans or null', location: at('permissions.meta', key) });
   }
   return issues;
+}
+
+/** The per-token cost cap of patterns (patterns.ts MAX_TOKEN_PATTERN_PROGRAM_SIZE), per kind. */
+function patternBudget(patterns: PermissionMaps, issues: GrantBodyIssue[]): void {
+  for (const kind of KINDS) {
+    let size = 0;
+    for (const name of patterns[kind].keys()) size += patternProgramSize(name);
+    if (size > MAX_TOKEN_PATTERN_PROGRAM_SIZE) {
+      issues.push({
+        message: `the ${kind} patterns compile to ${size} RE2 instructions together, more than ${MAX_TOKEN_PATTERN_PROGRAM_SIZE}: use fewer or simpler patterns`,
+        location: `permissions.patterns.${kind}`,
+      });
+    }
+  }
 }
 
 function fail(details: GrantBodyIssue[]): GrantBodyResult {

@@ -101,3 +101,18 @@ test('a __proto__ resource or meta key is data, not a prototype', () => {
   assert.deepEqual([...result.value.resources.channels], [['__proto__', 3]]);
   assert.deepEqual([...result.value.meta], [['__proto__', 'x']]);
 });
+
+test('one token\'s patterns of a kind share a cost budget (RE2 instructions), refused at grant time with the kind named', () => {
+  const heavy = (i: number) => `^p${i}${'a{0,30}'.repeat(6)}$`;
+  const channels = Object.fromEntries(Array.from({ length: 7 }, (_, i) => [heavy(i), 1]));
+  const result = parseGrantTokenBody({ ttl: 5, permissions: { patterns: { channels } } });
+  assert.equal(result.ok, false);
+  if (!result.ok) {
+    assert.equal(result.details.length, 1);
+    assert.equal(result.details[0].location, 'permissions.patterns.channels');
+    assert.match(result.details[0].message, /RE2 instructions together, more than 2000/);
+  }
+  // Five of them fit.
+  const five = Object.fromEntries(Array.from({ length: 5 }, (_, i) => [heavy(i), 1]));
+  assert.equal(parseGrantTokenBody({ ttl: 5, permissions: { patterns: { channels: five } } }).ok, true);
+});

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileFilter } from '../../../src/app-context/filter.ts';
+import { compileFilter, MAX_FILTER_LENGTH, MAX_FILTER_TERMS } from '../../../src/app-context/filter.ts';
 
 const alice = { id: 'alice', name: 'Alice Smith', status: 'active', type: null, updated: '2024-05-01T10:00:00.000Z', custom: { role: 'admin', level: 3, vip: true } };
 const bob = { id: 'bob', name: "Bob O'Neil *star*", status: 'away', type: 'bot', updated: '2023-01-01T00:00:00.000Z', custom: { role: 'member', level: 1, vip: false } };
@@ -44,4 +44,32 @@ test('malformed filters are INVALID_PARAM', () => {
   for (const bad of ["name ==", "name 'x'", "(id == 'a'", "id == 'a')", "id == 'unterminated", 'id ~= 1', "&& id == 'a'", "name LIKE 3", 'name < true', '('.repeat(100) + "id == 'a'" + ')'.repeat(100)]) {
     assert.throws(() => compileFilter(bad), { code: 'INVALID_PARAM' }, bad);
   }
+});
+
+// Issue 9 §3: one list call with `name LIKE "*a*a*a*a*b"` and one 140-character name blocked the node.
+
+test('LIKE is linear: the backtracking input of issue 9 costs a bounded number of comparisons', () => {
+  for (const length of [140, 300, 10_000]) {
+    const user = { id: 'u', name: 'a'.repeat(length) };
+    const meter = { steps: 0 };
+    const p = compileFilter('name LIKE "*a*a*a*a*b"', meter);
+    assert.equal(p(user), false);
+    assert.ok(meter.steps > 0, 'the LIKE comparisons are counted');
+    assert.ok(meter.steps <= 2 * length + 10, `${length}: ${meter.steps} steps`);
+    assert.equal(p({ ...user, name: user.name + 'B' }), true);
+  }
+});
+
+test('filters past a cap are INVALID_PARAM naming the cap', () => {
+  const long = 'x'.repeat(MAX_FILTER_LENGTH + 1);
+  assert.throws(() => compileFilter(long), { code: 'INVALID_PARAM', message: `filter: longer than ${MAX_FILTER_LENGTH} characters (got ${long.length})` });
+  // The Chat SDK joins a page of memberships with ||: 100 comparisons, 99 operators.
+  const page = Array.from({ length: 100 }, (_, i) => `channel.id == 'c${i}'`).join(' || ');
+  assert.deepEqual(ids(`id == 'bob' || ${page}`), ['bob']);
+  const chain = (n: number) => Array.from({ length: n }, () => 'id==1').join('||');
+  assert.doesNotThrow(() => compileFilter(chain(MAX_FILTER_TERMS / 2)), 'n comparisons and n - 1 operators');
+  assert.throws(() => compileFilter(chain(MAX_FILTER_TERMS / 2 + 1)), {
+    code: 'INVALID_PARAM',
+    message: new RegExp(`^filter: more than ${MAX_FILTER_TERMS} comparisons and logical operators \\(at \\d+\\)$`),
+  });
 });
