@@ -1,6 +1,5 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { join } from 'node:path';
 import { systemClock, type Clock } from './clock.ts';
 import type { Config } from './config/schema.ts';
 import { demoKeyset } from './config/demo-keyset.ts';
@@ -17,11 +16,11 @@ import { PublishPipeline } from './realtime/publish.ts';
 import { LocalBroker } from './realtime/local-broker.ts';
 import { SubscriptionService } from './realtime/subscription.ts';
 import { TimetokenGenerator } from './realtime/timetoken.ts';
-import { createStores } from './store/index.ts';
+import { storesFromConfig } from './store/index.ts';
 import type { AccessChange, Decision } from './access/types.ts';
 import { MAX_TOKEN_TTL_MINUTES } from './access/token/grant-body.ts';
 import { RedisBroker } from './store/redis/index.ts';
-import type { Broker, ControlEvent, Stores } from './store/types.ts';
+import type { Broker, ControlEvent, HealthReport, Stores } from './store/types.ts';
 
 const UNAVAILABLE: Decision = {
   allowed: false,
@@ -30,17 +29,9 @@ const UNAVAILABLE: Decision = {
   message: 'the link to the other nodes is down; access cannot be verified',
 };
 import { createHttpServer, type Fallback } from './protocol/server.ts';
+import { ClientLimits } from './protocol/client-limits.ts';
 import type { Services } from './protocol/services.ts';
-import { publishRoutes } from './protocol/routes/publish.ts';
-import { subscribeRoutes } from './protocol/routes/subscribe.ts';
-import { presenceRoutes } from './protocol/routes/presence.ts';
-import { historyRoutes } from './protocol/routes/history.ts';
-import { messageActionRoutes } from './protocol/routes/message-actions.ts';
-import { fileRoutes } from './protocol/routes/files.ts';
-import { channelGroupRoutes } from './protocol/routes/channel-groups.ts';
-import { timeRoutes } from './protocol/routes/time.ts';
-import { accessRoutes } from './protocol/routes/access.ts';
-import { objectRoutes } from './protocol/routes/objects.ts';
+import { allRoutes } from './protocol/routes/index.ts';
 
 export interface ParleyOptions {
   config: Config;
@@ -70,15 +61,7 @@ export function createParley(options: ParleyOptions): Parley {
 
   const engine = config.store.kind;
   const redisLog = log.child({ component: 'redis' });
-  const stores =
-    options.stores ??
-    createStores(
-      engine === 'sqlite'
-        ? { kind: 'sqlite', file: join(config.dataDir, 'parley.db') }
-        : engine === 'redis'
-          ? { kind: 'redis', url: config.redis.url, prefix: config.redis.prefix, log: redisLog }
-          : { kind: 'memory' },
-    );
+  const stores = options.stores ?? storesFromConfig(config, redisLog);
   const metrics = new Metrics();
   const m = createParleyMetrics(metrics);
   const timetokens = new TimetokenGenerator(clock);
@@ -98,6 +81,7 @@ export function createParley(options: ParleyOptions): Parley {
   const subscriptions = new SubscriptionService({
     hub, messages: stores.messages, groups, timetokens, log: log.child({ component: 'subscribe' }),
     longPollTimeoutMs: config.subscribe.longPollTimeoutSec * 1000, maxPerAnswer: config.subscribe.maxMessagesPerResponse,
+    maxSourcesPerSubscription: config.limits.maxChannelsPerSubscription, maxSourcesPerNode: config.limits.maxSubscribedChannelsPerNode,
     region, nowMs: () => clock.nowMs(),
   });
   const presence = new PresenceService({
@@ -110,7 +94,7 @@ export function createParley(options: ParleyOptions): Parley {
   });
   const access = new AccessManager({
     grants: stores.grants, denyList: stores.denyList, clock, log: log.child({ component: 'access' }), keysets,
-    signatureWindowSec: config.access.signatureWindowSec, tokenCacheSize: config.access.tokenCacheSize,
+    signatureWindowSec: config.access.signatureWindowSec, acceptV1Signatures: config.access.acceptV1Signatures, tokenCacheSize: config.access.tokenCacheSize,
   });
 
   // Open subscriptions are re-checked the moment access changes, here or on another node.
@@ -175,18 +159,31 @@ export function createParley(options: ParleyOptions): Parley {
       // Fail closed: while this node may be missing other nodes' revocations, secured keysets get a 503.
       check: (r) => ((broker.isHealthy() && !resyncing) || !r.keyset.secretKey ? access.check(r) : UNAVAILABLE),
       recheck: (c, k, u, r) => access.recheck(c, k, u, r),
+      canRead: (c, k, u, ch) => access.canRead(c, k, u, ch),
       requirementsFor,
     },
     admin: access,
     pipeline, subscriptions, presence, groups, objects, messages: stores.messages, messageActions: stores.messageActions, files: stores.files, hub, timetokens, clock, metrics, m, log,
     openPolls: new Set(),
+    clientLimits: new ClientLimits({ ...config.limits, onRefusal: (labels) => m.capRefusals(labels) }),
+    ready: () => readiness(),
+  };
+  // Readiness (/health): serving, the broker and the store answer, and the access mirrors are not reloading.
+  let isServing = false;
+  const readiness = async (): Promise<HealthReport> => {
+    if (!isServing) return { ok: false, reason: 'not serving (starting or shutting down)' };
+    const [brokerHealth, storeHealth] = await Promise.all([broker.health(), stores.health()]);
+    if (!brokerHealth.ok) return brokerHealth;
+    if (!storeHealth.ok) return storeHealth;
+    if (resyncing) return { ok: false, reason: 'reloading the access mirrors after a gap in the link to the other nodes' };
+    return { ok: true };
   };
   metrics.gauge('parley_long_polls_parked', 'Long-polls currently parked', () => hub.parkedCount());
   metrics.gauge('parley_connections', 'Open HTTP connections', () => connections);
+  metrics.gauge('parley_subscribed_channels', 'Channels all open long-polls listen on (limits.maxSubscribedChannelsPerNode)', () => subscriptions.subscribedChannels);
 
   const fallbacks = [...(options.fallbacks ?? [])];
-  const routes = [...timeRoutes, ...publishRoutes, ...subscribeRoutes, ...presenceRoutes, ...historyRoutes, ...messageActionRoutes, ...fileRoutes, ...channelGroupRoutes, ...accessRoutes, ...objectRoutes];
-  const server: Server = createHttpServer({ routes, services, fallbacks });
+  const server: Server = createHttpServer({ routes: allRoutes, services, fallbacks });
   let connections = 0;
   let inFlight = 0;
   server.on('request', (_req, res) => {
@@ -222,6 +219,7 @@ export function createParley(options: ParleyOptions): Parley {
       every(10_000, () => hub.sweep(timetokens.now()), 'buffer sweep');
       every(60_000, () => stores.messages.purgeExpired(clock.nowMs()), 'history purge');
       every(60_000, () => stores.denyList.purgeExpired(clock.nowMs()), 'denylist purge');
+      every(60_000, () => access.refreshEpoch(), 'denylist epoch check');
       every(60_000, () => stores.grants.purgeExpired(clock.nowMs()), 'grant purge');
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -230,11 +228,13 @@ export function createParley(options: ParleyOptions): Parley {
           resolve();
         });
       });
+      isServing = true;
       const port = (server.address() as AddressInfo).port;
       const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
       return { port, url: `http://${host}:${port}` };
     },
     async stop() {
+      isServing = false;
       // preClose: stop accepting, answer parked long-polls so clients reconnect elsewhere, then close stores.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const p of [...services.openPolls]) p.interrupt();

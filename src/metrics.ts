@@ -78,6 +78,8 @@ export function createParleyMetrics(m: Metrics) {
     deliveries: m.counter('parley_deliveries_total', 'Envelopes delivered to subscribers'),
     denials: m.counter('parley_access_denials_total', 'Requests denied by the Access Manager, by code'),
     errors: m.counter('parley_errors_total', 'Requests answered with an error, by code'),
+    /** One per refusal by a resource cap; `cap` is the limits.* setting that refused (docs/security.md "Limits"). */
+    capRefusals: m.counter('parley_cap_refusals_total', 'Connections and requests refused by a resource cap, by cap (the limits.* setting)'),
   };
 }
 export type ParleyMetrics = ReturnType<typeof createParleyMetrics>;

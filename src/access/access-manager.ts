@@ -15,8 +15,9 @@
  * 5. otherwise `auth` is a v2 auth key; no `auth` at all is auth key '' and only grants made for
  *    every auth key apply (§7.1: a grant without auth keys covers everyone). With none: 403.
  *
- * Invariant (docs/invariants.md): the denylist is consulted on every use of a token, before any
- * cached verification result.
+ * Invariant (docs/invariants.md 8): the denylist is consulted on every use of a token, before any
+ * cached verification result; then a token issued before the DenyList's epoch is refused (its
+ * revocation may have been lost: docs/redis.md §revocations).
  */
 import type { Clock } from '../clock.ts';
 import { ParleyError, type ErrorCode } from '../errors.ts';
@@ -24,7 +25,7 @@ import { hasAccessManager, type Keyset } from '../keyset.ts';
 import type { Logger } from '../log.ts';
 import type { DenyList, GrantStore } from '../store/types.ts';
 import type { AccessChange, AccessRequest, Credential, Decision, Requirement } from './types.ts';
-import { authorizeToken, authorizeV2, deny, explain as explainDecision, missingAll, type Explanation } from './authorize.ts';
+import { authorizeToken, authorizeV2, deny, explain as explainDecision, findInToken, missingAll, type Explanation } from './authorize.ts';
 import { GrantIndex } from './grant-index.ts';
 import {
   auditPayload,
@@ -37,10 +38,11 @@ import {
   type GrantV2Params,
 } from './grants-v2.ts';
 import { PatternCache } from './patterns.ts';
+import { READ } from './permissions.ts';
 import { DEFAULT_SIGNATURE_WINDOW_SEC, verifyRequestSignature } from './signature.ts';
 import { TOKEN_VERSION } from './token/codec.ts';
 import { checkGrantTokenRequest, MAX_TOKEN_TTL_MINUTES, parseGrantTokenBody, type GrantTokenRequest } from './token/grant-body.ts';
-import { signToken } from './token/sign.ts';
+import { newTokenNonce, signToken } from './token/sign.ts';
 import { TokenResolver } from './token/token-resolver.ts';
 import { isTokenExpired } from './token/verify.ts';
 
@@ -52,10 +54,14 @@ export interface AccessManagerDeps {
   keysets: readonly Keyset[];
   /** Accepted skew of signed requests' `timestamp` (default 60). */
   signatureWindowSec?: number;
+  /** Accept v1 request signatures where they apply (signature.ts VerifyOptions.acceptV1; default true). */
+  acceptV1Signatures?: boolean;
   /** Verified tokens kept in memory (default 10 000; 0 disables the cache). */
   tokenCacheSize?: number;
   /** How often expired mirror entries are reclaimed (default 60 000; 0 disables). Expiry itself is checked on use. */
   purgeIntervalMs?: number;
+  /** The per-token nonce (token/codec.ts `n`); default 128 random bits. Injected so tests can replay. */
+  tokenNonce?: () => string;
 }
 
 /** 'local' changes were made on this node (forward them to other nodes); 'remote' ones came from another. */
@@ -76,7 +82,9 @@ export class AccessManager {
   private readonly log: Logger;
   private readonly keysets: readonly Keyset[];
   private readonly windowSec: number;
+  private readonly acceptV1: boolean;
   private readonly purgeIntervalMs: number;
+  private readonly tokenNonce: () => string;
   private readonly index = new GrantIndex();
   private readonly tokens: TokenResolver;
   private readonly patterns = new PatternCache();
@@ -94,8 +102,10 @@ export class AccessManager {
     this.log = deps.log;
     this.keysets = deps.keysets;
     this.windowSec = deps.signatureWindowSec ?? DEFAULT_SIGNATURE_WINDOW_SEC;
+    this.acceptV1 = deps.acceptV1Signatures ?? true;
     this.tokens = new TokenResolver(deps.keysets, deps.tokenCacheSize ?? 10_000, this.patterns);
     this.purgeIntervalMs = deps.purgeIntervalMs ?? 60_000;
+    this.tokenNonce = deps.tokenNonce ?? newTokenNonce;
   }
 
   /** Loads the grant and denylist mirrors; check() refuses secured keysets until this resolves. */
@@ -111,12 +121,13 @@ export class AccessManager {
     }
     const revoked = await this.denyList.list(nowMs);
     this.tokens.loadRevoked(revoked);
+    await this.refreshEpoch();
     if (this.purgeIntervalMs > 0) {
       this.purgeTimer = setInterval(() => this.purgeExpired(), this.purgeIntervalMs);
       this.purgeTimer.unref();
     }
     this.started = true;
-    this.log.info({ grants: grantCount, revokedTokens: revoked.length }, 'access manager started');
+    this.log.info({ grants: grantCount, revokedTokens: revoked.length, denyListEpoch: new Date(this.tokens.epoch).toISOString() }, 'access manager started');
   }
 
   close(): void {
@@ -148,7 +159,7 @@ export class AccessManager {
     if (!this.started) return this.refuse(req, 'STORE_UNAVAILABLE', 'Access Manager is not started');
     const nowMs = this.clock.nowMs();
     if (req.query.has('signature')) {
-      const verdict = verifyRequestSignature(req, keyset, nowMs, this.windowSec);
+      const verdict = verifyRequestSignature(req, keyset, nowMs, { windowSec: this.windowSec, acceptV1: this.acceptV1 });
       return verdict.ok ? SECRET : this.refuse(req, verdict.code, `Forbidden: ${verdict.reason}`);
     }
     if (req.adminOnly) return this.refuse(req, 'SIGNATURE_MISSING', 'Forbidden: this operation requires a request signed with the secret key');
@@ -182,6 +193,33 @@ export class AccessManager {
     }
     if (!decision.allowed) this.logDenial(keyset.subscribeKey, decision, uuid);
     return decision;
+  }
+
+  /**
+   * Whether an established credential may read one channel now: the per-message check of wildcard
+   * subscriptions (docs/access-matrix.md "Wildcard subscriptions"). Same rules as recheck() with one
+   * READ requirement on `channel`, without building a Decision; false also for a revoked, expired or
+   * wrong-uuid token. Not logged: a wildcard subscriber is expected to skip channels it cannot read.
+   */
+  canRead(credential: Credential, keyset: Keyset, uuid: string, channel: string): boolean {
+    if (!hasAccessManager(keyset)) return true;
+    const nowMs = this.clock.nowMs();
+    switch (credential.kind) {
+      case 'secret':
+        return true;
+      case 'open':
+        return false;
+      case 'authKey':
+        return this.index.keyset(keyset.subscribeKey).find('channels', channel, credential.authKey, READ, nowMs) !== undefined;
+      case 'token': {
+        const resolved = this.tokens.resolve(keyset, credential.token, nowMs);
+        if (resolved === undefined || !resolved.ok) return false;
+        const token = resolved.token;
+        if (isTokenExpired(token, nowMs)) return false;
+        if (token.claims.authorizedUuid !== undefined && token.claims.authorizedUuid !== uuid) return false;
+        return findInToken(token, 'channels', channel, READ) !== undefined;
+      }
+    }
   }
 
   private decide(keyset: Keyset, auth: string, uuid: string, requirements: readonly Requirement[], nowMs: number): Decision {
@@ -257,6 +295,7 @@ export class AccessManager {
     if (!parsed.ok) {
       throw new ParleyError('INVALID_PARAM', parsed.message, { details: { source: 'grant', details: parsed.details } });
     }
+    await this.untilAfterEpochSecond();
     return this.sign(keyset, parsed.value);
   }
 
@@ -275,15 +314,32 @@ export class AccessManager {
     return this.sign(keyset, request);
   }
 
+  /**
+   * A token's `t` is whole seconds and is never stamped ahead of the clock (a token stamped ahead could
+   * read as issued after a later epoch and outlive a lost revocation). So within the second in which the
+   * deny list's epoch was recorded, minting waits (< 1 s, once per new epoch) for the next second.
+   */
+  private async untilAfterEpochSecond(): Promise<void> {
+    const boundaryMs = Math.ceil(this.tokens.epoch / 1000) * 1000;
+    for (let attempt = 0; attempt < 3 && this.clock.nowMs() < boundaryMs; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(1000, boundaryMs - this.clock.nowMs()) + 1));
+    }
+  }
+
   private sign(keyset: Keyset, request: GrantTokenRequest): string {
+    const issuedAtSec = Math.floor(this.clock.nowMs() / 1000);
+    if (issuedAtSec * 1000 < this.tokens.epoch) {
+      throw new ParleyError('STORE_UNAVAILABLE', 'the revocation list was initialized less than a second ago: retry the grant');
+    }
     return signToken(keyset.secretKey, {
       version: TOKEN_VERSION,
-      issuedAtSec: Math.floor(this.clock.nowMs() / 1000),
+      issuedAtSec,
       ttlMinutes: request.ttlMinutes,
       resources: request.resources,
       patterns: request.patterns,
       meta: request.meta,
       authorizedUuid: request.authorizedUuid,
+      nonce: this.tokenNonce(),
     });
   }
 
@@ -337,6 +393,31 @@ export class AccessManager {
       await this.reloadGrants(keyset.subscribeKey);
     }
     this.tokens.loadRevoked(await this.denyList.list(this.clock.nowMs()));
+    await this.refreshEpoch({ emit: false });
+    for (const keyset of this.keysets) {
+      if (hasAccessManager(keyset)) this.emit({ kind: 'grants-changed', subscribeKey: keyset.subscribeKey }, 'remote');
+    }
+  }
+
+  /**
+   * Reads the DenyList's epoch (recording one when its storage has none) and adopts a later one: the
+   * revocation list was lost and re-initialized, so tokens issued before it are refused from now on
+   * (TOKEN_ISSUED_BEFORE_EPOCH) and parked subscribers are re-checked. Runs after the denylist was read
+   * (start, resync): had the list been lost before that read, this read sees the new epoch. Also run
+   * periodically, for a loss that came without a gap in this node's link. The proposal is later than the
+   * known epoch, so a re-initialization is noticed even when this node's clock lags the one that set it.
+   */
+  async refreshEpoch(options: { emit?: boolean } = {}): Promise<void> {
+    const known = this.tokens.epoch;
+    const epochMs = await this.denyList.epoch(Math.max(this.clock.nowMs(), known + 1));
+    if (epochMs <= known) return;
+    this.tokens.setEpoch(epochMs);
+    if (known === 0) return;
+    this.log.warn(
+      { denyListEpoch: new Date(epochMs).toISOString() },
+      'the revocation list was re-initialized (its storage lost its data): tokens issued before its new epoch are refused and must be re-issued',
+    );
+    if (options.emit === false) return;
     for (const keyset of this.keysets) {
       if (hasAccessManager(keyset)) this.emit({ kind: 'grants-changed', subscribeKey: keyset.subscribeKey }, 'remote');
     }

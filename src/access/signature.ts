@@ -143,6 +143,11 @@ function canonicalForms(kept: readonly SignedPair[]): string[] {
   const forms = [sdk];
   const tildeRaw = sdk.includes('%7E') ? join(kept, (p) => encodeString(p.value).replace(/%7E/g, '~')) : sdk;
   if (tildeRaw !== sdk) forms.push(tildeRaw);
+  // Ruby signs App Context `sort` values unencoded while sending them encoded (signature.rb).
+  if (kept.some((p) => p.name === 'sort')) {
+    const rubySort = join(kept, (p) => (p.name === 'sort' ? p.value : encodeString(p.value)));
+    if (!forms.includes(rubySort)) forms.push(rubySort);
+  }
   if (kept.every((p) => p.raw !== undefined)) {
     const asSent = join([...kept].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : (a.raw as string) < (b.raw as string) ? -1 : 1)), (p) => p.raw as string);
     if (!forms.includes(asSent)) forms.push(asSent);
@@ -200,6 +205,9 @@ export function verifyRequestSignature(
     // JS signs POST publish as GET without the body; Go signs POST fire/publish with its real method and body.
     const methods = [signingMethod(request.method, request.path)];
     if (methods[0] !== request.method.toUpperCase()) methods.push(request.method.toUpperCase());
+    // The JS SDK's getFileUrl signs the download URL it hands out with the method `LOCAL`; that URL
+    // can only ever be fetched with GET, and the file download is read-only.
+    if (request.method.toUpperCase() === 'GET' && request.path.startsWith('/v1/files/')) methods.push('LOCAL');
     for (const method of methods) {
       for (const canonicalQuery of forms) {
         const input = { method, publishKey: keys.publishKey, path: request.path, canonicalQuery, body: request.body };

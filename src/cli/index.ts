@@ -1,21 +1,22 @@
 import { parseArgs } from 'node:util';
-import { join } from 'node:path';
 import { ConfigError, EX_CONFIG, loadConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { demoKeyset } from '../config/demo-keyset.ts';
 import type { Keyset } from '../keyset.ts';
-import { createLogger } from '../log.ts';
+import { createLogger, redactUrlPassword } from '../log.ts';
 import { AccessManager } from '../access/access-manager.ts';
 import { isOperation, OPERATIONS, requirementsFor, type Operation } from '../access/enforcement.ts';
 import { describePermissions } from '../access/permissions.ts';
 import { tokenBytes, checkTokenSignature } from '../access/token/verify.ts';
 import { decodeTokenClaims, type PermissionMaps } from '../access/token/codec.ts';
-import { createStores } from '../store/index.ts';
+import { storesFromConfig } from '../store/index.ts';
+import { isParleyError } from '../errors.ts';
 
 /**
  * `parley` — operator commands. Output is for people (the only place console output is allowed);
- * exit codes: 0 ok (or allowed), 1 denied / invalid, 2 usage, 78 bad config.
+ * exit codes: 0 ok (or allowed), 1 denied / invalid, 2 usage, 69 store unreachable, 78 bad config.
  */
+const EX_UNAVAILABLE = 69;
 const USAGE = `usage:
   parley serve                                   start the server (same as npm start)
   parley config print | check                    show the effective config (secrets redacted) / validate it
@@ -107,10 +108,17 @@ async function explainCommand(args: string[]): Promise<void> {
   } catch (err) {
     fail((err as Error).message);
   }
-  const stores = createStores(cfg.store.kind === 'sqlite' ? { kind: 'sqlite', file: join(cfg.dataDir, 'parley.db') } : { kind: 'memory' });
-  const access = new AccessManager({ grants: stores.grants, denyList: stores.denyList, clock: { nowMs: () => Date.now() }, log: createLogger({ level: 'silent' }), keysets });
+  // The backend the server uses (sqlite file, Redis prefix): the same choice as app.ts makes.
+  const log = createLogger({ level: 'silent' });
+  const stores = storesFromConfig(cfg, log);
+  const access = new AccessManager({ grants: stores.grants, denyList: stores.denyList, clock: { nowMs: () => Date.now() }, log, keysets });
   try {
-    await access.start();
+    try {
+      await access.start();
+    } catch (err) {
+      if (!isParleyError(err)) throw err;
+      fail(`cannot read the ${cfg.store.kind} store: ${err.message}`, EX_UNAVAILABLE);
+    }
     const { decision, checks } = access.explain(keyset, values.auth ?? '', values.uuid ?? '', requirements);
     out(`keyset     ${keyset.subscribeKey}${keyset.secretKey ? '' : '  (Access Manager off)'}`);
     out(`operation  ${op}${OPERATIONS[op as Operation].admin ? '  (needs a secret-key signature)' : ''}`);
@@ -134,7 +142,11 @@ function configCommand(sub: string | undefined): void {
     return;
   }
   if (sub !== 'print') fail('config takes print or check');
-  const redacted = { ...cfg, keysets: cfg.keysets.map((k) => ({ ...k, secretKey: k.secretKey ? '[redacted]' : '' })) };
+  const redacted = {
+    ...cfg,
+    redis: { ...cfg.redis, url: redactUrlPassword(cfg.redis.url) },
+    keysets: cfg.keysets.map((k) => ({ ...k, secretKey: k.secretKey ? '[redacted]' : '' })),
+  };
   out(JSON.stringify(redacted, null, 2));
 }
 

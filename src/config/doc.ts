@@ -16,7 +16,12 @@ export function renderConfigDoc(): string {
       }
       const env = prop.type === 'array' ? '(file only)' : `\`PARLEY_${p.map(snake).join('_')}\``;
       const def = prop.default === undefined ? '' : `\`${JSON.stringify(prop.default)}\``;
-      const type = prop.enum ? prop.enum.map((e: string) => `\`${e}\``).join(' \\| ') : (prop.type ?? 'any');
+      const variant = (v: Record<string, any>): string => (v.const !== undefined ? `\`${v.const}\`` : (v.type ?? 'any'));
+      const type = prop.enum
+        ? prop.enum.map((e: string) => `\`${e}\``).join(' \\| ')
+        : Array.isArray(prop.anyOf)
+          ? prop.anyOf.map(variant).join(' \\| ')
+          : (prop.type ?? 'any');
       rows.push(`| \`${p.join('.')}\` | ${env} | ${type} | ${def} | ${(prop.description ?? '').replace(/\|/g, '\\|')} |`);
     }
   };

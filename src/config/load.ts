@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { ConfigSchema, type Config } from './schema.ts';
 
 /** Exit code for bad configuration (sysexits EX_CONFIG). */
@@ -7,7 +8,7 @@ export const EX_CONFIG = 78;
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
   constructor(readonly issues: string[]) {
-    super(`invalid configuration:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
+    super(issues.length === 1 ? `invalid configuration: ${issues[0]}` : `invalid configuration:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
   }
 }
 
@@ -16,14 +17,18 @@ type Obj = Record<string, Json>;
 
 const snake = (s: string): string => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
 
+/** How an env value is read: like its default's type; a default of "auto" takes auto, true or false. */
+type LeafType = 'number' | 'boolean' | 'string' | 'auto';
+
 /** Every scalar leaf of the defaults, with its derived env name: one list, derived from the schema. */
-function envLeaves(): Array<{ path: string[]; env: string; type: 'number' | 'boolean' | 'string' }> {
-  const out: Array<{ path: string[]; env: string; type: 'number' | 'boolean' | 'string' }> = [];
+function envLeaves(): Array<{ path: string[]; env: string; type: LeafType }> {
+  const out: Array<{ path: string[]; env: string; type: LeafType }> = [];
   const walk = (obj: Obj, path: string[]): void => {
     for (const [k, v] of Object.entries(obj)) {
       if (v !== null && typeof v === 'object' && !Array.isArray(v)) walk(v as Obj, [...path, k]);
       else if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string') {
-        out.push({ path: [...path, k], env: `PARLEY_${[...path, k].map(snake).join('_')}`, type: typeof v as 'number' });
+        const type: LeafType = v === 'auto' ? 'auto' : (typeof v as 'number' | 'boolean' | 'string');
+        out.push({ path: [...path, k], env: `PARLEY_${[...path, k].map(snake).join('_')}`, type });
       }
     }
   };
@@ -45,8 +50,9 @@ function setPath(target: Obj, path: string[], value: Json): void {
   cur[path[path.length - 1]] = value;
 }
 
-function coerce(raw: string, type: 'number' | 'boolean' | 'string', env: string, issues: string[]): Json | undefined {
+function coerce(raw: string, type: LeafType, env: string, issues: string[]): Json | undefined {
   if (type === 'string') return raw;
+  if (type === 'auto' && /^auto$/i.test(raw.trim())) return 'auto';
   if (type === 'number') {
     if (!/^-?\d+(\.\d+)?$/.test(raw.trim())) {
       issues.push(`${env}: expected a number (got "${raw}")`);
@@ -56,7 +62,7 @@ function coerce(raw: string, type: 'number' | 'boolean' | 'string', env: string,
   }
   if (/^(1|true|yes|on)$/i.test(raw)) return true;
   if (/^(0|false|no|off)$/i.test(raw)) return false;
-  issues.push(`${env}: expected true or false (got "${raw}")`);
+  issues.push(`${env}: expected ${type === 'auto' ? 'auto, true' : 'true'} or false (got "${raw}")`);
   return undefined;
 }
 
@@ -138,4 +144,63 @@ export function loadConfig(options: LoadOptions = {}): Config {
   }
   if (issues.length > 0 || !result.success) throw new ConfigError(issues);
   return deepFreeze(result.data);
+}
+
+/** Path depth bound for walking up to an existing parent. */
+const MAX_PATH_DEPTH = 256;
+
+/**
+ * Makes sure the data directory can hold the SQLite database, creating it (and missing parents) when
+ * needed, so that a directory that is a file, cannot be created or is not writable stops start-up with
+ * one line and EX_CONFIG instead of a stack trace from deep inside the engine. Only the sqlite engine
+ * writes there (the database, the demo keyset's file); other engines never touch it. Throws ConfigError.
+ */
+export function prepareDataDir(config: Pick<Config, 'dataDir' | 'store'>): void {
+  if (config.store.kind !== 'sqlite') return;
+  const dir = resolve(config.dataDir);
+  const problem = dataDirProblem(dir);
+  if (problem !== null) throw new ConfigError([`dataDir (PARLEY_DATA_DIR): ${dir} ${problem}`]);
+}
+
+function errno(err: unknown): string {
+  return (err as NodeJS.ErrnoException).code ?? String(err);
+}
+
+function dataDirProblem(dir: string): string | null {
+  // Walk up to the nearest existing directory, then create the missing levels one by one: a recursive
+  // mkdir is avoided, as Node's can spin forever on a pseudo-filesystem (mkdir -p /proc/x).
+  const missing: string[] = [];
+  let cur = dir;
+  for (let depth = 0; ; depth++) {
+    if (depth > MAX_PATH_DEPTH) return 'is nested too deeply';
+    let isDirectory: boolean;
+    try {
+      isDirectory = statSync(cur).isDirectory();
+    } catch (err) {
+      // ENOTDIR: some ancestor is a file; walking up finds and names it.
+      if (errno(err) !== 'ENOENT' && errno(err) !== 'ENOTDIR') return `cannot be read (${errno(err)})`;
+      missing.push(cur);
+      const parent = dirname(cur);
+      if (parent === cur) return 'cannot be created (no parent directory exists)';
+      cur = parent;
+      continue;
+    }
+    if (!isDirectory) return cur === dir ? 'is a file, not a directory' : `cannot be created: ${cur} is a file, not a directory`;
+    break;
+  }
+  for (const d of missing.reverse()) {
+    try {
+      mkdirSync(d);
+    } catch (err) {
+      if (errno(err) !== 'EEXIST') return `cannot be created (${errno(err)})`;
+    }
+  }
+  const probe = join(dir, `.parley-write-check-${process.pid}`);
+  try {
+    writeFileSync(probe, '');
+    rmSync(probe, { force: true });
+  } catch (err) {
+    return `is not writable (${errno(err)})`;
+  }
+  return null;
 }

@@ -24,8 +24,19 @@ export const ConfigSchema = z
   .object({
     host: z.string().min(1).default('0.0.0.0').describe('Address to listen on'),
     port: z.number().int().min(0).max(65535).default(8080).describe('TCP port (0 = any free port)'),
-    dataDir: z.string().min(1).default('./data').describe('Directory for the SQLite file, demo keys and uploads'),
+    dataDir: z
+      .string()
+      .min(1)
+      .default('./data')
+      .describe('Directory of the sqlite engine: its database and the demo keyset\'s secret; created if missing and checked writable at start (exit 78 otherwise); other engines never use it'),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino level'),
+    shutdownTimeoutSec: z
+      .number()
+      .int()
+      .min(1)
+      .max(600)
+      .default(10)
+      .describe('Longest a graceful stop (SIGTERM, SIGINT) may take, seconds; past it the process exits with code 1 whatever is still open'),
     store: z
       .object({
         kind: z.enum(['sqlite', 'memory', 'redis']).default('sqlite').describe('Storage engine: sqlite (durable, default), memory (tests) or redis (several nodes)'),
@@ -84,19 +95,79 @@ export const ConfigSchema = z
         maxChannelLength: z.number().int().min(1).max(1024).default(92).describe('Longest channel or group name, characters (PubNub: 92)'),
         maxChannelsPerGroup: z.number().int().min(1).default(2000).describe('Channels per channel group'),
         maxChannelsPerSubscribe: z.number().int().min(1).default(10_000).describe('Channels plus groups in one subscribe'),
+        maxGroupsPerSubscribe: z
+          .number()
+          .int()
+          .min(1)
+          .max(1000)
+          .default(10)
+          .describe('Channel groups named in one subscribe or presence call (PubNub: 10); a group and its -pnpres twin count once'),
+        maxChannelsPerSubscription: z
+          .number()
+          .int()
+          .min(1)
+          .default(42_000)
+          .describe(
+            'Channels one subscribe, heartbeat or here-now reaches once its channel groups are expanded, each -pnpres name counting as one more; default: 10 groups of 2,000 channels with their presence, plus 2,000 direct channels. Past it: 400',
+          ),
+        maxSubscribedChannelsPerNode: z
+          .number()
+          .int()
+          .min(1)
+          .default(1_000_000)
+          .describe('Channels (as counted by maxChannelsPerSubscription) held by all open long-polls of this node together; past it a new long-poll gets 429'),
+        maxConnections: z
+          .number()
+          .int()
+          .min(1)
+          .default(10_000)
+          .describe('Open TCP connections to this node; past it a new connection is answered 429 and closed. Keep it below the open-file limit (ulimit -n)'),
+        maxConnectionsPerAddress: z
+          .number()
+          .int()
+          .min(1)
+          .default(256)
+          .describe('Open TCP connections from one client address (IPv6: one /64); past it a new connection is answered 429 and closed. Not applied when trustProxy is on (every connection comes from the proxy)'),
+        maxLongPolls: z.number().int().min(1).default(8_000).describe('Subscribe long-polls held open by this node at once; past it a new one gets 429'),
+        maxLongPollsPerAddress: z
+          .number()
+          .int()
+          .min(1)
+          .default(128)
+          .describe('Subscribe long-polls held open for one client address (IPv6: one /64); past it a new one gets 429'),
+        trustProxy: z
+          .boolean()
+          .default(false)
+          .describe('Take the client address for the per-address caps from the last entry of X-Forwarded-For (set by the proxy in front); off: the socket address, and the header is ignored'),
+        bodyIdleTimeoutMs: z
+          .number()
+          .int()
+          .min(10)
+          .max(600_000)
+          .default(10_000)
+          .describe('Longest pause between two chunks of a request body, ms; a body that stops arriving is answered 408 and its connection closed. A file download its client stops reading is cut after the same time'),
       })
       .strict()
       .prefault({}),
     access: z
       .object({
         signatureWindowSec: z.number().int().min(1).max(3600).default(60).describe('Allowed clock skew of signed requests (seconds)'),
+        acceptV1Signatures: z
+          .boolean()
+          .default(true)
+          .describe('Accept the older v1 request signature (Python, Kotlin and Go sign POST publish with it) on GET requests and POST publish; it covers neither method nor body'),
         tokenCacheSize: z.number().int().min(0).default(10_000).describe('Verified tokens cached in memory (0 = no cache)'),
       })
       .strict()
       .prefault({}),
     demo: z
       .object({
-        enabled: z.boolean().default(true).describe('Serve the secure chat demo at /demo/ with its app server in-process'),
+        enabled: z
+          .union([z.literal('auto'), z.boolean()])
+          .default('auto')
+          .describe(
+            'Serve the secure chat demo at /demo/ with its app server in-process, which grants any visitor read+write on demo.channel: "auto" = only on the demo keyset (no keysets configured); true = also with configured keysets (logged as a warning); false = never',
+          ),
         channel: z.string().min(1).default('demo-chat').describe('The secured chat channel'),
         grantTtlMinutes: z.number().int().min(1).default(1).describe('How long a demo login lasts (minutes)'),
       })
@@ -117,6 +188,40 @@ export const ConfigSchema = z
         ctx.addIssue({ code: 'custom', path: ['keysets', i, 'subscribeKey'], message: `duplicate subscribeKey "${k.subscribeKey}"` });
       }
       seen.add(k.subscribeKey);
+    });
+    const { limits } = cfg;
+    if (limits.maxConnectionsPerAddress > limits.maxConnections) {
+      ctx.addIssue({
+        code: 'custom', path: ['limits', 'maxConnectionsPerAddress'],
+        message: `limits.maxConnectionsPerAddress (${limits.maxConnectionsPerAddress}) is larger than limits.maxConnections (${limits.maxConnections})`,
+      });
+    }
+    if (limits.maxChannelsPerSubscription > limits.maxSubscribedChannelsPerNode) {
+      ctx.addIssue({
+        code: 'custom', path: ['limits', 'maxChannelsPerSubscription'],
+        message: `limits.maxChannelsPerSubscription (${limits.maxChannelsPerSubscription}) is larger than limits.maxSubscribedChannelsPerNode (${limits.maxSubscribedChannelsPerNode})`,
+      });
+    }
+    if (limits.maxLongPollsPerAddress > limits.maxLongPolls) {
+      ctx.addIssue({
+        code: 'custom', path: ['limits', 'maxLongPollsPerAddress'],
+        message: `limits.maxLongPollsPerAddress (${limits.maxLongPollsPerAddress}) is larger than limits.maxLongPolls (${limits.maxLongPolls})`,
+      });
+    }
+    // A token or signature made with a secret verifies on every keyset that holds it: keysets sharing
+    // a secret would accept each other's tokens and signed admin calls. The secret is never echoed.
+    const secretOwner = new Map<string, number>();
+    cfg.keysets.forEach((k, i) => {
+      if (k.secretKey === '') return;
+      const first = secretOwner.get(k.secretKey);
+      if (first === undefined) secretOwner.set(k.secretKey, i);
+      else {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['keysets', i, 'secretKey'],
+          message: `keysets[${i}].secretKey is also the secret key of keysets[${first}]; each keyset needs its own secret key`,
+        });
+      }
     });
   });
 

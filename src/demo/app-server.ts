@@ -14,6 +14,14 @@ import type { Logger } from '../log.ts';
  */
 export const LOGIN_CHANNEL = 'demo-login';
 export const ACK_PREFIX = 'demo-ack.';
+/**
+ * The v2 rendezvous grants (write on LOGIN_CHANNEL, read on the acks) last this long and are renewed
+ * while the app server runs, so none outlives it by more than this: no demo grant is permanent.
+ */
+export const RENDEZVOUS_TTL_MINUTES = 60;
+const RENDEZVOUS_RENEW_MS = (RENDEZVOUS_TTL_MINUTES * 60_000) / 3;
+/** stop() withdraws the rendezvous grants; it waits this long at most (the grants expire anyway). */
+const WITHDRAW_TIMEOUT_MS = 2000;
 
 export interface DemoAppServerOptions {
   /** Parley's base URL as this server reaches it, e.g. http://127.0.0.1:8080. */
@@ -30,6 +38,7 @@ const AUTH_KEY = /^[A-Za-z0-9_-]{16,128}$/;
 export class DemoAppServer {
   private readonly pubnub: InstanceType<typeof PubNub>;
   private readonly o: DemoAppServerOptions;
+  private renewTimer: NodeJS.Timeout | undefined;
 
   constructor(o: DemoAppServerOptions) {
     this.o = o;
@@ -61,8 +70,11 @@ export class DemoAppServer {
 
   async start(): Promise<void> {
     // v2 mode's rendezvous: anyone may write a login request; anyone may read acks (they carry no secret).
-    await this.pubnub.grant({ channels: [LOGIN_CHANNEL], read: false, write: true, ttl: 0 });
-    await this.pubnub.grant({ channels: [`${ACK_PREFIX}*`], read: true, write: false, ttl: 0 });
+    await this.grantRendezvous(true);
+    this.renewTimer = setInterval(() => {
+      this.grantRendezvous(true).catch((err: unknown) => this.o.log.warn({ err }, 'demo rendezvous grant renewal failed'));
+    }, RENDEZVOUS_RENEW_MS);
+    this.renewTimer.unref();
     this.pubnub.addListener({
       message: (m) => {
         if (m.channel === LOGIN_CHANNEL) void this.onLoginRequest(m.message as Record<string, unknown>);
@@ -72,9 +84,22 @@ export class DemoAppServer {
     this.o.log.info({ channel: this.o.channel }, 'demo app server ready');
   }
 
+  /** Withdraws the rendezvous grants (best effort, bounded: they expire within RENDEZVOUS_TTL_MINUTES anyway). */
   async stop(): Promise<void> {
+    clearInterval(this.renewTimer);
+    this.renewTimer = undefined;
     this.pubnub.unsubscribeAll();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, WITHDRAW_TIMEOUT_MS)));
+    await Promise.race([this.grantRendezvous(false).catch(() => undefined), late]);
+    clearTimeout(timer);
     this.pubnub.destroy();
+  }
+
+  /** Every v2 grant the demo makes carries a TTL (the rendezvous, renewed; logins, grantTtlMinutes). */
+  private async grantRendezvous(on: boolean): Promise<void> {
+    await this.pubnub.grant({ channels: [LOGIN_CHANNEL], read: false, write: on, ttl: RENDEZVOUS_TTL_MINUTES });
+    await this.pubnub.grant({ channels: [`${ACK_PREFIX}*`], read: on, write: false, ttl: RENDEZVOUS_TTL_MINUTES });
   }
 
   /** v3: a token for this user ID, read+write on the chat channel, for grantTtlMinutes. */
@@ -91,14 +116,14 @@ export class DemoAppServer {
     await this.pubnub.revokeToken(token);
   }
 
-  /** v2: grant (or, with ttl undefined and all false, withdraw) an auth key on the chat channel. */
+  /** v2: grant (or, all false, withdraw) an auth key on the chat channel; always with a TTL. */
   async grantAuthKey(authKey: string, on: boolean): Promise<void> {
     await this.pubnub.grant({
       channels: [this.o.channel],
       authKeys: [authKey],
       read: on,
       write: on,
-      ttl: on ? this.o.grantTtlMinutes : undefined,
+      ttl: this.o.grantTtlMinutes,
     });
   }
 

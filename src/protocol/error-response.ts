@@ -9,6 +9,7 @@ export const HTTP_STATUS = {
   ACCESS_DENIED: 403,
   TOKEN_EXPIRED: 403,
   TOKEN_REVOKED: 403,
+  TOKEN_ISSUED_BEFORE_EPOCH: 403,
   TOKEN_MALFORMED: 403,
   TOKEN_BAD_SIGNATURE: 403,
   TOKEN_WRONG_KEYSET: 403,
@@ -25,6 +26,8 @@ export const HTTP_STATUS = {
   URI_TOO_LONG: 414,
   REQUEST_TIMEOUT: 408,
   TOO_MANY_REQUESTS: 429,
+  // nginx's convention for a request whose client went away; never reaches that client, only logs and metrics.
+  CLIENT_CLOSED_REQUEST: 499,
   NOT_FOUND: 404,
   PRECONDITION_FAILED: 412,
   METHOD_NOT_ALLOWED: 405,

@@ -64,8 +64,9 @@ function unique(names: readonly string[]): string[] {
 export function queryFlag(query: ReadonlyMap<string, string>, key: string): boolean | undefined {
   const v = query.get(key);
   if (v === undefined || v === 'null') return undefined;
-  if (v === '1' || v === 'true') return true;
-  if (v === '0' || v === 'false' || v === '') return false;
+  // Python sends its booleans as `True` / `False`.
+  if (v === '1' || v === 'true' || v === 'True') return true;
+  if (v === '0' || v === 'false' || v === 'False' || v === '') return false;
   throw new ParleyError('INVALID_PARAM', `${key} must be true or false (got "${v}")`);
 }
 

@@ -43,6 +43,11 @@ export interface Granted {
 
 export interface PublicRoute extends RouteBase {
   readonly access: { readonly public: string };
+  /**
+   * The handler reads `ctx.req` itself (the file upload streams its form, authorizing before the file
+   * part): the server reads no body for it, and `maxBodyBytes` is the handler's to enforce.
+   */
+  readonly readsOwnBody?: boolean;
   readonly handler: (ctx: RequestContext, s: Services) => Promise<void>;
 }
 
@@ -82,15 +87,15 @@ export interface GuardedDefinition<V> extends RouteBase {
   readonly handler: (ctx: RequestContext, s: Services, value: V, granted: Granted) => Promise<void>;
 }
 
+function baseOf(def: RouteBase): RouteBase {
+  return { method: def.method, path: def.path, family: def.family, service: def.service, maxBodyBytes: def.maxBodyBytes };
+}
+
 export function guarded<V>(def: GuardedDefinition<V>): GuardedRoute {
   const operations: readonly Operation[] = typeof def.operation === 'string' ? [def.operation] : def.operation;
   const single = typeof def.operation === 'string' ? def.operation : undefined;
   return {
-    method: def.method,
-    path: def.path,
-    family: def.family,
-    service: def.service,
-    maxBodyBytes: def.maxBodyBytes,
+    ...baseOf(def),
     access: { operations, readsBody: def.readsBody === true },
     prepare(ctx, s, keyset) {
       const parsed = def.parse(ctx, s, keyset);
@@ -101,13 +106,12 @@ export function guarded<V>(def: GuardedDefinition<V>): GuardedRoute {
   };
 }
 
-export function publicRoute(def: RouteBase & { readonly why: string; readonly handler: PublicRoute['handler'] }): PublicRoute {
+export function publicRoute(
+  def: RouteBase & { readonly why: string; readonly handler: PublicRoute['handler']; readonly readsOwnBody?: boolean },
+): PublicRoute {
   return {
-    method: def.method,
-    path: def.path,
-    family: def.family,
-    service: def.service,
-    maxBodyBytes: def.maxBodyBytes,
+    ...baseOf(def),
+    readsOwnBody: def.readsOwnBody,
     access: { public: def.why },
     handler: def.handler,
   };

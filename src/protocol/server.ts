@@ -4,6 +4,7 @@ import { inflateSync, gunzipSync } from 'node:zlib';
 import { ParleyError, isParleyError } from '../errors.ts';
 import { errorBody, type ErrorFamily } from './error-response.ts';
 import { signatureCoversBody } from '../access/signature.ts';
+import { redactPath } from '../log.ts';
 import { authorizeChecks, keysetFor } from './guard.ts';
 import { parseQuery } from './query.ts';
 import { sendJson, type RequestContext } from './request.ts';
@@ -39,12 +40,11 @@ const DRAIN_BYTES = 8 * 1_048_576;
 const EMPTY_BODY = Buffer.alloc(0);
 
 /**
- * Longest pause between two chunks of a request body, ms. A body that stops arriving is dropped
- * (408) instead of holding its buffer and socket forever.
+ * Reads a request body of at most `limit` bytes. A body that stops arriving for `idleMs`
+ * (limits.bodyIdleTimeoutMs) is dropped (408) instead of holding its buffer and socket forever; a
+ * client that goes away mid-body is CLIENT_CLOSED_REQUEST, not a server error.
  */
-const BODY_IDLE_MS = 10_000;
-
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+function readBody(req: IncomingMessage, limit: number, idleMs: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -52,9 +52,10 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     const idle = (): void => {
       if (timer !== undefined) clearTimeout(timer);
       timer = setTimeout(() => {
-        reject(new ParleyError('REQUEST_TIMEOUT', `no part of the request body arrived for ${BODY_IDLE_MS / 1000} s`));
-        req.destroy();
-      }, BODY_IDLE_MS);
+        reject(new ParleyError('REQUEST_TIMEOUT', `no part of the request body arrived for ${idleMs} ms`));
+        // The 408 goes out with Connection: close (the catch below); a peer that does not even take it is cut off.
+        setTimeout(() => req.destroy(), idleMs).unref();
+      }, idleMs);
     };
     const settle = (): void => {
       if (timer !== undefined) clearTimeout(timer);
@@ -79,12 +80,22 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       if (size > limit) reject(new ParleyError('PAYLOAD_TOO_LARGE'));
       else resolve(Buffer.concat(chunks));
     });
-    req.on('error', (err) => {
+    const gone = (): void => {
       settle();
-      reject(err);
+      reject(new ParleyError('CLIENT_CLOSED_REQUEST', 'the client closed the connection while sending the request body'));
+    };
+    req.on('error', gone);
+    req.on('close', () => {
+      if (!req.complete) gone();
+      else settle();
     });
-    req.on('close', settle);
   });
+}
+
+/** An error of the request's own stream after its client went away (not a backend's ECONNRESET). */
+function isClientGone(err: unknown, req: IncomingMessage): boolean {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return (code === 'ECONNRESET' || code === 'ECONNABORTED' || code === 'EPIPE' || code === 'ERR_STREAM_PREMATURE_CLOSE') && (req.destroyed || req.socket.destroyed);
 }
 
 /**
@@ -124,6 +135,8 @@ export function createHttpServer(options: HttpServerOptions): Server {
   );
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 20_000;
+  // Connection caps (client-limits.ts): over a cap, one 429 is written at accept time and the socket closed.
+  server.on('connection', (socket: Socket) => s.clientLimits.admit(socket));
 
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (!socket.writable) return socket.destroy();
@@ -147,6 +160,8 @@ export function createHttpServer(options: HttpServerOptions): Server {
     // A child logger per request costs an allocation on the hot path; build it only if something logs.
     let child: typeof s.log | null = null;
     const log = (): typeof s.log => (child ??= s.log.child({ reqId: (++requestSeq).toString(36) }));
+    // Refused at accept time: its 429 is already written and the socket is closing.
+    if (s.clientLimits.isRefused(req.socket)) return;
     try {
       if (method === 'OPTIONS') {
         res.writeHead(204, {
@@ -172,10 +187,10 @@ export function createHttpServer(options: HttpServerOptions): Server {
       const hasBody = method === 'POST' || method === 'PATCH' || method === 'DELETE';
       const maxBodyBytes = route.maxBodyBytes?.(s.config) ?? MAX_BODY_BYTES;
       const readRequestBody = async (): Promise<Buffer> =>
-        hasBody ? decodeBody(await readBody(req, maxBodyBytes), req.headers['content-encoding'], maxBodyBytes) : EMPTY_BODY;
+        hasBody ? decodeBody(await readBody(req, maxBodyBytes, s.config.limits.bodyIdleTimeoutMs), req.headers['content-encoding'], maxBodyBytes) : EMPTY_BODY;
       const ctx: RequestContext = { req, res, method, rawPath, query, params: match.params, body: EMPTY_BODY, get log() { return log(); }, uuid: query.get('uuid') ?? '' };
       if (!isGuarded(route)) {
-        ctx.body = await readRequestBody();
+        if (route.readsOwnBody !== true) ctx.body = await readRequestBody();
         await route.handler(ctx, s);
         return;
       }
@@ -195,10 +210,17 @@ export function createHttpServer(options: HttpServerOptions): Server {
       if (hasBody && !bodyFirst) ctx.body = await readRequestBody();
       await prepared.run(granted);
     } catch (err) {
-      const perr = isParleyError(err) ? err : new ParleyError('INTERNAL', undefined, { cause: err });
-      if (perr.code === 'INTERNAL' || perr.code === 'STORE_UNAVAILABLE') log().error({ err, path: rawPath }, 'request failed');
-      else if (s.log.isLevelEnabled('debug')) log().debug({ code: perr.code, path: rawPath }, 'request rejected');
+      const perr = isParleyError(err)
+        ? err
+        : new ParleyError(isClientGone(err, req) ? 'CLIENT_CLOSED_REQUEST' : 'INTERNAL', undefined, { cause: err });
+      if (perr.code === 'INTERNAL' || perr.code === 'STORE_UNAVAILABLE') log().error({ err, path: redactPath(rawPath) }, 'request failed');
+      else if (s.log.isLevelEnabled('debug')) log().debug({ code: perr.code, path: redactPath(rawPath) }, 'request rejected');
       s.m.errors({ code: perr.code });
+      const cap = perr.details?.cap;
+      if (typeof cap === 'string') s.m.capRefusals({ cap });
+      // A body refused before it was read is not read afterwards either (Node would read and drop
+      // it to keep the connection): the answer closes the connection instead.
+      if (!req.complete && !res.headersSent) res.setHeader('Connection', 'close');
       const { status, body, contentType } = errorBody(perr, family, service);
       sendJson(res, status, body, contentType);
     }

@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.ts';
+import type { ClientLimits } from './client-limits.ts';
 import type { Config } from '../config/schema.ts';
 import type { Keyset } from '../keyset.ts';
 import type { Logger } from '../log.ts';
@@ -12,12 +13,17 @@ import type { PresenceService } from '../realtime/presence.ts';
 import type { PublishPipeline } from '../realtime/publish.ts';
 import type { SubscriptionService } from '../realtime/subscription.ts';
 import type { TimetokenGenerator } from '../realtime/timetoken.ts';
-import type { FileStore, MessageActionStore, MessageStore } from '../store/types.ts';
+import type { FileStore, HealthReport, MessageActionStore, MessageStore } from '../store/types.ts';
 
 /** The Access Manager as the protocol layer uses it (implemented by access/access-manager.ts). */
 export interface AccessGate {
   check(req: AccessRequest): Decision;
   recheck(credential: Credential, keyset: Keyset, uuid: string, requirements: readonly Requirement[]): Decision;
+  /**
+   * READ on one channel for an established credential, as recheck() would decide it; no allocation,
+   * no logging. Wildcard subscriptions call it for every channel they would deliver from.
+   */
+  canRead(credential: Credential, keyset: Keyset, uuid: string, channel: string): boolean;
   requirementsFor(operation: Operation, resources: Partial<Record<ResourceKind, readonly string[]>>): Requirement[];
 }
 
@@ -56,4 +62,11 @@ export interface Services {
   log: Logger;
   /** Long-polls not yet answered, so a graceful stop can answer them. */
   openPolls: Set<{ interrupt(): void }>;
+  /** Connection and long-poll caps per client address and in total (docs/security.md "Limits"). */
+  clientLimits: ClientLimits;
+  /**
+   * Readiness for load balancers (GET /health): ok only while this node serves and its store, its
+   * broker and its access mirrors can answer requests; otherwise a one-line reason. Never rejects.
+   */
+  ready(): Promise<HealthReport>;
 }

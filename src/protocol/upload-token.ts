@@ -13,6 +13,8 @@ export interface UploadGrant {
 
 /** The form field that carries the token (the SDK posts every form field it was given, verbatim). */
 export const UPLOAD_TOKEN_FIELD = 'X-Parley-Upload-Token';
+/** The upload URL's query parameter that carries the same token, read before the body. */
+export const UPLOAD_TOKEN_PARAM = 'token';
 
 /**
  * The MAC key of a keyset's upload tokens. With a secret key it is derived from it, so only this
@@ -41,7 +43,9 @@ export function signUploadToken(keyset: Keyset, grant: UploadGrant): string {
  */
 export function verifyUploadToken(token: string | undefined, keyset: Keyset, nowMs: number): UploadGrant {
   const denied = (message: string) => new ParleyError('SIGNATURE_MISMATCH', message);
-  if (token === undefined || token === '') throw denied(`the ${UPLOAD_TOKEN_FIELD} form field is missing`);
+  if (token === undefined || token === '') {
+    throw denied(`the upload token is missing: neither the URL's ${UPLOAD_TOKEN_PARAM} parameter nor the ${UPLOAD_TOKEN_FIELD} form field carries one`);
+  }
   const dot = token.indexOf('.');
   if (dot < 0) throw denied('the upload token is malformed');
   const payload = token.slice(0, dot);

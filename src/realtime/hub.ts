@@ -1,5 +1,5 @@
 import type { Envelope } from './envelope.ts';
-import { wildcardPrefixesOf } from './channel-name.ts';
+import { isPresenceName, wildcardPrefixesOf } from './channel-name.ts';
 
 /** Where a subscription reads from: a concrete channel, or a wildcard prefix (`a.` for `a.*`). */
 export interface Source {
@@ -98,7 +98,9 @@ export class Hub {
     for (const env of batch) {
       const space = this.space(env.subscribeKey);
       this.push(this.buffer(space, space.channels, env.channel), env, woken);
-      if (space.wildcards.size > 0) {
+      // wire-protocol.md §3.8: presence events are never delivered through wildcard subscriptions,
+      // so `a.b-pnpres` is not indexed under `a.` (a `a.*` subscriber would get it with no grant).
+      if (space.wildcards.size > 0 && !isPresenceName(env.channel)) {
         for (const prefix of wildcardPrefixesOf(env.channel)) {
           const wb = space.wildcards.get(prefix);
           if (wb) this.push(wb, env, woken);

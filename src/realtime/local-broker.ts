@@ -1,4 +1,4 @@
-import type { Broker, CommittedMessage, ControlEvent, MessageStore, OutgoingMessage } from '../store/types.ts';
+import type { Broker, CommittedMessage, ControlEvent, HealthReport, MessageStore, OutgoingMessage } from '../store/types.ts';
 import type { TimetokenGenerator } from './timetoken.ts';
 
 /**
@@ -36,5 +36,9 @@ export class LocalBroker implements Broker {
   }
   onResync(_handler: () => void): void {}
   async ready(): Promise<void> {}
+  /** Nothing of its own can fail: history appends go to the MessageStore, whose health the store reports. */
+  async health(): Promise<HealthReport> {
+    return { ok: true };
+  }
   async close(): Promise<void> {}
 }

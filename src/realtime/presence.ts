@@ -122,12 +122,17 @@ export class PresenceService {
     return out;
   }
 
-  async hereNow(subscribeKey: string, channels: readonly string[], withState: boolean): Promise<Map<string, Occupancy>> {
+  /**
+   * Occupancy of each channel; `occupants` lists the page `[offset, offset + limit)` of its uuids
+   * (all of them without a page), and state is read for the listed ones only.
+   */
+  async hereNow(subscribeKey: string, channels: readonly string[], withState: boolean, page?: { offset: number; limit: number }): Promise<Map<string, Occupancy>> {
     const out = new Map<string, Occupancy>();
     for (const ch of channels) {
       const uuids = await this.o.store.occupants(subscribeKey, ch);
+      const listed = page === undefined ? uuids : uuids.slice(page.offset, page.offset + page.limit);
       const occupants = [];
-      for (const uuid of uuids) {
+      for (const uuid of listed) {
         occupants.push({ uuid, state: withState ? await this.o.store.getState(subscribeKey, ch, uuid) : undefined });
       }
       out.set(ch, { occupancy: uuids.length, occupants });

@@ -1,3 +1,4 @@
+import { ParleyError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { MessageStore } from '../store/types.ts';
 import { PRESENCE_SUFFIX, isPresenceName, stripPresence, wildcardPrefix } from './channel-name.ts';
@@ -16,6 +17,14 @@ export interface SubscribeRequest {
   cursor: bigint | null;
   /** Messages for which this returns false are not delivered (filter-expr). */
   filter: ((env: Envelope) => boolean) | null;
+  /**
+   * Whether the subscriber's credential grants READ on one concrete channel, asked for every channel
+   * a wildcard source (`a.*`) would deliver from: the wildcard's own grant opens the subscription,
+   * each delivered channel still needs its own (docs/access-matrix.md "Wildcard subscriptions").
+   * Answers are cached per poll and dropped on every access change (recheckAccess). Required, so
+   * that no caller can forget it; a keyset without Access Manager answers true.
+   */
+  canRead: (channel: string) => boolean;
 }
 
 export interface SubscribeAnswer {
@@ -50,6 +59,10 @@ export interface SubscriptionOptions {
   log: Logger;
   longPollTimeoutMs: number;
   maxPerAnswer: number;
+  /** Sources one subscribe may expand to (limits.maxChannelsPerSubscription); past it a 400. Unset: no cap (unit tests). */
+  maxSourcesPerSubscription?: number;
+  /** Sources all open long-polls of the node may hold together (limits.maxSubscribedChannelsPerNode); past it a 429. Unset: no cap. */
+  maxSourcesPerNode?: number;
   region: number;
   nowMs: () => number;
 }
@@ -61,22 +74,44 @@ export interface SubscriptionOptions {
  * hub until a delivery wakes it or the hold time ends. A parked poll costs a timer and set entries.
  */
 export class SubscriptionService {
+  /** Sources held by this node's open long-polls, against maxSourcesPerNode. */
+  private heldSources = 0;
+
   constructor(private readonly o: SubscriptionOptions) {}
 
+  /** Sources (channels, presence channels, wildcards) all open long-polls listen on. */
+  get subscribedChannels(): number {
+    return this.heldSources;
+  }
+
+  /**
+   * Direct channels, then group members, then wildcards: a message that several sources match keeps
+   * the first (hub.sortAndDedupe), so a channel the subscriber named or reached through a group is
+   * never judged by the wildcard's per-channel READ check instead.
+   *
+   * Counted while groups are expanded: a subscribe past maxSourcesPerSubscription is refused before
+   * it costs more than the cap (a group named many times was already deduplicated by the parse).
+   */
   async resolveSources(subscribeKey: string, channels: readonly string[], groups: readonly string[]): Promise<Source[]> {
+    const cap = this.o.maxSourcesPerSubscription ?? Infinity;
     const sources: Source[] = [];
+    const wildcards: Source[] = [];
     for (const ch of channels) {
       const base = stripPresence(ch);
       const prefix = wildcardPrefix(base);
       if (prefix === undefined) sources.push({ kind: 'channel', key: ch, via: null });
       // wire-protocol.md §3.8: no presence on wildcard subscriptions.
-      else if (!isPresenceName(ch)) sources.push({ kind: 'wildcard', key: prefix, via: ch });
+      else if (!isPresenceName(ch)) wildcards.push({ kind: 'wildcard', key: prefix, via: ch });
     }
+    if (sources.length + wildcards.length > cap) throw tooManyChannels(sources.length + wildcards.length, cap);
     for (const g of groups) {
       const presence = isPresenceName(g);
       const members = await this.o.groups.members(subscribeKey, presence ? stripPresence(g) : g);
+      const count = sources.length + wildcards.length + members.length;
+      if (count > cap) throw tooManyChannels(count, cap);
       for (const m of members) sources.push({ kind: 'channel', key: presence ? m + PRESENCE_SUFFIX : m, via: g });
     }
+    for (const w of wildcards) sources.push(w);
     return sources;
   }
 
@@ -88,9 +123,69 @@ export class SubscriptionService {
       return { cancel() {}, interrupt() {} };
     }
     const sources = await this.resolveSources(req.subscribeKey, req.channels, req.groups);
-    return new LongPoll(this.o, req, sources, cb).start();
+    // The node-wide budget is held from here until the poll answers, is denied or is cancelled.
+    const release = this.holdSources(sources.length);
+    const held: PollCallbacks = {
+      answer: (a) => {
+        release();
+        cb.answer(a);
+      },
+      denied: (reason) => {
+        release();
+        cb.denied(reason);
+      },
+      recheck: () => cb.recheck(),
+    };
+    try {
+      const handle = await new LongPoll(this.o, req, sources, held).start();
+      return {
+        cancel: () => {
+          release();
+          handle.cancel();
+        },
+        interrupt: () => handle.interrupt(),
+      };
+    } catch (err) {
+      release();
+      throw err;
+    }
+  }
+
+  /** Takes `n` from the node's budget, or throws TOO_MANY_REQUESTS naming the cap; release is idempotent. */
+  private holdSources(n: number): () => void {
+    const max = this.o.maxSourcesPerNode ?? Infinity;
+    if (this.heldSources + n > max) {
+      throw new ParleyError(
+        'TOO_MANY_REQUESTS',
+        `this node's open subscriptions listen on ${this.heldSources} channels; ${n} more would pass its limit of ${max} (limits.maxSubscribedChannelsPerNode); retry later`,
+        { details: { cap: 'maxSubscribedChannelsPerNode' } },
+      );
+    }
+    this.heldSources += n;
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      this.heldSources -= n;
+    };
   }
 }
+
+function tooManyChannels(count: number, cap: number): ParleyError {
+  return new ParleyError(
+    'INVALID_PARAM',
+    `this subscribe reaches ${count} or more channels once its channel groups are expanded (each -pnpres name counting); at most ${cap} per subscription (limits.maxChannelsPerSubscription)`,
+    { details: { cap: 'maxChannelsPerSubscription' } },
+  );
+}
+
+/** Distinct channels whose READ answer a poll remembers; past this the cache starts over. */
+export const READ_CACHE_MAX_CHANNELS = 1024;
+/**
+ * How long a cached READ answer is trusted. Access changes clear the cache at once (recheckAccess);
+ * this bounds the other way an answer goes stale, a grant or token reaching its expiry mid-poll.
+ */
+export const READ_CACHE_TTL_MS = 1000;
 
 class LongPoll implements Waiter {
   readonly subscribeKey: string;
@@ -100,6 +195,11 @@ class LongPoll implements Waiter {
   private done = false;
   private parked = false;
   private timer: NodeJS.Timeout | null = null;
+  /** The `b` (via) values of this poll's wildcard sources; null when it has none. */
+  private readonly wildcardVias: ReadonlySet<string> | null;
+  /** channel → canRead answer, since readCacheSinceMs (wildcard deliveries only). */
+  private readonly readCache = new Map<string, boolean>();
+  private readCacheSinceMs = 0;
 
   constructor(
     private readonly o: SubscriptionOptions,
@@ -111,6 +211,9 @@ class LongPoll implements Waiter {
     this.uuid = req.uuid;
     this.groups = req.groups;
     this.cursor = req.cursor as bigint;
+    let vias: Set<string> | null = null;
+    for (const s of sources) if (s.kind === 'wildcard' && s.via !== null) (vias ??= new Set()).add(s.via);
+    this.wildcardVias = vias;
   }
 
   async start(): Promise<PollHandle> {
@@ -163,6 +266,8 @@ class LongPoll implements Waiter {
 
   recheckAccess(): void {
     if (this.done) return;
+    // Grants or revocations changed: every per-channel answer must be asked again.
+    this.readCache.clear();
     const reason = this.cb.recheck();
     if (reason !== null) {
       this.finish();
@@ -176,14 +281,19 @@ class LongPoll implements Waiter {
     this.cb.answer({ timetoken: this.cursor, items: [] });
   }
 
-  /** Answers when something passes the filter; otherwise advances the cursor past what was filtered. */
+  /**
+   * Answers when something passes the access and filter checks; otherwise advances the cursor past
+   * what was held back, so the same messages are not examined again.
+   */
   private tryAnswer(items: Matched[]): boolean {
     if (items.length === 0) return false;
     const out: Matched[] = [];
     let last = this.cursor;
+    if (this.wildcardVias !== null) this.expireReadCache();
     for (const m of items) {
       if (out.length >= this.o.maxPerAnswer) break;
       last = m.env.timetoken;
+      if (this.wildcardVias !== null && m.via !== null && this.wildcardVias.has(m.via) && !this.deliverableViaWildcard(m.env.channel)) continue;
       if (this.req.filter === null || this.req.filter(m.env)) out.push(m);
     }
     this.cursor = last;
@@ -193,6 +303,28 @@ class LongPoll implements Waiter {
     if (denial !== null) this.cb.denied(denial);
     else this.cb.answer({ timetoken: last, items: out });
     return true;
+  }
+
+  /**
+   * A channel reached only through a wildcard is delivered when the credential reads it. (Presence
+   * channels never reach a wildcard: the hub does not index them there, wire-protocol.md §3.8.)
+   */
+  private deliverableViaWildcard(channel: string): boolean {
+    const canRead = this.req.canRead;
+    let allowed = this.readCache.get(channel);
+    if (allowed === undefined) {
+      allowed = canRead(channel);
+      if (this.readCache.size >= READ_CACHE_MAX_CHANNELS) this.readCache.clear();
+      this.readCache.set(channel, allowed);
+    }
+    return allowed;
+  }
+
+  private expireReadCache(): void {
+    const nowMs = this.o.nowMs();
+    if (nowMs - this.readCacheSinceMs < READ_CACHE_TTL_MS) return;
+    this.readCache.clear();
+    this.readCacheSinceMs = nowMs;
   }
 
   private finish(): void {

@@ -130,6 +130,17 @@ export interface DenyListEntry {
 }
 
 export interface DenyList {
+  /**
+   * The deny list's epoch: the time (ms, the callers' clock) since which this storage has held every
+   * revocation. The first call on storage that has none records `proposedMs` (rounded up to a whole ms)
+   * and resolves with it; every later call resolves with the recorded value, whatever it proposes.
+   * Concurrent first calls (several nodes) record exactly one value and all resolve with it. Storage that
+   * lost its data (a Redis
+   * restarted empty, a deleted SQLite file, a new process for memory) has no epoch, so the next call
+   * records a new, later one: tokens issued before it may have been revoked in the lost list, and the
+   * Access Manager refuses them (TOKEN_ISSUED_BEFORE_EPOCH). add/purgeExpired never change it.
+   */
+  epoch(proposedMs: number): Promise<number>;
   /** Adding a tokenId already present keeps the later of the two expiresAtMs: a revocation never shrinks. */
   add(entry: DenyListEntry): Promise<void>;
   has(subscribeKey: string, tokenId: string, nowMs: number): Promise<boolean>;
@@ -172,6 +183,12 @@ export interface PresenceStore {
   getState(subscribeKey: string, channel: string, uuid: string): Promise<Record<string, unknown> | undefined>;
 }
 
+/** What a readiness check found; `reason` (only when not ok) is one line for operators, with no secrets. */
+export interface HealthReport {
+  ok: boolean;
+  reason?: string;
+}
+
 /** Everything one engine provides. */
 export interface Stores {
   messages: MessageStore;
@@ -182,6 +199,13 @@ export interface Stores {
   objects: ObjectStore;
   messageActions: MessageActionStore;
   files: FileStore;
+  /**
+   * Whether the engine can serve requests now (the /health readiness check). Never rejects and resolves
+   * within about 2 s: a check that cannot finish in time reports not ok. Memory is always ok; SQLite
+   * checks that the database file it opened is still there (same device and inode) and answers a query;
+   * Redis checks that its link is up and answers PING. After close() it reports not ok.
+   */
+  health(): Promise<HealthReport>;
   close(): Promise<void>;
 }
 
@@ -236,6 +260,11 @@ export interface Broker {
   onResync(handler: () => void): void;
   /** Resolves once the broker can commit and receive (start-up); rejects with STORE_UNAVAILABLE on timeout. */
   ready(): Promise<void>;
+  /**
+   * Readiness now, for /health: not ok whenever isHealthy() is false (with the reason), and after close().
+   * Never rejects; resolves within about 2 s.
+   */
+  health(): Promise<HealthReport>;
   close(): Promise<void>;
 }
 

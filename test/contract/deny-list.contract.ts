@@ -55,6 +55,30 @@ export function denyListContract(options: ContractOptions): void {
       assert.equal((await denyList.list(NOW - 1)).length, 4);
     });
 
+    test('epoch: the first call records its proposal (rounded up to a whole ms); later calls return it, whatever they propose', async (t) => {
+      const { denyList } = await freshStores(t, options);
+      assert.equal(await denyList.epoch(NOW + 0.25), NOW + 1);
+      assert.equal(await denyList.epoch(NOW + 5000), NOW + 1);
+      assert.equal(await denyList.epoch(0), NOW + 1);
+    });
+
+    test('epoch: concurrent first calls record exactly one of the proposals and all resolve with it', async (t) => {
+      const { denyList } = await freshStores(t, options);
+      const proposals = Array.from({ length: 8 }, (_, i) => NOW + i * 1000);
+      const answers = await Promise.all(proposals.map((p) => denyList.epoch(p)));
+      assert.equal(new Set(answers).size, 1, `answers: ${answers.join(', ')}`);
+      assert.ok(proposals.includes(answers[0]));
+    });
+
+    test('epoch: adding, listing and purging revocations leave it alone', async (t) => {
+      const { denyList } = await freshStores(t, options);
+      const epoch = await denyList.epoch(NOW);
+      await denyList.add({ subscribeKey: SUB, tokenId: 'aa11', expiresAtMs: NOW + 10 });
+      await denyList.purgeExpired(NOW + 20);
+      assert.deepEqual(await denyList.list(0), []);
+      assert.equal(await denyList.epoch(NOW + 99_000), epoch);
+    });
+
     test('purgeExpired removes expired entries and reports how many', async (t) => {
       const { denyList } = await freshStores(t, options);
       await denyList.add({ subscribeKey: SUB, tokenId: 'old', expiresAtMs: NOW - 10 });

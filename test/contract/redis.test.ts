@@ -122,6 +122,32 @@ describe('redis engine', () => {
     assert.equal(await stores.messages.count(SUB, 'ch-0', {}, 100_000, 0), 0);
   });
 
+  test('nodes on one prefix share one deny list epoch; once Redis lost the data the next call records a new one', async (t) => {
+    const prefix = uniqueRedisPrefix();
+    const a = freshRedis(t, prefix);
+    const b = createRedisStores({ url: REDIS_URL, prefix });
+    t.after(() => b.close());
+    const [ea, eb] = await Promise.all([a.denyList.epoch(NOW), b.denyList.epoch(NOW + 7)]);
+    assert.equal(ea, eb);
+    await a.denyList.add({ subscribeKey: SUB, tokenId: 'aa11', expiresAtMs: NOW + 60_000 });
+    assert.equal(await b.denyList.epoch(NOW + 1000), ea);
+    // Redis restarted without its data: only this prefix's keys go, as the shared test server is not ours.
+    await deleteKeysWithPrefix(admin, prefix);
+    assert.equal(await b.denyList.has(SUB, 'aa11', NOW), false);
+    assert.equal(await b.denyList.epoch(NOW + 2000), NOW + 2000);
+    assert.equal(await a.denyList.epoch(NOW + 3000), NOW + 2000);
+  });
+
+  test('health: not ready while Redis is unreachable', async (t) => {
+    const port = await unusedPort();
+    const stores = createRedisStores({ url: `redis://127.0.0.1:${port}`, prefix: uniqueRedisPrefix() });
+    t.after(() => stores.close());
+    await assert.rejects(stores.grants.list(SUB, 0), { code: 'STORE_UNAVAILABLE' });
+    const report = await stores.health();
+    assert.equal(report.ok, false);
+    assert.match(report.reason!, /redis/);
+  });
+
   test('after close every store rejects with STORE_UNAVAILABLE, and close is idempotent', async (t) => {
     const stores = freshRedis(t);
     await stores.messages.append([msg(SUB, 'a', 1)]);

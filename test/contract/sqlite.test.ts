@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { createSqliteStores } from '../../src/store/sqlite/index.ts';
-import { loadMigrations } from '../../src/store/sqlite/migrate.ts';
+import { loadMigrations, migrate } from '../../src/store/sqlite/migrate.ts';
 import type { StoredMessage, Stores } from '../../src/store/types.ts';
 import type { ContractOptions } from './contract-options.ts';
 import { storesContract } from './stores.contract.ts';
@@ -167,6 +167,46 @@ describe('sqlite engine', () => {
       return true;
     });
     assert.deepEqual(await everything(stores, ['a', 'b', 'boom']), [msg('a', 1)]);
+  });
+
+  test('the deny list epoch survives a reopen; a new database file records a new one', async (t) => {
+    const file = tempFile(t);
+    const first = createSqliteStores({ file });
+    assert.equal(await first.denyList.epoch(1_000), 1_000);
+    await first.close();
+    const reopened = open(t, file);
+    assert.equal(await reopened.denyList.epoch(5_000), 1_000);
+    const fresh = open(t, tempFile(t));
+    assert.equal(await fresh.denyList.epoch(5_000), 5_000);
+  });
+
+  test('a database from before the epoch existed (schema 3) gets epoch 0 on upgrade: its deny list was never lost', async (t) => {
+    const file = tempFile(t);
+    const old = new Database(file);
+    migrate(old, loadMigrations(MIGRATIONS_DIR).slice(0, 3));
+    old.close();
+    const stores = open(t, file);
+    assert.equal(await stores.denyList.epoch(5_000), 0);
+  });
+
+  test('health: ready while the file is in place; not ready once it is deleted, its directory removed, or the file replaced', async (t) => {
+    const dir = makeTempDir();
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'parley.db');
+    const stores = open(t, file);
+    assert.deepEqual(await stores.health(), { ok: true });
+    rmSync(dir, { recursive: true, force: true });
+    const gone = await stores.health();
+    assert.equal(gone.ok, false);
+    assert.match(gone.reason!, /database file is gone/);
+
+    const file2 = tempFile(t);
+    const other = open(t, file2);
+    rmSync(file2);
+    writeFileSync(file2, '');
+    const replaced = await other.health();
+    assert.equal(replaced.ok, false);
+    assert.match(replaced.reason!, /replaced/);
   });
 
   test('after close every store rejects with STORE_UNAVAILABLE, and close is idempotent', async (t) => {

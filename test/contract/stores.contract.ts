@@ -3,6 +3,7 @@ import type { ContractOptions } from './contract-options.ts';
 import { denyListContract } from './deny-list.contract.ts';
 import { fileStoreContract } from './file-store.contract.ts';
 import { grantStoreContract } from './grant-store.contract.ts';
+import { healthContract } from './health.contract.ts';
 import { messageActionStoreContract } from './message-action-store.contract.ts';
 import { messageStoreContract } from './message-store.contract.ts';
 import { objectStoreContract } from './object-store.contract.ts';
@@ -18,4 +19,5 @@ export function storesContract(options: ContractOptions): void {
   objectStoreContract(options);
   messageActionStoreContract(options);
   fileStoreContract(options);
+  healthContract(options);
 }

@@ -154,15 +154,25 @@ test('the upload URL is on Parley, signed, single-use and expiring', async (t) =
   const { server } = await setup(t, { store: 'memory', clock });
   const ticket = await uploadTicket(server.url, 'up', 'a.txt');
   const { url, form_fields: fields } = ticket.file_upload_request;
-  assert.equal(url, `${server.url}/v1/files/${OPEN_KEYSET.subscribeKey}/upload`);
-  assert.deepEqual(fields.map((f) => f.key), ['Content-Type', 'X-Parley-Upload-Token']);
-  assert.equal(fields[0].value, 'text/plain; charset=utf-8');
+  const token = fields.find((f) => f.key === 'X-Parley-Upload-Token')!.value;
+  // The token rides in the URL (checked before the body) and in the form (older nodes, clients that drop the query).
+  assert.equal(url, `${server.url}/v1/files/${OPEN_KEYSET.subscribeKey}/upload?token=${token}`);
+  assert.deepEqual(fields.map((f) => f.key), ['key', 'Content-Type', 'X-Parley-Upload-Token']);
+  assert.equal(fields[0].value, `${ticket.data.id}/a.txt`);
+  assert.equal(fields[1].value, 'text/plain; charset=utf-8');
+  const bare = url.slice(0, url.indexOf('?'));
+  const flip = (t: string) => t.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'));
 
-  const tampered = fields.map((f) => (f.key === 'X-Parley-Upload-Token' ? { ...f, value: f.value.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')) } : f));
-  const refused = await fetch(url, { method: 'POST', body: form(tampered, Buffer.from('x')) });
+  const tampered = fields.map((f) => (f.key === 'X-Parley-Upload-Token' ? { ...f, value: flip(f.value) } : f));
+  const refused = await fetch(bare, { method: 'POST', body: form(tampered, Buffer.from('x')) });
   assert.equal(refused.status, 403);
   assert.equal((await refused.json()).code, 'SIGNATURE_MISMATCH');
-  const missing = await fetch(url, { method: 'POST', body: form([], Buffer.from('x')) });
+  const badUrl = await fetch(`${bare}?token=${flip(token)}`, { method: 'POST', body: form(fields, Buffer.from('x')) });
+  assert.equal(badUrl.status, 403);
+  assert.equal((await badUrl.json()).code, 'SIGNATURE_MISMATCH');
+  const differs = await fetch(url, { method: 'POST', body: form(tampered, Buffer.from('x')) });
+  assert.equal(differs.status, 403, 'a form token that differs from the URL token is refused');
+  const missing = await fetch(bare, { method: 'POST', body: form([], Buffer.from('x')) });
   assert.equal(missing.status, 403);
   const notMultipart = await fetch(url, { method: 'POST', body: 'plain', headers: { 'Content-Type': 'text/plain' } });
   assert.equal(notMultipart.status, 400);
@@ -178,7 +188,7 @@ test('the upload URL is on Parley, signed, single-use and expiring', async (t) =
   assert.match(download.headers.get('content-disposition') ?? '', /^inline; filename="a.txt"/);
 
   const late = await uploadTicket(server.url, 'up', 'page.html');
-  assert.equal(late.file_upload_request.form_fields[0].value, 'text/html; charset=utf-8');
+  assert.equal(late.file_upload_request.form_fields[1].value, 'text/html; charset=utf-8');
   clock.advance(60_000);
   const expired = await fetch(late.file_upload_request.url, { method: 'POST', body: form(late.file_upload_request.form_fields, Buffer.from('<script>')) });
   assert.equal(expired.status, 403);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from '../helpers/free-port.ts';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -9,13 +9,6 @@ import { spawnServer, PAM_KEYSET, OPEN_KEYSET } from '../helpers/start-server.ts
 import { makeClient, record, type Client } from '../helpers/clients.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 /** A Redis of this test's own (AOF, fsync always), so it can be stopped and restarted mid-test. */
 async function startRedis(port: number, dir: string): Promise<ChildProcess> {

@@ -33,13 +33,15 @@ const claimsArb: fc.Arbitrary<TokenClaims> = fc.record({
   patterns: fc.record({ channels: patternMap, groups: patternMap, uuids: patternMap }).map((r) => ({ ...r })),
   meta: fc.array(fc.tuple(name, metaValue), { maxLength: 4 }).map((pairs) => new Map(pairs)),
   authorizedUuid: fc.option(name, { nil: undefined }),
+  // What AccessManager mints (sign.ts newTokenNonce), and any other text: the codec does not care.
+  nonce: fc.option(fc.oneof(fc.uint8Array({ minLength: 16, maxLength: 16 }).map((b) => Buffer.from(b).toString('base64url')), name), { nil: undefined }),
 }).map((c) => ({ ...c }));
 
 test('decode(encode(claims)) deep-equals claims', () => {
   fc.assert(
     fc.property(claimsArb, (claims) => {
       const decoded = decodeTokenClaims(signTokenBytes(SECRET, claims));
-      assert.deepStrictEqual(decoded, { ...claims, authorizedUuid: claims.authorizedUuid });
+      assert.deepStrictEqual(decoded, { ...claims, authorizedUuid: claims.authorizedUuid, nonce: claims.nonce });
       const verified = verifyToken(signToken(SECRET, claims), SECRET, new PatternCache());
       assert.ok(verified.ok);
       assert.deepStrictEqual(verified.token.claims, decoded);

@@ -1,9 +1,21 @@
 /**
  * v3 token CBOR layout (wire-protocol.md §8.5) and its encoder; decoder.ts reads it back.
  *
- * Layout, in PubNub's key order: map(n) { v, t, ttl, res, pat, meta, [uuid], sig }, structural keys
- * (`v t ttl res pat meta uuid sig`, and `chan grp usr spc uuid` inside res/pat) as CBOR byte
- * strings, resource names, pattern sources and meta keys as text strings.
+ * Layout, in PubNub's key order: map(n) { v, t, ttl, res, pat, meta, [uuid], [n], sig }, structural
+ * keys (`v t ttl res pat meta uuid n sig`, and `chan grp usr spc uuid` inside res/pat) as CBOR byte
+ * strings, resource names, pattern sources, meta keys and the nonce as text strings.
+ *
+ * The nonce `n` (Parley's addition, absent from PubNub's tokens): without it two grants with the same
+ * permissions in the same second are byte-identical, so revoking one revokes the other (both share a
+ * denylist id). Every minted token carries 128 random bits there. Where it goes was read from every
+ * official SDK's parseToken (JS, Python, Swift, Kotlin, Go, C#, Dart, Ruby): each one ignores an
+ * unknown top-level key (Swift Codable and Go's struct decode skip it, Kotlin/JS/Python/Ruby/Dart keep
+ * it in a generic map, C# logs "Unidentified key" and goes on), but Python decodes every byte-string
+ * VALUE except `sig` as strict UTF-8, so random raw bytes would make its parse_token fail: the nonce is
+ * therefore a text string (base64url of the random bytes), and its key a one-byte byte string like
+ * `v` and `t` (Dart needs byte-string keys; the web SDK's key conversion handles one-byte keys).
+ * `res`, `pat` and `meta` were no option: C# casts every `res`/`pat` entry to a map, and `meta` is
+ * what the application sees.
  *
  * Signed bytes without re-encoding (performance.md lever 2): the token map is written so that
  * `sig` is its LAST entry and the map holds fewer than 24 entries (a one-byte header). The map
@@ -45,6 +57,11 @@ export interface TokenClaims {
   readonly meta: ReadonlyMap<string, MetaValue>;
   /** Only this uuid may use the token (`uuid`), when set. */
   readonly authorizedUuid?: string;
+  /**
+   * Per-token random text (`n`) that makes every minted token, and so its denylist id, unique; no
+   * permission depends on it. Absent in PubNub's tokens and in the §8.6 example.
+   */
+  readonly nonce?: string;
 }
 
 export const TOKEN_VERSION = 2;
@@ -161,7 +178,7 @@ function writePermissionMap(w: Writer, key: string, map: ReadonlyMap<string, num
 /** CBOR of the token map WITHOUT `sig`: the bytes the signature covers. */
 export function encodeUnsignedToken(claims: TokenClaims): Buffer {
   const w = new Writer();
-  w.head(5, claims.authorizedUuid === undefined ? 6 : 7);
+  w.head(5, 6 + (claims.authorizedUuid === undefined ? 0 : 1) + (claims.nonce === undefined ? 0 : 1));
   w.bytesKey('v');
   w.head(0, claims.version);
   w.bytesKey('t');
@@ -181,6 +198,10 @@ export function encodeUnsignedToken(claims: TokenClaims): Buffer {
   if (claims.authorizedUuid !== undefined) {
     w.bytesKey('uuid');
     w.text(claims.authorizedUuid);
+  }
+  if (claims.nonce !== undefined) {
+    w.bytesKey('n');
+    w.text(claims.nonce);
   }
   return w.result();
 }

@@ -1,8 +1,9 @@
 /**
  * Decoder for the v3 token layout (codec.ts): strict, allocation-light, and producing the final
  * TokenClaims shape in one pass. It runs only on bytes whose signature already verified
- * (verify.ts), and on foreign tokens for inspection; anything outside the §8.5 structure
- * (indefinite lengths, arrays, unknown keys, invalid UTF-8, trailing bytes) is a TokenFormatError.
+ * (verify.ts), and on foreign tokens for inspection; anything outside the §8.5 structure plus
+ * Parley's optional nonce `n` (codec.ts) — indefinite lengths, arrays, unknown keys, invalid UTF-8,
+ * trailing bytes — is a TokenFormatError. Tokens with and without `n` both decode.
  */
 import type { MetaValue, PermissionMaps, TokenClaims } from './codec.ts';
 
@@ -30,6 +31,7 @@ const K_PAT = packKey('pat');
 const K_META = packKey('meta');
 const K_UUID = packKey('uuid');
 const K_SIG = packKey('sig');
+const K_NONCE = packKey('n');
 const K_CHAN = packKey('chan');
 const K_GRP = packKey('grp');
 const K_USR = packKey('usr');
@@ -205,6 +207,7 @@ export function decodeTokenClaims(bytes: Uint8Array): TokenClaims {
   let patterns: PermissionMaps | undefined;
   let meta: ReadonlyMap<string, MetaValue> = new Map();
   let authorizedUuid: string | undefined;
+  let nonce: string | undefined;
   for (let i = 0; i < n; i++) {
     const key = r.structuralKey();
     if (key === K_V) version = r.uint();
@@ -221,6 +224,7 @@ export function decodeTokenClaims(bytes: Uint8Array): TokenClaims {
       }
       meta = m;
     } else if (key === K_UUID) authorizedUuid = r.text();
+    else if (key === K_NONCE) nonce = r.text();
     else if (key === K_SIG) {
       const len = r.expect(2);
       if (r.pos + len > bytes.length) r.fail('unexpected end');
@@ -230,5 +234,5 @@ export function decodeTokenClaims(bytes: Uint8Array): TokenClaims {
   if (r.pos !== bytes.length) r.fail('trailing bytes');
   if (version === undefined || issuedAtSec === undefined || ttlMinutes === undefined) r.fail('missing v, t or ttl');
   if (resources === undefined || patterns === undefined) r.fail('missing res or pat');
-  return { version, issuedAtSec, ttlMinutes, resources, patterns, meta, authorizedUuid };
+  return { version, issuedAtSec, ttlMinutes, resources, patterns, meta, authorizedUuid, nonce };
 }

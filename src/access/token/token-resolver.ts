@@ -4,7 +4,8 @@
  *
  * Invariant (docs/invariants.md 8): the denylist is consulted on every use, before a cached
  * verification result is trusted; on a miss, the signature is checked before any claim is read
- * and the denylist before the claims are decoded.
+ * and the denylist before the claims are decoded. Then, on every use as well, a token issued before
+ * the DenyList's epoch is refused: it may have been revoked in a list that was lost.
  */
 import { hasAccessManager, type Keyset } from '../../keyset.ts';
 import type { DenyListEntry } from '../../store/types.ts';
@@ -21,7 +22,7 @@ import {
   type VerifiedToken,
 } from './verify.ts';
 
-export type TokenRefusalCode = 'TOKEN_MALFORMED' | 'TOKEN_BAD_SIGNATURE' | 'TOKEN_WRONG_KEYSET' | 'TOKEN_REVOKED';
+export type TokenRefusalCode = 'TOKEN_MALFORMED' | 'TOKEN_BAD_SIGNATURE' | 'TOKEN_WRONG_KEYSET' | 'TOKEN_REVOKED' | 'TOKEN_ISSUED_BEFORE_EPOCH';
 
 export type TokenResolution =
   | { ok: true; token: VerifiedToken; credential: Credential }
@@ -29,6 +30,11 @@ export type TokenResolution =
 
 const MALFORMED: TokenResolution = { ok: false, code: 'TOKEN_MALFORMED', reason: 'the token could not be parsed' };
 const REVOKED: TokenResolution = { ok: false, code: 'TOKEN_REVOKED', reason: 'the token has been revoked' };
+const BEFORE_EPOCH: TokenResolution = {
+  ok: false,
+  code: 'TOKEN_ISSUED_BEFORE_EPOCH',
+  reason: 'the token was issued before the revocation list was last initialized (it may have been revoked in a list that was lost); issue a new token',
+};
 
 /** A token credential whose id is computed only if read (VerifiedToken.tokenId). */
 class TokenCredential {
@@ -51,6 +57,8 @@ export class TokenResolver {
   private readonly cache: TokenCache;
   /** denyKey → expiresAtMs of every revoked, not yet expired token. */
   private readonly revoked = new Map<string, number>();
+  /** DenyList.epoch: tokens issued (t, whole seconds) before it are refused. 0 until the store told us. */
+  private epochMs = 0;
 
   constructor(
     /** Every configured keyset: a token failing one secret is tried against the others (wrong keyset). */
@@ -75,6 +83,7 @@ export class TokenResolver {
 
   private fromCache(auth: string, cached: CachedToken, nowMs: number): TokenResolution {
     if (this.revoked.size > 0 && this.isRevoked(cached.denyKey, nowMs)) return REVOKED;
+    if (this.isBeforeEpoch(cached.token)) return BEFORE_EPOCH;
     // Expired entries leave the cache on sight; authorize still answers TOKEN_EXPIRED.
     if (isTokenExpired(cached.token, nowMs)) this.cache.delete(auth);
     return { ok: true, token: cached.token, credential: cached.credential };
@@ -100,6 +109,7 @@ export class TokenResolver {
     const verdict = readVerifiedToken(bytes, this.patterns, tokenId);
     if (!verdict.ok) return MALFORMED;
     const token = verdict.token;
+    if (this.isBeforeEpoch(token)) return BEFORE_EPOCH;
     const credential = new TokenCredential(auth, token);
     if (this.cache.maxEntries > 0 && !isTokenExpired(token, nowMs)) {
       const denyKey = denyKeyOf(keyset.subscribeKey, token.tokenId);
@@ -128,6 +138,20 @@ export class TokenResolver {
   private isRevoked(denyKey: string, nowMs: number): boolean {
     const expiresAtMs = this.revoked.get(denyKey);
     return expiresAtMs !== undefined && nowMs < expiresAtMs;
+  }
+
+  /** `t` is whole seconds: a token stamped in the epoch's own second but before it is refused too. */
+  private isBeforeEpoch(token: VerifiedToken): boolean {
+    return token.claims.issuedAtSec * 1000 < this.epochMs;
+  }
+
+  /** Adopts the DenyList's epoch; it only moves forward (a lower value would re-admit what was refused). */
+  setEpoch(epochMs: number): void {
+    if (epochMs > this.epochMs) this.epochMs = epochMs;
+  }
+
+  get epoch(): number {
+    return this.epochMs;
   }
 
   /** Warms the mirror from DenyList.list() at start. */

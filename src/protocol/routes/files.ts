@@ -5,15 +5,17 @@ import { ParleyError } from '../../errors.ts';
 import { isPresenceName } from '../../realtime/channel-name.ts';
 import { contentTypeFor, downloadHeaders, uploadedContentType } from '../file-content.ts';
 import { checkChannels, keysetFor } from '../guard.ts';
-import { boundaryOf, parseMultipart, type MultipartPart } from '../multipart.ts';
+import { boundaryOf, readUploadForm } from '../multipart.ts';
 import { decodeComponent, JS_CONTENT_TYPE, queryFlag, queryInt, queryJsonObject, sendJson, type RequestContext } from '../request.ts';
 import { guarded, publicRoute, type Granted, type Parsed, type Route } from '../route.ts';
 import type { Services } from '../services.ts';
-import { signUploadToken, UPLOAD_TOKEN_FIELD, verifyUploadToken } from '../upload-token.ts';
+import { signUploadToken, UPLOAD_TOKEN_FIELD, UPLOAD_TOKEN_PARAM, verifyUploadToken, type UploadGrant } from '../upload-token.ts';
 import { CUSTOM_MESSAGE_TYPE } from './publish.ts';
 
 /** Room for the form fields and part headers around the file itself, bytes. */
 const FORM_OVERHEAD_BYTES = 64 * 1024;
+/** Largest upload body on the wire: the file plus its form. */
+const uploadBodyLimit = (config: Services['config']): number => config.files.maxFileBytes + FORM_OVERHEAD_BYTES;
 const MAX_NAME_LENGTH = 255;
 /** listFiles: the SDK's default page, and the largest. */
 const MAX_LIST_LIMIT = 100;
@@ -58,9 +60,11 @@ function fileName(body: Buffer): string {
 }
 
 /**
- * §11 step 1: authorizes the send, then answers with an upload URL on Parley itself. Its form fields
- * carry a token signed for this keyset, channel, file id and deadline (upload-token.ts), so only the
- * party that was authorized here can upload, once, before the deadline.
+ * §11 step 1: authorizes the send, then answers with an upload URL on Parley itself. The URL's query
+ * carries a token signed for this keyset, channel, file id and deadline (upload-token.ts), so only the
+ * party that was authorized here can upload, once, before the deadline, and the upload is authorized
+ * before any byte of its body is read. The token is also a form field, for a client that would drop
+ * the URL's query and for nodes of an older version during a rolling upgrade.
  */
 async function generateUploadUrl(ctx: RequestContext, s: Services, channel: string, { keyset }: Granted): Promise<void> {
   const name = fileName(ctx.body);
@@ -71,11 +75,15 @@ async function generateUploadUrl(ctx: RequestContext, s: Services, channel: stri
     status: 200,
     data: { id, name },
     file_upload_request: {
-      url: `${publicOrigin(ctx.req)}/v1/files/${encodeURIComponent(keyset.subscribeKey)}/upload`,
+      // The JS SDK posts to the URL's path and query as given (upload-file.ts `path`); so do Kotlin (@Url) and
+      // Python. Go drops the query: its uploads authorize by the form field below.
+      url: `${publicOrigin(ctx.req)}/v1/files/${encodeURIComponent(keyset.subscribeKey)}/upload?${UPLOAD_TOKEN_PARAM}=${token}`,
       method: 'POST',
       expiration_date: new Date(expiresAtMs).toISOString(),
       // The Node transport reads `key` (not `name`) from each field and posts them before the file.
+      // Kotlin requires a field named `key` (S3's object key) and sends it first (sdk-differences.md §4).
       form_fields: [
+        { key: 'key', value: `${id}/${name}` },
         { key: 'Content-Type', value: contentTypeFor(name) },
         { key: UPLOAD_TOKEN_FIELD, value: token },
       ],
@@ -83,33 +91,51 @@ async function generateUploadUrl(ctx: RequestContext, s: Services, channel: stri
   }));
 }
 
+/** The declared Content-Length, if any (Node has already refused a malformed one). */
+function declaredLength(ctx: RequestContext): number | undefined {
+  const raw = ctx.req.headers['content-length'];
+  return raw === undefined ? undefined : Number(raw);
+}
+
 /**
- * §11 step 2, standing in for PubNub's storage bucket: the SDK posts the form fields and a `file` part
- * here without its query parameters (so without `auth`). The signed token is the authorization; it
- * was issued only after `send_file` was authorized. Success is 204, which the SDK requires.
+ * §11 step 2, standing in for PubNub's storage bucket. The signed token is the authorization; it was
+ * issued only after `send_file` was allowed. Nothing of the body is read before the token from the
+ * URL verified and the declared length fits; a request without one (a URL from an older node, or Go,
+ * which posts without the URL's query) authorizes by the form field instead, verified when the file part begins, before any byte of the file is read,
+ * and with at most FORM_OVERHEAD_BYTES read before it. The form is streamed (multipart.ts) and only
+ * the file, within files.maxFileBytes, is kept. Success is 204, which Go requires.
  */
 async function upload(ctx: RequestContext, s: Services): Promise<void> {
   const keyset = keysetFor(s, ctx.params.sub);
-  const fields = new Map<string, string>();
-  let file: MultipartPart | undefined;
-  for (const part of parseMultipart(ctx.body, boundaryOf(ctx.req.headers['content-type']))) {
-    if (part.name === 'file') {
-      if (file !== undefined) throw new ParleyError('INVALID_PARAM', 'more than one file part');
-      file = part;
-    } else if (!fields.has(part.name)) {
-      fields.set(part.name, part.data.toString('utf8'));
-    }
+  const urlToken = ctx.query.get(UPLOAD_TOKEN_PARAM);
+  let grant: UploadGrant | null = urlToken === undefined ? null : verifyUploadToken(urlToken, keyset, s.clock.nowMs());
+  boundaryOf(ctx.req.headers['content-type']);
+  const maxFileBytes = s.config.files.maxFileBytes;
+  const maxBodyBytes = uploadBodyLimit(s.config);
+  const declared = declaredLength(ctx);
+  if (declared !== undefined && declared > maxBodyBytes) {
+    throw new ParleyError('PAYLOAD_TOO_LARGE', `Your proposed upload exceeds the maximum allowed size (${maxFileBytes} bytes)`);
   }
-  const grant = verifyUploadToken(fields.get(UPLOAD_TOKEN_FIELD), keyset, s.clock.nowMs());
-  if (file === undefined) throw new ParleyError('INVALID_PARAM', 'the file part is missing');
-  const maxBytes = s.config.files.maxFileBytes;
-  if (file.data.length > maxBytes) throw new ParleyError('PAYLOAD_TOO_LARGE', `Your proposed upload exceeds the maximum allowed size (${maxBytes} bytes)`);
+  const form = await readUploadForm(
+    ctx.req,
+    { maxFileBytes, maxBodyBytes, maxBytesBeforeFile: FORM_OVERHEAD_BYTES, idleTimeoutMs: s.config.limits.bodyIdleTimeoutMs },
+    (fields) => {
+      const fieldToken = fields.get(UPLOAD_TOKEN_FIELD);
+      if (grant === null) grant = verifyUploadToken(fieldToken, keyset, s.clock.nowMs());
+      else if (fieldToken !== undefined && fieldToken !== urlToken) {
+        throw new ParleyError('SIGNATURE_MISMATCH', `the ${UPLOAD_TOKEN_FIELD} form field differs from the upload URL's token`);
+      }
+    },
+  );
+  // No file part at all: a missing or bad token still answers first, as it would have with one.
+  grant ??= verifyUploadToken(form.fields.get(UPLOAD_TOKEN_FIELD), keyset, s.clock.nowMs());
+  if (form.file === null) throw new ParleyError('INVALID_PARAM', 'the file part is missing');
   const stored = await s.files.put(
     {
-      subscribeKey: grant.subscribeKey, channel: grant.channel, id: grant.id, name: grant.name, size: file.data.length,
-      created: new Date(s.clock.nowMs()).toISOString(), contentType: uploadedContentType(fields.get('Content-Type'), grant.name),
+      subscribeKey: grant.subscribeKey, channel: grant.channel, id: grant.id, name: grant.name, size: form.file.length,
+      created: new Date(s.clock.nowMs()).toISOString(), contentType: uploadedContentType(form.fields.get('Content-Type'), grant.name),
     },
-    file.data,
+    form.file,
   );
   if (!stored) throw new ParleyError('CONFLICT', 'this upload URL has been used already');
   ctx.res.writeHead(204, { 'Access-Control-Allow-Origin': '*' });
@@ -200,6 +226,9 @@ async function namedFile(s: Services, { channel, id, name }: FileRef, { keyset }
 /** Served directly (PubNub redirects to its bucket instead); the SDK and browsers accept either. */
 async function downloadFile(ctx: RequestContext, s: Services, ref: FileRef, granted: Granted): Promise<void> {
   const { file, bytes } = await namedFile(s, ref, granted);
+  // A reader that stops reading would hold the file's buffer with its connection: dropped when no
+  // byte goes out for the body idle time, as a request body that stops arriving is.
+  ctx.res.setTimeout(s.config.limits.bodyIdleTimeoutMs, () => ctx.res.destroy());
   ctx.res.writeHead(200, downloadHeaders(file.name, file.contentType, bytes.length));
   ctx.res.end(bytes);
 }
@@ -221,9 +250,10 @@ export const fileRoutes: Route[] = [
   guarded({ method: 'POST', path: '/v1/files/:sub/channels/:channel/generate-upload-url', family: 'generic', service, operation: 'send_file', parse: channelOnly, handler: generateUploadUrl }),
   publicRoute({
     method: 'POST', path: '/v1/files/:sub/upload', family: 'upload', service,
-    why: 'stands in for the storage bucket: authorized by the signed one-shot upload token issued after send_file was allowed',
+    why: 'stands in for the storage bucket: authorized by the signed one-shot upload token issued after send_file was allowed, verified before the body is read',
     handler: upload,
-    maxBodyBytes: (config) => config.files.maxFileBytes + FORM_OVERHEAD_BYTES,
+    readsOwnBody: true,
+    maxBodyBytes: uploadBodyLimit,
   }),
   guarded({ method: 'GET', path: '/v1/files/publish-file/:pub/:sub/0/:channel/0/:payload', family: 'publish', service: 'Publish', operation: 'publish_file', parse: parsePublishFile, handler: publishFile }),
   guarded({ method: 'GET', path: '/v1/files/:sub/channels/:channel/files', family: 'generic', service, operation: 'list_files', parse: parseList, handler: listFiles }),

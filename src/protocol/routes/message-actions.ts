@@ -12,6 +12,11 @@ const MAX_TYPE_LENGTH = 15;
 /** getMessageActions: PubNub's default and largest page. */
 const MAX_LIMIT = 100;
 /**
+ * Actions one message may carry: history-with-actions reads every action of each message it
+ * returns (up to 25), so this bounds that answer.
+ */
+export const MAX_ACTIONS_PER_MESSAGE = 1000;
+/**
  * add() refuses an action timetoken already used on the message. One node's generator never repeats,
  * but two nodes can draw the same value in the same millisecond; a fresh draw settles it.
  */
@@ -81,6 +86,9 @@ async function addAction(ctx: RequestContext, s: Services, { channel, messageTim
   if (ctx.uuid === '') throw new ParleyError('INVALID_PARAM', 'uuid is required');
   const { type, value } = actionBody(ctx.body, s.config.limits.maxMessageBytes);
   const base = { subscribeKey: keyset.subscribeKey, channel, messageTimetoken, type, value, uuid: ctx.uuid };
+  if ((await s.messageActions.forMessages(keyset.subscribeKey, channel, [messageTimetoken])).length >= MAX_ACTIONS_PER_MESSAGE) {
+    throw new ParleyError('INVALID_PARAM', `this message already has ${MAX_ACTIONS_PER_MESSAGE} actions, the most one message may carry`);
+  }
   for (let attempt = 0; attempt < ADD_ATTEMPTS; attempt++) {
     const action: MessageAction = { ...base, actionTimetoken: s.timetokens.next() };
     if (await s.messageActions.add(action)) {

@@ -19,6 +19,11 @@ import type { Services } from '../services.ts';
 
 const OTHER: Record<ObjectKind, ObjectKind> = { uuid: 'channel', channel: 'uuid' };
 
+/** Entries (set plus delete) of one memberships or members PATCH: PubNub's page size. */
+export const MAX_RELATIONS_PER_PATCH = 100;
+/** Sort keys of one list call: each one is a comparison on every record listed. */
+export const MAX_SORT_KEYS = 10;
+
 function idParam(ctx: RequestContext, s: Services, kind: ObjectKind): string {
   const id = decodeComponent(ctx.params.id, kind);
   const problem = channelNameProblem(id, s.config.limits.maxChannelLength);
@@ -31,9 +36,13 @@ function includeOf(ctx: RequestContext): Set<string> {
 }
 
 function listQueryOf(ctx: RequestContext): ListQuery {
+  const sort = ctx.query.all('sort');
+  let keys = 0;
+  for (const value of sort) keys += value.split(',').length;
+  if (keys > MAX_SORT_KEYS) throw new ParleyError('INVALID_PARAM', `sort: at most ${MAX_SORT_KEYS} keys (got ${keys})`);
   return parseListQuery({
     filter: ctx.query.get('filter'),
-    sort: [...ctx.query.all('sort')],
+    sort: [...sort],
     limit: queryInt(ctx.query, 'limit', 0, Number.MAX_SAFE_INTEGER),
     start: ctx.query.get('start') || undefined,
     end: ctx.query.get('end') || undefined,
@@ -153,6 +162,9 @@ function relationRoutes(side: ObjectKind, path: string): Route[] {
         const id = idParam(ctx, s, side);
         const q = listQueryOf(ctx);
         const { set, remove } = parseRelationsPatch(OTHER[side], parseJsonBody(ctx.body));
+        if (set.length + remove.length > MAX_RELATIONS_PER_PATCH) {
+          throw new ParleyError('INVALID_PARAM', `body: at most ${MAX_RELATIONS_PER_PATCH} set and delete entries per request (got ${set.length + remove.length})`);
+        }
         for (const otherId of [...set.map((x) => x.id), ...remove]) {
           const problem = channelNameProblem(otherId, s.config.limits.maxChannelLength);
           if (problem !== undefined) throw new ParleyError('INVALID_PARAM', `${OTHER[side]} "${otherId.slice(0, 100)}": ${problem.replace('channel name', 'id')}`);

@@ -1,6 +1,7 @@
 import { ParleyError } from '../../errors.ts';
 import type { Occupancy, State } from '../../realtime/presence.ts';
 import type { Operation } from '../../access/enforcement.ts';
+import { checkExpandedCount, checkGroupCount } from '../channel-caps.ts';
 import { checkChannels } from '../guard.ts';
 import { decodeComponent, decodeList, queryFlag, queryInt, queryJsonObject, queryList, sendJson, type RequestContext } from '../request.ts';
 import { guarded, type AccessCheck, type Granted, type GuardedDefinition, type Parsed, type Route } from '../route.ts';
@@ -8,10 +9,20 @@ import type { Services } from '../services.ts';
 
 const OK = '{"status":200,"message":"OK","service":"Presence"}';
 
-/** Plain channels plus the member channels of the groups: presence is tracked per channel (§4.3). */
+/**
+ * Plain channels plus the member channels of the groups: presence is tracked per channel (§4.3).
+ * Bounded like a subscribe: limits.maxGroupsPerSubscribe groups, limits.maxChannelsPerSubscription
+ * channels once expanded, counted while expanding.
+ */
 export async function presenceTargets(s: Services, subscribeKey: string, channels: readonly string[], groups: readonly string[]): Promise<string[]> {
+  checkGroupCount(s, groups);
   const out = new Set(channels);
-  for (const g of groups) for (const m of await s.groups.members(subscribeKey, g)) out.add(m);
+  checkExpandedCount(s, out.size);
+  for (const g of groups) {
+    const members = await s.groups.members(subscribeKey, g);
+    checkExpandedCount(s, out.size + members.length);
+    for (const m of members) out.add(m);
+  }
   return [...out];
 }
 
@@ -73,15 +84,35 @@ function parseHereNow(ctx: RequestContext, s: Services, global: boolean): Parsed
   return { value, resources: { channels: list.channels, groups: list.groups } };
 }
 
+/** Most uuids one here-now answer lists (over all its channels); past it a 400 asks for less. */
+export const MAX_HERE_NOW_UUIDS = 100_000;
+
 async function hereNow(ctx: RequestContext, s: Services, p: HereNowParams, { keyset }: Granted): Promise<void> {
   const { global, channels, groups, withState, withUuids, limit, offset } = p;
-  const targets = global ? await s.presence.occupiedChannels(keyset.subscribeKey) : await presenceTargets(s, keyset.subscribeKey, channels, groups);
-  const result = await s.presence.hereNow(keyset.subscribeKey, targets, withState);
-  const page = (o: Occupancy): Occupancy => ({ occupancy: o.occupancy, occupants: o.occupants.slice(offset, offset + limit) });
+  let targets: string[];
+  if (global) {
+    targets = await s.presence.occupiedChannels(keyset.subscribeKey);
+    checkExpandedCount(s, targets.length);
+  } else {
+    targets = await presenceTargets(s, keyset.subscribeKey, channels, groups);
+  }
+  // Occupants come paged (`limit` per channel; none without uuids); state is read for the listed ones
+  // only, once their number is known to be within MAX_HERE_NOW_UUIDS.
+  const result = await s.presence.hereNow(keyset.subscribeKey, targets, false, { offset, limit: withUuids ? limit : 0 });
+  let listed = 0;
+  for (const o of result.values()) listed += o.occupants.length;
+  if (listed > MAX_HERE_NOW_UUIDS) {
+    throw new ParleyError('INVALID_PARAM', `this here-now would list ${listed} uuids; at most ${MAX_HERE_NOW_UUIDS} per answer: ask with a smaller limit, for fewer channels, or with disable_uuids=1`);
+  }
+  if (withState) {
+    for (const [ch, o] of result) {
+      for (const occupant of o.occupants) occupant.state = (await s.presence.getState(keyset.subscribeKey, occupant.uuid, [ch]))[ch];
+    }
+  }
 
   // §4.3: the single-channel shape only for exactly one channel and no groups.
   if (!global && channels.length === 1 && groups.length === 0) {
-    const o = page(result.get(channels[0]) as Occupancy);
+    const o = result.get(channels[0]) as Occupancy;
     const body: Record<string, unknown> = { status: 200, message: 'OK', occupancy: o.occupancy };
     if (withUuids) body.uuids = occupantsJson(o, withState);
     body.service = 'Presence';
@@ -93,8 +124,7 @@ async function hereNow(ctx: RequestContext, s: Services, p: HereNowParams, { key
   for (const [ch, o] of result) {
     if (global && o.occupancy === 0) continue;
     total += o.occupancy;
-    const pg = page(o);
-    out[ch] = withUuids ? { occupancy: o.occupancy, uuids: occupantsJson(pg, withState) } : { occupancy: o.occupancy };
+    out[ch] = withUuids ? { occupancy: o.occupancy, uuids: occupantsJson(o, withState) } : { occupancy: o.occupancy };
   }
   sendJson(ctx.res, 200, JSON.stringify({
     status: 200, message: 'OK', service: 'Presence',
@@ -121,7 +151,8 @@ async function getState(ctx: RequestContext, s: Services, p: StateParams, { keys
   const targets = await presenceTargets(s, keyset.subscribeKey, channels, groups);
   const states = await s.presence.getState(keyset.subscribeKey, uuid, targets);
   if (channels.length === 1 && groups.length === 0) {
-    sendJson(ctx.res, 200, JSON.stringify({ status: 200, message: 'OK', uuid, payload: states[channels[0]] ?? {}, service: 'Presence' }));
+    // `channel` too: Swift decodes the single-channel shape only when it is there.
+    sendJson(ctx.res, 200, JSON.stringify({ status: 200, message: 'OK', uuid, channel: channels[0], payload: states[channels[0]] ?? {}, service: 'Presence' }));
     return;
   }
   // §4.6: a flat channel → state map, not nested under `channels`.
@@ -131,7 +162,7 @@ async function getState(ctx: RequestContext, s: Services, p: StateParams, { keys
 const presenceRoute = <V>(path: string, operation: Operation | readonly Operation[], parse: GuardedDefinition<V>['parse'], handler: GuardedDefinition<V>['handler']): Route =>
   guarded<V>({ method: 'GET', path, family: 'generic', service: 'Presence', operation, parse, handler });
 
-export const presenceRoutes: Route[] = [
+const dashedRoutes: Route[] = [
   presenceRoute(
     '/v2/presence/sub-key/:sub/channel/:channels/heartbeat',
     'heartbeat',
@@ -188,3 +219,9 @@ export const presenceRoutes: Route[] = [
   ),
   presenceRoute('/v2/presence/sub-key/:sub', 'here_now_global', (ctx, s) => parseHereNow(ctx, s, true), hereNow),
 ];
+
+/**
+ * C# (every presence call), Kotlin and Go here_now, Dart and Ruby send `/v2/presence/sub_key/…` with an
+ * underscore: the same routes under both spellings. A signature covers the path as sent.
+ */
+export const presenceRoutes: Route[] = [...dashedRoutes, ...dashedRoutes.map((r) => ({ ...r, path: r.path.replace('/sub-key/', '/sub_key/') }))];

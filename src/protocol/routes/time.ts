@@ -17,8 +17,21 @@ export const timeRoutes: Route[] = [
     family: 'generic',
     service: 'Health',
     access: { public: 'load-balancer health check; reveals no keyset data' },
-    handler: async (ctx, s) =>
-      sendJson(ctx.res, 200, JSON.stringify({ status: 'ok', parked: s.hub.parkedCount(), keysets: s.keysets.size })),
+    // Readiness: 200 only while this node can serve (store, broker, access mirrors); 503 with the reason.
+    handler: async (ctx, s) => {
+      const ready = await s.ready();
+      if (ready.ok) sendJson(ctx.res, 200, JSON.stringify({ status: 'ok', parked: s.hub.parkedCount(), keysets: s.keysets.size }));
+      else sendJson(ctx.res, 503, JSON.stringify({ status: 'unavailable', reason: ready.reason ?? 'not ready' }));
+    },
+  },
+  {
+    method: 'GET',
+    path: '/health/live',
+    family: 'generic',
+    service: 'Health',
+    access: { public: 'liveness check: the process answers HTTP; reveals nothing' },
+    // Restart the process when this fails; route traffic by /health.
+    handler: async (ctx) => sendJson(ctx.res, 200, '{"status":"ok"}'),
   },
   {
     method: 'GET',

@@ -1,8 +1,14 @@
 import type { DenyList, DenyListEntry } from '../types.ts';
 
-/** tokenId → expiresAtMs per keyset. */
+/** tokenId → expiresAtMs per keyset. Its storage is this process: the epoch is this instance's first call. */
 export class MemoryDenyList implements DenyList {
   private readonly keysets = new Map<string, Map<string, number>>();
+  private epochMs: number | undefined;
+
+  async epoch(proposedMs: number): Promise<number> {
+    this.epochMs ??= Math.ceil(proposedMs);
+    return this.epochMs;
+  }
 
   async add(entry: DenyListEntry): Promise<void> {
     let entries = this.keysets.get(entry.subscribeKey);

@@ -14,6 +14,7 @@ export { MemoryObjectStore };
 
 /** Everything in process memory: nothing survives a restart. For tests, demos and single-node dev. */
 export function createMemoryStores(): Stores {
+  let isClosed = false;
   return {
     messages: new MemoryMessageStore(),
     channelGroups: new MemoryChannelGroupStore(),
@@ -23,6 +24,9 @@ export function createMemoryStores(): Stores {
     objects: new MemoryObjectStore(),
     messageActions: new MemoryMessageActionStore(),
     files: new MemoryFileStore(),
-    close: async () => {},
+    health: async () => (isClosed ? { ok: false, reason: 'memory store is closed' } : { ok: true }),
+    close: async () => {
+      isClosed = true;
+    },
   };
 }

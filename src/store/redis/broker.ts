@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ParleyError } from '../../errors.ts';
-import type { Broker, CommittedMessage, ControlEvent, OutgoingMessage } from '../types.ts';
+import type { Broker, CommittedMessage, ControlEvent, HealthReport, OutgoingMessage } from '../types.ts';
 import { validateMessageBatch } from '../validate-message-batch.ts';
 import { RedisConnection, type RedisLog, type ScriptCall } from './connection.ts';
 import { KeysetRegistry } from './keyset-registry.ts';
@@ -32,6 +32,8 @@ interface ControlWire {
 }
 
 const NO_LOG: RedisLog = { warn() {}, error() {} };
+/** Longest the readiness check waits for PING. */
+const BROKER_HEALTH_TIMEOUT_MS = 2000;
 
 /**
  * The Redis engine's broker (docs/redis.md §ordering). commit() is one Lua call per keyset (one
@@ -131,6 +133,15 @@ export class RedisBroker implements Broker {
 
   onResync(handler: () => void): void {
     this.resyncHandlers.push(handler);
+  }
+
+  async health(): Promise<HealthReport> {
+    if (this.isClosed) return { ok: false, reason: 'redis broker is closed' };
+    if (!this.commands.isReady) return { ok: false, reason: 'redis (broker command link) is unreachable' };
+    if (!this.subscriber.isReady) return { ok: false, reason: 'redis (broker subscriber link) is unreachable' };
+    if (!this.isSubscribed) return { ok: false, reason: 'redis broker is (re)subscribing' };
+    if (!(await this.commands.answersPing(BROKER_HEALTH_TIMEOUT_MS))) return { ok: false, reason: 'redis (broker command link) does not answer' };
+    return { ok: true };
   }
 
   /** Resolves once both links are up and subscribed (await it in start()); STORE_UNAVAILABLE after timeoutMs. */

@@ -86,6 +86,31 @@ export class RedisConnection {
     return this.client.status === 'ready';
   }
 
+  /**
+   * True when the link is up and answers PING within timeoutMs (readiness checks), waiting for the first
+   * connection attempt within the same bound; never rejects.
+   */
+  async answersPing(timeoutMs: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+      timer.unref();
+    });
+    const pong = (async () => {
+      if (!this.isFirstAttemptOver) await this.firstAttempt;
+      if (!this.isReady) return false;
+      return this.client.ping().then(
+        () => true,
+        () => false,
+      );
+    })();
+    try {
+      return await Promise.race([pong, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** Runs fn against the client; any failure rejects with STORE_UNAVAILABLE. */
   async run<T>(operation: string, fn: (client: Redis) => Promise<T>): Promise<T> {
     if (!this.isFirstAttemptOver) await this.firstAttempt;

@@ -1,3 +1,4 @@
+import { ParleyError } from '../../errors.ts';
 import type { DenyList, DenyListEntry } from '../types.ts';
 import type { RedisConnection } from './connection.ts';
 import type { KeysetRegistry } from './keyset-registry.ts';
@@ -13,6 +14,20 @@ export class RedisDenyList implements DenyList {
     private readonly keys: RedisKeys,
     private readonly registry: KeysetRegistry,
   ) {}
+
+  /**
+   * SET NX and GET in one MULTI: the first node to call records its value, every node reads the one
+   * recorded. The key is gone after Redis lost its data, so the next call records a new epoch.
+   */
+  async epoch(proposedMs: number): Promise<number> {
+    const key = this.keys.denyListEpoch;
+    const replies = await this.connection.run('epoch', (client) => client.multi().set(key, String(Math.ceil(proposedMs)), 'NX').get(key).exec());
+    const stored = replies?.[1]?.[1];
+    if (replies === null || replies.some(([err]) => err) || typeof stored !== 'string' || !/^\d+$/.test(stored)) {
+      throw new ParleyError('STORE_UNAVAILABLE', 'redis epoch failed: unexpected reply');
+    }
+    return Number(stored);
+  }
 
   async add(entry: DenyListEntry): Promise<void> {
     await this.registry.ensure([entry.subscribeKey]);

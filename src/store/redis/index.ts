@@ -18,6 +18,9 @@ export { RedisFileStore, RedisMessageActionStore };
 export { RedisObjectStore };
 export type { RedisBrokerOptions, RedisLog };
 
+/** Longest a readiness check waits for PING (Stores.health, Broker.health). */
+export const HEALTH_TIMEOUT_MS = 2000;
+
 export interface RedisStoresOptions {
   /** redis:// URL. */
   url: string;
@@ -58,6 +61,8 @@ export function createRedisStores(options: RedisStoresOptions): Stores {
     objects: new RedisObjectStore(connection, keys),
     messageActions: new RedisMessageActionStore(connection, keys, registry),
     files: new RedisFileStore(connection, keys, registry),
+    health: async () =>
+      (await connection.answersPing(HEALTH_TIMEOUT_MS)) ? { ok: true } : { ok: false, reason: 'redis (store link) is unreachable or does not answer' },
     close: () => connection.close(),
   };
 }

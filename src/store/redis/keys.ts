@@ -149,6 +149,8 @@ export class RedisKeys {
   readonly keysets: string;
   /** Pub/sub channel for ControlEvents between nodes. */
   readonly control: string;
+  /** STRING, ms: the deny list's epoch (DenyList.epoch), written once with SET NX; gone when Redis lost its data. */
+  readonly denyListEpoch: string;
   /** PSUBSCRIBE pattern matching every keyset's fanout channel. */
   readonly fanoutPattern: string;
   private readonly fanoutShape: RegExp;
@@ -159,6 +161,7 @@ export class RedisKeys {
     }
     this.keysets = `${prefix}:{${prefix}}:keysets`;
     this.control = `${prefix}:{${prefix}}:control`;
+    this.denyListEpoch = `${prefix}:{${prefix}}:epoch`;
     this.fanoutPattern = `${escapeGlob(prefix)}:*:fanout`;
     // The glob's `*` also matches `a:b`, so a deployment whose prefix is `<ours>:x` would match too;
     // the exact shape (encoded tags contain no `:`) filters those out.

@@ -6,6 +6,8 @@ import { toStoreError } from './sqlite-call.ts';
 
 const MIGRATIONS_DIR = new URL('./migrations/', import.meta.url);
 const BUSY_TIMEOUT_MS = 5000;
+/** The migration that added the `meta` table (and with it the deny list's epoch). */
+const META_MIGRATION = 4;
 
 /**
  * Opens (creating the directory and file if needed) and migrates the database.
@@ -24,7 +26,13 @@ export function openSqliteDatabase(file: string): Database.Database {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
+    const versionBefore = db.pragma('user_version', { simple: true }) as number;
     migrate(db, loadMigrations(MIGRATIONS_DIR));
+    // A database older than the epoch has kept every revocation since it was created: its epoch is 0,
+    // so upgrading Parley does not refuse the tokens issued before the upgrade.
+    if (versionBefore > 0 && versionBefore < META_MIGRATION) {
+      db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('deny_list_epoch_ms', 0)").run();
+    }
     return db;
   } catch (err) {
     db?.close();

@@ -14,8 +14,12 @@ export class SqliteDenyList implements DenyList {
   private readonly selectOne: Database.Statement<[string, string, number], number>;
   private readonly selectLive: Database.Statement<[number], DenyRow>;
   private readonly deleteExpired: Database.Statement<[number]>;
+  private readonly insertEpoch: Database.Statement<[number]>;
+  private readonly selectEpoch: Database.Statement<[], number>;
 
   constructor(db: Database.Database) {
+    this.insertEpoch = db.prepare<[number]>("INSERT OR IGNORE INTO meta (key, value) VALUES ('deny_list_epoch_ms', ?)");
+    this.selectEpoch = db.prepare<[], number>("SELECT value FROM meta WHERE key = 'deny_list_epoch_ms'").pluck();
     // max(): revoking a token twice must never shorten how long it stays revoked.
     this.upsert = db.prepare<[string, string, number]>(
       `INSERT INTO deny_list (subscribe_key, token_id, expires_at_ms) VALUES (?, ?, ?)
@@ -30,6 +34,14 @@ export class SqliteDenyList implements DenyList {
       'SELECT subscribe_key, token_id, expires_at_ms FROM deny_list WHERE expires_at_ms > ?',
     );
     this.deleteExpired = db.prepare<[number]>('DELETE FROM deny_list WHERE expires_at_ms <= ?');
+  }
+
+  /** The meta row is written once (INSERT OR IGNORE): the first writer wins, every process reads its value. */
+  async epoch(proposedMs: number): Promise<number> {
+    return sqliteCall('epoch', () => {
+      this.insertEpoch.run(Math.ceil(proposedMs));
+      return this.selectEpoch.get() as number;
+    });
   }
 
   async add(entry: DenyListEntry): Promise<void> {

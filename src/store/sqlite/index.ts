@@ -5,10 +5,11 @@ import { openSqliteDatabase } from './database.ts';
 import { SqliteDenyList } from './deny-list.ts';
 import { SqliteFileStore } from './file-store.ts';
 import { SqliteGrantStore } from './grant-store.ts';
+import { sqliteHealthCheck } from './health.ts';
 import { SqliteMessageActionStore } from './message-action-store.ts';
 import { SqliteMessageStore } from './message-store.ts';
 import { SqliteObjectStore } from './object-store.ts';
-import { sqliteCall } from './sqlite-call.ts';
+import { sqliteCall, toStoreError } from './sqlite-call.ts';
 
 export { SqliteChannelGroupStore, SqliteDenyList, SqliteGrantStore, SqliteMessageStore };
 export { SqliteFileStore, SqliteMessageActionStore };
@@ -26,6 +27,13 @@ export { SqliteObjectStore };
  */
 export function createSqliteStores(options: { file: string }): Stores {
   const db = openSqliteDatabase(options.file);
+  let health: ReturnType<typeof sqliteHealthCheck>;
+  try {
+    health = sqliteHealthCheck(db, options.file);
+  } catch (err) {
+    db.close();
+    throw toStoreError(`open ${options.file}`, err);
+  }
   return {
     messages: new SqliteMessageStore(db),
     channelGroups: new SqliteChannelGroupStore(db),
@@ -35,6 +43,7 @@ export function createSqliteStores(options: { file: string }): Stores {
     objects: new SqliteObjectStore(db),
     messageActions: new SqliteMessageActionStore(db),
     files: new SqliteFileStore(db),
+    health: async () => health(),
     close: () =>
       sqliteCall('close', () => {
         if (!db.open) return;

@@ -256,3 +256,23 @@ test('resync reloads grants and the denylist a node missed while cut off from th
   assert.equal(code(nodeB.manager.check(viaKey)), 'allowed:authKey');
   assert.ok(seen.includes('grants-changed:remote'));
 });
+
+test('tokens are issued padded (Python, Swift, C# need it); every spelling is the same token, revoked together', async () => {
+  const { manager } = await startAccess();
+  const reqs = subscribeTo(['ch1']);
+  // Find a token whose length needs padding (two in three do); the nonce changes the length.
+  let token = '';
+  for (let i = 0; i < 20 && !token.endsWith('='); i++) {
+    token = await manager.grantToken(KEYSET_A, { ttl: 5, permissions: { resources: { channels: { ch1: 1 } }, meta: { i } } });
+  }
+  assert.ok(token.endsWith('='), token);
+  assert.equal(token.length % 4, 0);
+  const unpadded = token.replace(/=+$/, '');
+  for (const spelling of [token, unpadded]) {
+    assert.equal(code(manager.check(accessRequest(KEYSET_A, { requirements: reqs, params: { auth: spelling } }))), 'allowed:token');
+  }
+  await manager.revokeToken(KEYSET_A, unpadded);
+  for (const spelling of [token, unpadded]) {
+    assert.equal(code(manager.check(accessRequest(KEYSET_A, { requirements: reqs, params: { auth: spelling } }))), 'TOKEN_REVOKED');
+  }
+});

@@ -41,7 +41,16 @@ test('§8.6 worked example: same input → same 179 bytes → same token string'
   const bytes = signTokenBytes('demo-secret', EXAMPLE_CLAIMS);
   assert.equal(bytes.length, 179);
   assert.equal(bytes.toString('hex'), EXAMPLE_HEX);
-  assert.equal(signToken('demo-secret', EXAMPLE_CLAIMS), EXAMPLE_TOKEN);
+  // Issued padded, as PubNub does (§8.5); the unpadded spelling is the same token.
+  assert.equal(signToken('demo-secret', EXAMPLE_CLAIMS), `${EXAMPLE_TOKEN}=`);
+});
+
+test('padded and unpadded spellings verify as the same token (same id for the denylist)', () => {
+  const cache = new PatternCache();
+  const padded = verifyToken(`${EXAMPLE_TOKEN}=`, 'demo-secret', cache);
+  const unpadded = verifyToken(EXAMPLE_TOKEN, 'demo-secret', cache);
+  assert.ok(padded.ok && unpadded.ok);
+  assert.equal(padded.token.tokenId, unpadded.token.tokenId);
 });
 
 test('the signed bytes are the token with map(8)→map(7) and the 38-byte sig tail cut off', () => {
@@ -83,7 +92,7 @@ test('tokens without authorized uuid, with empty sections, non-ASCII names and e
   const token = signToken('k', claims);
   const bytes = tokenBytes(token)!;
   assert.equal(bytes[0], 0xa7, 'map(7) without uuid');
-  assert.deepEqual(decodeTokenClaims(bytes), { ...claims, authorizedUuid: undefined });
+  assert.deepEqual(decodeTokenClaims(bytes), { ...claims, authorizedUuid: undefined, nonce: undefined });
   const parsed = sdkParseToken(token)!;
   assert.equal(parsed.authorized_uuid, undefined);
   assert.deepEqual(Object.keys(parsed.resources!.channels!), ['ch é/ü', 'x'.repeat(300)]);

@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { ConfigError, loadConfig } from '../../../src/config/load.ts';
+import { ConfigError, loadConfig, prepareDataDir } from '../../../src/config/load.ts';
+import { demoPolicy } from '../../../src/demo/attach.ts';
 import { renderConfigDoc } from '../../../src/config/doc.ts';
 
 test('defaults, file < env precedence, short names', () => {
@@ -46,4 +47,36 @@ test('bad config lists every problem with its path', () => {
 test('docs/config.md is generated from the schema and up to date', () => {
   const doc = readFileSync(new URL('../../../docs/config.md', import.meta.url), 'utf8');
   assert.equal(doc, renderConfigDoc(), 'run: npx tsx scripts/gen-config-doc.ts');
+});
+
+test('demo.enabled is auto, true or false: auto runs the demo only on the demo keyset, true warns on a real one', () => {
+  const keyset = { publishKey: 'p', subscribeKey: 's', secretKey: 'k' };
+  const auto = loadConfig({ env: {} });
+  assert.equal(auto.demo.enabled, 'auto');
+  assert.deepEqual(demoPolicy(auto), { enabled: true, warning: null });
+  assert.deepEqual(demoPolicy(loadConfig({ env: {}, overrides: { keysets: [keyset] } })), { enabled: false, warning: null });
+  const forced = demoPolicy(loadConfig({ env: { PARLEY_DEMO_ENABLED: 'true' }, overrides: { keysets: [keyset] } }));
+  assert.equal(forced.enabled, true);
+  assert.match(forced.warning!, /grants any visitor read\+write/);
+  assert.deepEqual(demoPolicy(loadConfig({ env: { PARLEY_DEMO_ENABLED: 'off' } })), { enabled: false, warning: null });
+  assert.equal(loadConfig({ env: { PARLEY_DEMO_ENABLED: 'AUTO' } }).demo.enabled, 'auto');
+  assert.equal(loadConfig({ env: {}, overrides: { demo: { enabled: false } } }).demo.enabled, false);
+  assert.throws(() => loadConfig({ env: { PARLEY_DEMO_ENABLED: 'maybe' } }), /PARLEY_DEMO_ENABLED: expected auto, true or false \(got "maybe"\)/);
+  assert.throws(() => loadConfig({ env: {}, overrides: { demo: { enabled: 'sometimes' } } }), ConfigError);
+});
+
+test('prepareDataDir: creates a missing directory; refuses a file, with one line naming it; ignores engines that do not use it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'parley-cfg-'));
+  const nested = join(dir, 'a', 'b');
+  prepareDataDir({ dataDir: nested, store: { kind: 'sqlite' } });
+  assert.ok(statSync(nested).isDirectory());
+  const file = join(dir, 'file');
+  writeFileSync(file, '');
+  assert.throws(() => prepareDataDir({ dataDir: file, store: { kind: 'sqlite' } }), (err: unknown) => {
+    assert.ok(err instanceof ConfigError);
+    assert.equal(err.message, `invalid configuration: dataDir (PARLEY_DATA_DIR): ${file} is a file, not a directory`);
+    return true;
+  });
+  prepareDataDir({ dataDir: file, store: { kind: 'memory' } });
+  rmSync(dir, { recursive: true, force: true });
 });

@@ -1,0 +1,90 @@
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, OPEN_KEYSET, type TestServer } from '../helpers/start-server.ts';
+import { rawConnect } from '../helpers/raw-http.ts';
+import { waitFor } from '../helpers/wait-for.ts';
+import { MAX_RELATIONS_PER_PATCH, MAX_SORT_KEYS } from '../../src/protocol/routes/objects.ts';
+import { MAX_ACTIONS_PER_MESSAGE } from '../../src/protocol/routes/message-actions.ts';
+
+/** docs/security.md "Limits": what one request can make a node do, beyond channels and bodies. */
+
+const SUB = OPEN_KEYSET.subscribeKey;
+
+async function server(t: TestContext, overrides: Record<string, unknown> = {}): Promise<TestServer> {
+  const s = await startServer({ store: 'memory', overrides });
+  t.after(() => s.stop());
+  return s;
+}
+
+async function call(s: TestServer, path: string, init: RequestInit = {}) {
+  const res = await fetch(`${s.url}${path}`, init);
+  const text = await res.text();
+  return { status: res.status, text };
+}
+
+test('App Context: a memberships PATCH over MAX_RELATIONS_PER_PATCH entries and a list sorted by too many keys are 400s', async (t) => {
+  const s = await server(t);
+  const patch = (n: number) =>
+    call(s, `/v2/objects/${SUB}/uuids/u1/channels?uuid=u1`, {
+      method: 'PATCH', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ set: Array.from({ length: n }, (_, i) => ({ channel: { id: `c${i}` } })) }),
+    });
+  assert.equal((await patch(MAX_RELATIONS_PER_PATCH)).status, 200);
+  const over = await patch(MAX_RELATIONS_PER_PATCH + 1);
+  assert.equal(over.status, 400);
+  assert.match(over.text, /at most 100 set and delete entries/);
+  const sort = Array.from({ length: MAX_SORT_KEYS + 1 }, () => 'name').join(',');
+  const sorted = await call(s, `/v2/objects/${SUB}/uuids?uuid=u1&sort=${sort}`);
+  assert.equal(sorted.status, 400);
+  assert.match(sorted.text, /sort: at most 10 keys/);
+});
+
+test('message actions: a message carries at most MAX_ACTIONS_PER_MESSAGE actions', async (t) => {
+  const s = await server(t);
+  const published = await call(s, `/publish/${OPEN_KEYSET.publishKey}/${SUB}/0/ch/0/%22hi%22?uuid=u`);
+  const tt = BigInt(JSON.parse(published.text)[2]);
+  const store = s.parley.services.messageActions;
+  for (let i = 0; i < MAX_ACTIONS_PER_MESSAGE; i++) {
+    await store.add({ subscribeKey: SUB, channel: 'ch', messageTimetoken: tt, actionTimetoken: tt + BigInt(i + 1), type: 'reaction', value: `v${i}`, uuid: 'u' });
+  }
+  const add = await call(s, `/v1/message-actions/${SUB}/channel/ch/message/${tt}?uuid=u`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ type: 'reaction', value: 'one-more' }),
+  });
+  assert.equal(add.status, 400);
+  assert.match(add.text, /already has 1000 actions/);
+});
+
+test('here-now lists occupants a page at a time, and global here-now reaches at most limits.maxChannelsPerSubscription channels', async (t) => {
+  const s = await server(t, { limits: { maxChannelsPerSubscription: 2 } });
+  for (const uuid of ['a', 'b', 'c']) {
+    assert.equal((await call(s, `/v2/presence/sub-key/${SUB}/channel/x/heartbeat?uuid=${uuid}&state=${encodeURIComponent('{"x":{"n":1}}')}`)).status, 200);
+  }
+  const paged = JSON.parse((await call(s, `/v2/presence/sub-key/${SUB}/channel/x?uuid=q&state=1&limit=2&offset=1`)).text);
+  assert.equal(paged.occupancy, 3);
+  assert.equal(paged.uuids.length, 2);
+  assert.deepEqual(paged.uuids.map((u: { state: unknown }) => u.state), [{ n: 1 }, { n: 1 }]);
+
+  await call(s, `/v2/presence/sub-key/${SUB}/channel/y,z/heartbeat?uuid=a`);
+  const global = await call(s, `/v2/presence/sub-key/${SUB}?uuid=q`);
+  assert.equal(global.status, 400);
+  assert.match(global.text, /limits\.maxChannelsPerSubscription/);
+});
+
+test('a download whose reader stops reading is dropped after limits.bodyIdleTimeoutMs', async (t) => {
+  const size = 32 * 1024 * 1024;
+  const s = await server(t, { files: { maxFileBytes: size }, limits: { bodyIdleTimeoutMs: 200 } });
+  const ticket = JSON.parse((await call(s, `/v1/files/${SUB}/channels/dl/generate-upload-url?uuid=u`, { method: 'POST', body: '{"name":"big.bin"}' })).text);
+  const form = new FormData();
+  for (const f of ticket.file_upload_request.form_fields) form.append(f.key, f.value);
+  form.append('file', new Blob([new Uint8Array(size)]), 'big.bin');
+  assert.equal((await fetch(ticket.file_upload_request.url, { method: 'POST', body: form })).status, 204);
+
+  const limits = s.parley.services.clientLimits;
+  const conn = await rawConnect(s.port, { localAddress: '127.0.0.9' });
+  conn.socket.pause();
+  await conn.write(`GET /v1/files/${SUB}/channels/dl/files/${ticket.data.id}/big.bin?uuid=u HTTP/1.1\r\nHost: x\r\n\r\n`);
+  await waitFor(() => limits.openConnectionsOf('127.0.0.9') === 1, 'the download connection counted');
+  // The reader never reads: once the socket buffers are full nothing goes out, and the server drops it.
+  await waitFor(() => limits.openConnectionsOf('127.0.0.9') === 0, 'the stalled download dropped', 10_000);
+  conn.socket.destroy();
+});
