@@ -48,7 +48,8 @@ export function redactPath(rawPath: string): string {
   for (let i = 1; i < segments.length; i++) {
     const isRevokedToken = i === 5 && segments[1] === 'v3' && segments[2] === 'pam' && segments[4] === 'grant';
     const isSignature = i === 4 && (segments[1] === 'publish' || segments[1] === 'signal') && segments[4] !== '0';
-    if (isRevokedToken || isSignature || looksLikeCredential(segments[i])) {
+    const isDownloadToken = i === 5 && segments[1] === 'v1' && segments[2] === 'files' && segments[4] === 'download';
+    if (isRevokedToken || isSignature || isDownloadToken || looksLikeCredential(segments[i])) {
       segments[i] = REDACTED;
       changed = true;
     }

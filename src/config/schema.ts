@@ -85,6 +85,13 @@ export const ConfigSchema = z
           .default(5_242_880)
           .describe('Largest file a client may upload, bytes (PubNub: 5 MiB); an upload is held in memory while it is stored'),
         uploadUrlTtlSec: z.number().int().min(1).max(3600).default(60).describe('How long an upload URL from generate-upload-url stays valid (seconds)'),
+        downloadUrlTtlSec: z
+          .number()
+          .int()
+          .min(1)
+          .max(86_400)
+          .default(900)
+          .describe('How long the storage URL a file download redirects to stays valid (seconds), like a presigned bucket URL'),
       })
       .strict()
       .prefault({}),

@@ -9,7 +9,7 @@ import { boundaryOf, readUploadForm } from '../multipart.ts';
 import { decodeComponent, JS_CONTENT_TYPE, queryFlag, queryInt, queryJsonObject, sendJson, type RequestContext } from '../request.ts';
 import { guarded, publicRoute, type Granted, type Parsed, type Route } from '../route.ts';
 import type { Services } from '../services.ts';
-import { signUploadToken, UPLOAD_TOKEN_FIELD, UPLOAD_TOKEN_PARAM, verifyUploadToken, type UploadGrant } from '../upload-token.ts';
+import { signDownloadToken, signUploadToken, UPLOAD_TOKEN_FIELD, UPLOAD_TOKEN_PARAM, verifyDownloadToken, verifyUploadToken, type FileGrant } from '../file-token.ts';
 import { CUSTOM_MESSAGE_TYPE } from './publish.ts';
 
 /** Room for the form fields and part headers around the file itself, bytes. */
@@ -108,7 +108,7 @@ function declaredLength(ctx: RequestContext): number | undefined {
 async function upload(ctx: RequestContext, s: Services): Promise<void> {
   const keyset = keysetFor(s, ctx.params.sub);
   const urlToken = ctx.query.get(UPLOAD_TOKEN_PARAM);
-  let grant: UploadGrant | null = urlToken === undefined ? null : verifyUploadToken(urlToken, keyset, s.clock.nowMs());
+  let grant: FileGrant | null = urlToken === undefined ? null : verifyUploadToken(urlToken, keyset, s.clock.nowMs());
   boundaryOf(ctx.req.headers['content-type']);
   const maxFileBytes = s.config.files.maxFileBytes;
   const maxBodyBytes = uploadBodyLimit(s.config);
@@ -145,7 +145,8 @@ async function upload(ctx: RequestContext, s: Services): Promise<void> {
 /** §11 step 3: a publish of `{message?, file: {id, name}}` (or its encrypted string) as an `e:4` message. */
 interface PublishFileParams {
   channel: string;
-  payload: string;
+  /** undefined for the POST form: the body is the message. */
+  payload: string | undefined;
   customMessageType: string | null;
   meta: Record<string, unknown> | undefined;
   store: boolean;
@@ -155,8 +156,9 @@ interface PublishFileParams {
 function parsePublishFile(ctx: RequestContext, s: Services): Parsed<PublishFileParams> {
   const { params, query } = ctx;
   const channel = channelParam(ctx, s);
-  if (params.payload.length > s.config.limits.maxMessageBytes) throw new ParleyError('PAYLOAD_TOO_LARGE');
-  const payload = decodeComponent(params.payload, 'message');
+  // GET carries the message in the path; Go's POST form carries it as the body, read after the decision.
+  if (params.payload !== undefined && params.payload.length > s.config.limits.maxMessageBytes) throw new ParleyError('PAYLOAD_TOO_LARGE');
+  const payload = params.payload === undefined ? undefined : decodeComponent(params.payload, 'message');
   const customMessageType = query.get('custom_message_type') ?? null;
   if (customMessageType !== null && !CUSTOM_MESSAGE_TYPE.test(customMessageType)) {
     throw new ParleyError('INVALID_PARAM', 'custom_message_type must be 3-50 characters of A-Z a-z 0-9 _ -');
@@ -168,7 +170,9 @@ function parsePublishFile(ctx: RequestContext, s: Services): Parsed<PublishFileP
 }
 
 async function publishFile(ctx: RequestContext, s: Services, p: PublishFileParams, { keyset }: Granted): Promise<void> {
-  const { channel, payload, customMessageType, meta, store, ttlHours } = p;
+  const { channel, customMessageType, meta, store, ttlHours } = p;
+  if (p.payload === undefined && ctx.body.length > s.config.limits.maxMessageBytes) throw new ParleyError('PAYLOAD_TOO_LARGE');
+  const payload = p.payload ?? ctx.body.toString('utf8');
   let parsed: unknown;
   try {
     parsed = JSON.parse(payload);
@@ -223,9 +227,33 @@ async function namedFile(s: Services, { channel, id, name }: FileRef, { keyset }
   return found;
 }
 
-/** Served directly (PubNub redirects to its bucket instead); the SDK and browsers accept either. */
+/**
+ * As PubNub does, a download answers 307 with the file's storage URL in `Location` (§0.1): the Python
+ * SDK's get_file_url and download_file read that header with redirects off; the JS, Kotlin, Go, C#,
+ * Dart and Swift SDKs and browsers follow it. The storage URL is Parley's own: it carries a download
+ * token signed for this file, minted only now that `download_file` was allowed, and expires after
+ * files.downloadUrlTtlSec, like a presigned bucket URL.
+ */
 async function downloadFile(ctx: RequestContext, s: Services, ref: FileRef, granted: Granted): Promise<void> {
-  const { file, bytes } = await namedFile(s, ref, granted);
+  const { file } = await namedFile(s, ref, granted);
+  const token = signDownloadToken(granted.keyset, {
+    subscribeKey: file.subscribeKey, channel: file.channel, id: file.id, name: file.name,
+    expiresAtMs: s.clock.nowMs() + s.config.files.downloadUrlTtlSec * 1000,
+  });
+  const location = `${publicOrigin(ctx.req)}/v1/files/${encodeURIComponent(file.subscribeKey)}/download/${token}/${encodeURIComponent(file.name)}`;
+  ctx.res.writeHead(307, { Location: location, 'Content-Length': 0, 'Cache-Control': 'no-store', 'Access-Control-Allow-Origin': '*' });
+  ctx.res.end();
+}
+
+/** The storage URL a download redirects to: the signed download token is the authorization. */
+async function serveDownload(ctx: RequestContext, s: Services): Promise<void> {
+  const keyset = keysetFor(s, ctx.params.sub);
+  const grant = verifyDownloadToken(ctx.params.token, keyset, s.clock.nowMs());
+  // The name in the URL is the one the token was minted for (it is what a browser saves the file as).
+  if (decodeComponent(ctx.params.name, 'file name') !== grant.name) throw new ParleyError('NOT_FOUND', 'File does not exist');
+  const found = await s.files.get(grant.subscribeKey, grant.channel, grant.id);
+  if (found === undefined || found.file.name !== grant.name) throw new ParleyError('NOT_FOUND', 'File does not exist');
+  const { file, bytes } = found;
   // A reader that stops reading would hold the file's buffer with its connection: dropped when no
   // byte goes out for the body idle time, as a request body that stops arriving is.
   ctx.res.setTimeout(s.config.limits.bodyIdleTimeoutMs, () => ctx.res.destroy());
@@ -258,5 +286,12 @@ export const fileRoutes: Route[] = [
   guarded({ method: 'GET', path: '/v1/files/publish-file/:pub/:sub/0/:channel/0/:payload', family: 'publish', service: 'Publish', operation: 'publish_file', parse: parsePublishFile, handler: publishFile }),
   guarded({ method: 'GET', path: '/v1/files/:sub/channels/:channel/files', family: 'generic', service, operation: 'list_files', parse: parseList, handler: listFiles }),
   guarded({ method: 'GET', path: '/v1/files/:sub/channels/:channel/files/:id/:name', family: 'generic', service, operation: 'download_file', parse: parseFileRef, handler: downloadFile }),
+  publicRoute({
+    method: 'GET', path: '/v1/files/:sub/download/:token/:name', family: 'generic', service,
+    why: 'stands in for a presigned bucket URL: authorized by the expiring download token minted after download_file was allowed',
+    handler: serveDownload,
+  }),
+  // Go publishes file messages by POST, the message as the body.
+  guarded({ method: 'POST', path: '/v1/files/publish-file/:pub/:sub/0/:channel/0', family: 'publish', service: 'Publish', operation: 'publish_file', parse: parsePublishFile, handler: publishFile }),
   guarded({ method: 'DELETE', path: '/v1/files/:sub/channels/:channel/files/:id/:name', family: 'generic', service, operation: 'delete_file', parse: parseFileRef, handler: deleteFile }),
 ];

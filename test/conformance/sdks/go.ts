@@ -225,7 +225,6 @@ export const go: SdkRecord = {
     {
       feature: 'file publish', variant: 'UsePost', source: `${G} publish_file_message.go L20, L290-299 (POST /v1/files/publish-file/…/0), L412-423`,
       request: req('POST', '/v1/files/publish-file/{pub}/{sub}/0/{ch}/0', 'store=1&seqn=8', { headers: { 'Content-Type': 'application/json' }, body: json('{"file":{"id":"{fileId}","name":"{fileName}"},"message":{"text":"hi"}}') }),
-      knownGap: 'POST /v1/files/publish-file/{pub}/{sub}/0/{ch}/0 is not routed',
       expect: (r) => void published(r),
     },
     {

@@ -341,7 +341,6 @@ export const python: SdkRecord = {
     {
       feature: 'file url', source: `${S}/file_operations/get_file_url.py L23-29, L68-78 (a real GET, allow_redirects False); ${M}/consumer/file.py L19-21 (result.headers["Location"]); request_handlers/httpx.py L325 (307 is success)`,
       request: req('GET', '/v1/files/{sub}/channels/{ch}/files/{fileId}/{fileName}'),
-      knownGap: 'download redirect: Parley answers 200 with the bytes; Python reads the Location header of a 307 (issue 10 item 3)',
       expect: (r) => {
         status(r, 307);
         const location = r.headers.location ?? '';

@@ -20,6 +20,7 @@ function capture(): { lines: () => string; log: ReturnType<typeof createLogger> 
 
 test('redactPath: the token of a revoke path, a publish signature segment and any token-shaped segment', () => {
   assert.equal(redactPath(`/v3/pam/sub-c-1/grant/${TOKEN}`), '/v3/pam/sub-c-1/grant/[redacted]');
+  assert.equal(redactPath('/v1/files/sub-c-1/download/eyJhIjoxfQ.c2lnbmF0dXJl/a.txt'), '/v1/files/sub-c-1/download/[redacted]/a.txt');
   assert.equal(redactPath(`/v3/pam/sub-c-1/grant/${encodeURIComponent(TOKEN)}`), '/v3/pam/sub-c-1/grant/[redacted]');
   assert.equal(redactPath('/publish/pub-1/sub-1/0/ch/0/%22hi%22'), '/publish/pub-1/sub-1/0/ch/0/%22hi%22');
   assert.equal(redactPath('/publish/pub-1/sub-1/c2lnbmF0dXJl/ch/0/%22hi%22'), '/publish/pub-1/sub-1/[redacted]/ch/0/%22hi%22');

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { boundaryOf, readUploadForm, MAX_FIELDS, MAX_FIELD_BYTES, type UploadLimits } from '../../../src/protocol/multipart.ts';
 import { isParleyError } from '../../../src/errors.ts';
 import { HTTP_STATUS } from '../../../src/protocol/error-response.ts';
-import { signUploadToken, verifyUploadToken } from '../../../src/protocol/upload-token.ts';
+import { signUploadToken, verifyUploadToken } from '../../../src/protocol/file-token.ts';
 import { rawConnect, within } from '../../helpers/raw-http.ts';
 import { waitFor } from '../../helpers/wait-for.ts';
 
