@@ -132,6 +132,9 @@ async function hereNow(ctx: RequestContext, s: Services, p: HereNowParams, { key
   }));
 }
 
+/** SDKs whose multi-channel get state reads `payload.channels` (compat.md). */
+const NESTED_STATE_SDK = /^PubNub(-Python|Swift)/;
+
 interface StateParams extends ListParams {
   uuid: string;
 }
@@ -155,8 +158,10 @@ async function getState(ctx: RequestContext, s: Services, p: StateParams, { keys
     sendJson(ctx.res, 200, JSON.stringify({ status: 200, message: 'OK', uuid, channel: channels[0], payload: states[channels[0]] ?? {}, service: 'Presence' }));
     return;
   }
-  // §4.6: a flat channel → state map, not nested under `channels`.
-  sendJson(ctx.res, 200, JSON.stringify({ status: 200, message: 'OK', uuid, payload: states, service: 'Presence' }));
+  // §4.6: the JS and Kotlin SDKs read `payload` as the channel → state map; Python and Swift read
+  // `payload.channels`, which is how PubNub itself answers. Each gets the shape its parser documents.
+  const nested = NESTED_STATE_SDK.test(ctx.query.get('pnsdk') ?? '');
+  sendJson(ctx.res, 200, JSON.stringify({ status: 200, message: 'OK', uuid, payload: nested ? { channels: states } : states, service: 'Presence' }));
 }
 
 const presenceRoute = <V>(path: string, operation: Operation | readonly Operation[], parse: GuardedDefinition<V>['parse'], handler: GuardedDefinition<V>['handler']): Route =>

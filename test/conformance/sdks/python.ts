@@ -139,7 +139,6 @@ export const python: SdkRecord = {
       feature: 'get state', variant: 'two channels: payload.channels',
       source: `${S}/presence/get_state.py L70-78 (else envelope["payload"]["channels"]); PubNub's answer recorded in pubnub/python tests/integrational/fixtures/native_sync/state/state_of_multiple_channels.yaml L36-38`,
       request: req('GET', '/v2/presence/sub-key/{sub}/channel/{ch},{ch2}/uuid/{uuid}'),
-      knownGap: 'multi-channel get state answers payload as the channel map; PubNub nests it in payload.channels (Python and Swift read that)',
       expect: (r, ctx) => {
         const p = okObject(r).payload;
         assert.equal(typeof p.channels, 'object', 'payload.channels');

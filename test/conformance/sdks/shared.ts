@@ -134,7 +134,8 @@ export const SUB_KEY_GAP =
   'route /v2/presence/sub_key/… (underscore) is not routed; Kotlin and Go send here_now there, C# every presence call, Dart heartbeat/leave/here_now, Ruby get state';
 
 /** /v2/publish takes bodies up to 2 MiB on PubNub; the SDKs switch to it above 32 KiB. */
-export const V2_PUBLISH_GAP = 'POST /v2/publish with a body over 32 KiB: PubNub accepts up to 2 MiB there, Parley caps at its 32 KiB message limit';
+export const V2_PUBLISH_GAP =
+  'POST /v2/publish with a body over 32 KiB: PubNub accepts up to 2 MiB there; Parley holds every message to limits.maxMessageBytes (32 KiB by default, up to 1 MiB by configuration), deliberately: every stored and buffered message costs memory on every node';
 
 /** Strict base64 decoders need PubNub's padded form; with three token lengths one parses by chance. */
 export const PADDING_GAP = 'token padding (issue 10 item 1): Parley issues unpadded tokens; a strict base64 decoder refuses two lengths in three';
