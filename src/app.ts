@@ -8,6 +8,10 @@ import type { Logger } from './log.ts';
 import { Metrics, createParleyMetrics } from './metrics.ts';
 import { AccessManager } from './access/access-manager.ts';
 import { requirementsFor } from './access/enforcement.ts';
+import { SecretRotation } from './access/secret-rotation.ts';
+import { keysetFromConfig } from './config/keyset-from-config.ts';
+import { NodeStats } from './console/node-stats.ts';
+import { consolePolicy, serveConsoleFile } from './console/serve.ts';
 import { ObjectService } from './app-context/object-service.ts';
 import { ChannelGroupService } from './realtime/channel-groups.ts';
 import { Hub } from './realtime/hub.ts';
@@ -57,13 +61,22 @@ export function createParley(options: ParleyOptions): Parley {
   const { config, log } = options;
   const clock = options.clock ?? systemClock;
   const usingDemoKeyset = config.keysets.length === 0;
-  const keysets: Keyset[] = usingDemoKeyset ? [demoKeyset(config.store.kind === 'sqlite' ? config.dataDir : null)] : [...config.keysets];
+  // Fresh objects, never the frozen config: a runtime secret rotation updates them in place (access/secret-rotation.ts).
+  const keysets: Keyset[] = usingDemoKeyset ? [demoKeyset(config.store.kind === 'sqlite' ? config.dataDir : null)] : config.keysets.map(keysetFromConfig);
 
   const engine = config.store.kind;
   const redisLog = log.child({ component: 'redis' });
   const stores = options.stores ?? storesFromConfig(config, redisLog);
   const metrics = new Metrics();
-  const m = createParleyMetrics(metrics);
+  const counters = createParleyMetrics(metrics);
+  // Denials by code also feed the operator console's overview (nodeStats, below).
+  const m: typeof counters = {
+    ...counters,
+    denials: (labels, by) => {
+      counters.denials(labels, by);
+      if (labels?.code !== undefined) nodeStats.recordDenial(labels.code);
+    },
+  };
   const timetokens = new TimetokenGenerator(clock);
   const bootTimetoken = timetokens.now();
   const hub = new Hub({
@@ -97,6 +110,17 @@ export function createParley(options: ParleyOptions): Parley {
     signatureWindowSec: config.access.signatureWindowSec, acceptV1Signatures: config.access.acceptV1Signatures, tokenCacheSize: config.access.tokenCacheSize,
   });
 
+  const rotation = new SecretRotation({ store: stores.secretRotations, keysets, clock, log: log.child({ component: 'secrets' }) });
+  // A rotation (here or on another node) or the end of its window: cached tokens are verified again and
+  // parked subscribers re-checked, so what only the old secret verified is refused once it stops.
+  rotation.onChange((subscribeKey, change, origin) => {
+    access.forgetVerifiedTokens(subscribeKey);
+    for (const w of hub.waiters(subscribeKey)) w.recheckAccess();
+    if (origin === 'local' && change === 'rotated') {
+      broker.broadcast({ kind: 'secret-rotated', subscribeKey }).catch((err) => log.error({ err }, 'secret rotation broadcast failed'));
+    }
+  });
+
   // Open subscriptions are re-checked the moment access changes, here or on another node.
   access.onChange((change, origin) => {
     for (const w of hub.waiters(change.subscribeKey)) w.recheckAccess();
@@ -121,9 +145,13 @@ export function createParley(options: ParleyOptions): Parley {
   });
   broker.onControl((event) => {
     if (event.kind === 'group-changed') groups.changed(event.subscribeKey, event.group, 'remote');
-    else if (event.kind === 'token-revoked' || event.kind === 'grants-changed') {
+    else if (event.kind === 'token-revoked' || event.kind === 'grants-changed' || event.kind === 'uuid-kicked') {
       const change: AccessChange = event.kind === 'token-revoked' ? { kind: event.kind, subscribeKey: event.subscribeKey, tokenId: event.tokenId } : event;
       access.applyRemoteChange(change).catch((err) => log.error({ err }, 'applying a remote access change failed'));
+    } else if (event.kind === 'secret-rotated') {
+      rotation.reload(event.subscribeKey).catch((err) => log.error({ err }, 'applying a remote secret rotation failed'));
+    } else if (event.kind === 'node-stats') {
+      nodeStats.receive(event.nodeId, event.sample);
     }
   });
   // After a gap in the link to other nodes, their events may be lost: reload every mirror.
@@ -131,7 +159,7 @@ export function createParley(options: ParleyOptions): Parley {
   let resyncing = false;
   let resyncGeneration = 0;
   const reloadAccess = (generation: number): void => {
-    access.resync().then(
+    Promise.all([access.resync(), ...keysets.map((k) => rotation.reload(k.subscribeKey))]).then(
       () => {
         // A later gap started its own reload: only the newest one reopens.
         if (generation === resyncGeneration) resyncing = false;
@@ -153,6 +181,20 @@ export function createParley(options: ParleyOptions): Parley {
     reloadAccess(generation);
   });
 
+  const nodeStats = new NodeStats({
+    nodeId: broker instanceof RedisBroker ? broker.nodeId : `node-${process.pid}`,
+    clock,
+    intervalMs: config.console.sampleIntervalSec * 1000,
+    figures: () => ({
+      parkedLongPolls: hub.parkedCount(),
+      connections,
+      publishesTotal: metrics.value('parley_publishes_total'),
+      deliveriesTotal: metrics.value('parley_deliveries_total'),
+    }),
+    health: () => readiness(),
+    share: (sample) => broker.broadcast({ kind: 'node-stats', nodeId: nodeStats.nodeId, sample }),
+    log: log.child({ component: 'node-stats' }),
+  });
   const services: Services = {
     config, keysets: new Map(keysets.map((k) => [k.subscribeKey, k])),
     access: {
@@ -163,6 +205,8 @@ export function createParley(options: ParleyOptions): Parley {
       requirementsFor,
     },
     admin: access,
+    secrets: rotation,
+    nodeStats,
     pipeline, subscriptions, presence, groups, objects, messages: stores.messages, messageActions: stores.messageActions, files: stores.files, hub, timetokens, clock, metrics, m, log,
     openPolls: new Set(),
     clientLimits: new ClientLimits({ ...config.limits, onRefusal: (labels) => m.capRefusals(labels) }),
@@ -183,17 +227,22 @@ export function createParley(options: ParleyOptions): Parley {
   metrics.gauge('parley_subscribed_channels', 'Channels all open long-polls listen on (limits.maxSubscribedChannelsPerNode)', () => subscriptions.subscribedChannels);
 
   const fallbacks = [...(options.fallbacks ?? [])];
+  // docs/security.md "Operator console, kick and rotation": static files only; every call it makes is signed.
+  if (consolePolicy(config).enabled) fallbacks.push(serveConsoleFile);
   const server: Server = createHttpServer({ routes: allRoutes, services, fallbacks });
   let connections = 0;
   let inFlight = 0;
+  // One listener function for every request and connection (each closes once): nothing allocated per request.
+  const requestClosed = (): void => void inFlight--;
+  const connectionClosed = (): void => void connections--;
   server.on('request', (_req, res) => {
     inFlight++;
-    res.once('close', () => inFlight--);
+    res.on('close', requestClosed);
   });
   server.on('connection', (socket) => {
     connections++;
     socket.setNoDelay(true);
-    socket.once('close', () => connections--);
+    socket.on('close', connectionClosed);
   });
 
   const timers: NodeJS.Timeout[] = [];
@@ -214,6 +263,7 @@ export function createParley(options: ParleyOptions): Parley {
     addFallback: (fb) => fallbacks.push(fb),
     async start() {
       await broker.ready();
+      await rotation.start();
       await access.start();
       presence.start();
       every(10_000, () => hub.sweep(timetokens.now()), 'buffer sweep');
@@ -221,6 +271,7 @@ export function createParley(options: ParleyOptions): Parley {
       every(60_000, () => stores.denyList.purgeExpired(clock.nowMs()), 'denylist purge');
       every(60_000, () => access.refreshEpoch(), 'denylist epoch check');
       every(60_000, () => stores.grants.purgeExpired(clock.nowMs()), 'grant purge');
+      every(1000, () => rotation.retireExpired(), 'rotation window check');
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.port, config.host, () => {
@@ -229,8 +280,10 @@ export function createParley(options: ParleyOptions): Parley {
         });
       });
       isServing = true;
+      nodeStats.start();
       const port = (server.address() as AddressInfo).port;
       const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+      if (consolePolicy(config).enabled) log.info({ url: `http://${host}:${port}/console/` }, 'operator console');
       return { port, url: `http://${host}:${port}` };
     },
     async stop() {
@@ -241,6 +294,7 @@ export function createParley(options: ParleyOptions): Parley {
       server.closeIdleConnections();
       await pipeline.drain();
       for (const t of timers) clearInterval(t);
+      nodeStats.close();
       presence.close();
       // Once no request is in flight, every remaining socket is idle or has not sent a request yet.
       const started = Date.now();

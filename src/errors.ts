@@ -11,6 +11,7 @@ export const ERROR_CATALOG = {
   TOKEN_BAD_SIGNATURE: { message: 'The token signature does not verify', retryable: false },
   TOKEN_WRONG_KEYSET: { message: 'The token was issued for another keyset', retryable: false },
   TOKEN_WRONG_UUID: { message: 'The token is authorized for another uuid', retryable: false },
+  UUID_KICKED: { message: 'The uuid was cut off by an operator; it needs a credential granted after the kick', retryable: false },
   SIGNATURE_MISSING: { message: 'This operation requires a request signed with the secret key', retryable: false },
   SIGNATURE_MISMATCH: { message: 'The request signature does not match', retryable: false },
   SIGNATURE_EXPIRED: { message: 'The request timestamp is outside the allowed window', retryable: false },

@@ -8,6 +8,7 @@ export { LogDestination };
 export const REDACT_PATHS = [
   'secretKey', '*.secretKey', 'auth', '*.auth', 'token', '*.token', 'signature', '*.signature',
   'query.auth', 'query.signature', 'query.token', 'keysets[*].secretKey',
+  'previousSecretKey', '*.previousSecretKey', 'keysets[*].previousSecretKey',
   // A Redis URL may hold a password; ioredis errors carry the command's arguments (auth keys in grant fields).
   'redis.url', '*.redis.url', 'err.command.args',
 ];

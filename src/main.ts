@@ -1,9 +1,11 @@
+import cluster from 'node:cluster';
 import { ConfigError, EX_CONFIG, loadConfig, prepareDataDir } from './config/load.ts';
 import type { Config } from './config/schema.ts';
 import { isParleyError } from './errors.ts';
 import { createLogger, LogDestination, type Logger } from './log.ts';
-import { createParley } from './app.ts';
-import { attachDemo, demoPolicy } from './demo/attach.ts';
+import { createParley, type Parley } from './app.ts';
+import { ClusterPrimary, clusterWorkerCount, type WorkerReady } from './cluster.ts';
+import { demoPolicy, isDemoSdkInstalled } from './demo/policy.ts';
 
 /** Exit code when the graceful stop did not finish within shutdownTimeoutSec, or failed. */
 const EX_STOP_FAILED = 1;
@@ -24,24 +26,49 @@ function configOrExit(): Config {
   }
 }
 
-/** Process entry: config → Parley (+ demo) → listen; SIGTERM/SIGINT drain and close within shutdownTimeoutSec. */
+/**
+ * Whether this process runs the demo. The demo's SDK is a dev dependency: without it (a production
+ * install) "auto" runs the server alone, and an explicit demo.enabled=true stops start-up (exit 78).
+ */
+function demoOrExit(config: Config, log: Logger | null): { isOn: boolean; warning: string | null } {
+  const policy = demoPolicy(config);
+  if (!policy.enabled) return { isOn: false, warning: null };
+  if (isDemoSdkInstalled()) return { isOn: true, warning: policy.warning };
+  if (config.demo.enabled === true) {
+    process.stderr.write('parley: demo.enabled is true but the demo\'s SDK (the pubnub package, a dev dependency) is not installed: install dev dependencies (npm ci), or set demo.enabled (PARLEY_DEMO_ENABLED) to auto or false\n');
+    process.exit(EX_CONFIG);
+  }
+  log?.warn('demo not started: its SDK (the pubnub package, a dev dependency) is not installed; the server runs without it');
+  return { isOn: false, warning: null };
+}
+
+/** Process entry: config → Parley (+ demo) → listen, or with cluster.workers the primary of that many workers. */
 async function main(): Promise<void> {
   // A reader of stdout/stderr that went away must not crash the process (EPIPE on the banner) or stop it.
   process.stdout.on('error', () => {});
   process.stderr.on('error', () => {});
   const config = configOrExit();
   const logOutput = new LogDestination({ fd: 1 });
-  const log = createLogger({ level: config.logLevel, destination: logOutput });
-  const parley = createParley({ config, log });
-  const policy = demoPolicy(config);
-  const demo = policy.enabled ? attachDemo(parley, log) : null;
-
-  let stopping = false;
+  const rootLog = createLogger({ level: config.logLevel, destination: logOutput });
   const exit = async (code: number): Promise<never> => {
     process.exitCode = code;
     await logOutput.drain(LOG_DRAIN_MS);
     process.exit(code);
   };
+  const workers = clusterWorkerCount(config.cluster.workers);
+  // The primary has said what it decided about the demo; its workers decide the same, quietly.
+  const demoPlan = demoOrExit(config, cluster.isWorker ? null : rootLog);
+  if (workers > 0 && cluster.isPrimary) return runPrimary(config, rootLog, workers, demoPlan.warning, exit);
+  await runServer(config, cluster.isWorker ? rootLog.child({ worker: cluster.worker?.id }) : rootLog, demoPlan, exit);
+}
+
+/** One Parley: the whole server, or one worker of a cluster (then the primary owns the banner and SIGINT). */
+async function runServer(config: Config, log: Logger, demoPlan: { isOn: boolean; warning: string | null }, exit: (code: number) => Promise<never>): Promise<void> {
+  const parley = createParley({ config, log });
+  // Loaded only when it runs: a production install has no demo SDK to import.
+  const demo = demoPlan.isOn ? (await import('./demo/attach.ts')).attachDemo(parley, log) : null;
+
+  let stopping = false;
   const stop = async (signal: string, code: number): Promise<void> => {
     if (stopping) {
       // A second signal while stopping: the operator wants out now.
@@ -70,7 +97,8 @@ async function main(): Promise<void> {
     await exit(code);
   };
   process.on('SIGTERM', () => void stop('SIGTERM', 0));
-  process.on('SIGINT', () => void stop('SIGINT', 0));
+  // Ctrl-C reaches the whole process group: a worker leaves SIGINT to its primary, which sends it SIGTERM.
+  process.on('SIGINT', () => void (cluster.isWorker ? undefined : stop('SIGINT', 0)));
   process.on('unhandledRejection', (err) => {
     log.fatal({ err }, 'unhandled rejection');
     void stop('unhandledRejection', 1);
@@ -78,11 +106,54 @@ async function main(): Promise<void> {
 
   const { url } = await parley.start();
   await demo?.start(url);
-  logStartup(config, log, url, parley, demo !== null);
-  if (policy.warning) log.warn({ channel: config.demo.channel }, policy.warning);
+  if (cluster.isWorker) {
+    const ready: WorkerReady = { parley: 'ready', url, isDemoOn: demo !== null };
+    process.send?.(ready);
+    return;
+  }
+  logStartup(config, log, url, parley, demo !== null, 0);
+  if (demoPlan.warning) log.warn({ channel: config.demo.channel }, demoPlan.warning);
 }
 
-function logStartup(config: Config, log: Logger, url: string, parley: ReturnType<typeof createParley>, isDemoOn: boolean): void {
+/** The primary of cluster.workers processes: it serves nothing, restarts workers that die, stops them all on a signal. */
+async function runPrimary(config: Config, log: Logger, workers: number, demoWarning: string | null, exit: (code: number) => Promise<never>): Promise<void> {
+  const primary = new ClusterPrimary({ workers, shutdownTimeoutSec: config.shutdownTimeoutSec, log });
+  let stopping = false;
+  const stop = async (signal: string, code: number): Promise<void> => {
+    if (stopping) {
+      if (signal === 'SIGTERM' || signal === 'SIGINT') {
+        log.warn({ signal }, 'second signal while shutting down: exiting now');
+        primary.killAll();
+        await exit(EX_STOP_FAILED);
+      }
+      return;
+    }
+    stopping = true;
+    log.info({ signal, workers, timeoutSec: config.shutdownTimeoutSec }, 'shutting down');
+    const workersCode = await primary.stop();
+    log.info('stopped');
+    await exit(code || workersCode);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM', 0));
+  process.on('SIGINT', () => void stop('SIGINT', 0));
+  process.on('unhandledRejection', (err) => {
+    log.fatal({ err }, 'unhandled rejection');
+    void stop('unhandledRejection', 1);
+  });
+  log.info({ workers, store: config.store.kind }, 'starting workers');
+  let started: { url: string; isDemoOn: boolean };
+  try {
+    started = await primary.start();
+  } catch (err) {
+    process.stderr.write(`parley: failed to start: ${(err as Error).message}\n`);
+    return void (await exit((err as { exitCode?: number }).exitCode ?? 1));
+  }
+  logStartup(config, log, started.url, { keysets: config.keysets, usingDemoKeyset: false }, started.isDemoOn, workers);
+  if (demoWarning) log.warn({ channel: config.demo.channel }, demoWarning);
+}
+
+/** The banner and start-up warnings; `workers` > 0 names the cluster in the banner. */
+function logStartup(config: Config, log: Logger, url: string, parley: Pick<Parley, 'keysets' | 'usingDemoKeyset'>, isDemoOn: boolean, workers: number): void {
   for (const k of parley.keysets) {
     log.info({ subscribeKey: k.subscribeKey, publishKey: k.publishKey, accessManager: k.secretKey.length > 0 }, 'keyset');
   }
@@ -92,9 +163,13 @@ function logStartup(config: Config, log: Logger, url: string, parley: ReturnType
     const where = config.store.kind === 'sqlite' ? `in ${config.dataDir}/demo-keyset.json` : 'random for this run (memory store)';
     process.stdout.write(`\nParley is listening on ${url}\n  publish key:   ${k.publishKey}\n  subscribe key: ${k.subscribeKey}\n  secret key:    ${where}\n`);
   } else {
-    process.stdout.write(`\nParley is listening on ${url}\n`);
+    process.stdout.write(`\nParley is listening on ${url}${workers > 0 ? ` (${workers} worker processes)` : ''}\n`);
   }
-  if (isDemoOn) process.stdout.write(`  secure chat demo: ${url}/demo/  (open it in two windows)\n\n`);
+  if (isDemoOn) process.stdout.write(`  secure chat demo: ${url}/demo/  (open it in two windows)\n`);
+  if (config.console.enabled === true || (config.console.enabled === 'auto' && parley.usingDemoKeyset)) {
+    process.stdout.write(`  operator console:  ${url}/console/  (sign in with a keyset's keys)\n`);
+  }
+  process.stdout.write('\n');
   for (const k of parley.keysets) {
     if (k.secretKey && k.secretKey.length < 32) log.warn({ subscribeKey: k.subscribeKey }, 'secret key is shorter than 32 characters');
   }

@@ -17,16 +17,18 @@
  *
  * Invariant (docs/invariants.md 8): the denylist is consulted on every use of a token, before any
  * cached verification result; then a token issued before the DenyList's epoch is refused (its
- * revocation may have been lost: docs/redis.md §revocations).
+ * revocation may have been lost: docs/redis.md §revocations). Then a token used as a uuid an operator
+ * kicked is refused if it was issued in or before the kick's second (UUID_KICKED; kick() below).
  */
 import type { Clock } from '../clock.ts';
 import { ParleyError, type ErrorCode } from '../errors.ts';
 import { hasAccessManager, type Keyset } from '../keyset.ts';
 import type { Logger } from '../log.ts';
-import type { DenyList, GrantStore } from '../store/types.ts';
+import type { DenyList, GrantStore, KickEntry } from '../store/types.ts';
 import type { AccessChange, AccessRequest, Credential, Decision, Requirement } from './types.ts';
 import { authorizeToken, authorizeV2, deny, explain as explainDecision, findInToken, missingAll, type Explanation } from './authorize.ts';
 import { GrantIndex } from './grant-index.ts';
+import { KickList } from './kick-list.ts';
 import {
   auditPayload,
   grantPayload,
@@ -37,13 +39,14 @@ import {
   type AuditV2Params,
   type GrantV2Params,
 } from './grants-v2.ts';
-import { PatternCache } from './patterns.ts';
+import { isWellFormedUnicode, PatternCache } from './patterns.ts';
 import { READ } from './permissions.ts';
 import { DEFAULT_SIGNATURE_WINDOW_SEC, verifyRequestSignature } from './signature.ts';
 import { TOKEN_VERSION } from './token/codec.ts';
 import { checkGrantTokenRequest, MAX_TOKEN_TTL_MINUTES, parseGrantTokenBody, type GrantTokenRequest } from './token/grant-body.ts';
 import { newTokenNonce, signToken } from './token/sign.ts';
 import { TokenResolver } from './token/token-resolver.ts';
+import { inspectToken, type TokenInspection } from './token/inspect.ts';
 import { isTokenExpired } from './token/verify.ts';
 
 export interface AccessManagerDeps {
@@ -63,6 +66,25 @@ export interface AccessManagerDeps {
   /** The per-token nonce (token/codec.ts `n`); default 128 random bits. Injected so tests can replay. */
   tokenNonce?: () => string;
 }
+
+/** What POST /v1/admin/{sub}/kick asks for (docs/security.md "Operator console, kick and rotation"). */
+export interface KickRequest {
+  uuid: string;
+  /** Refuse every token used as the uuid and issued in or before the kick's second. */
+  tokens: boolean;
+  /** v2 auth keys whose grants are withdrawn (every level); [] for none. */
+  authKeys: readonly string[];
+}
+
+export interface KickResult {
+  /** When the kick took effect for tokens (ms), or null when tokens were not kicked. */
+  kickedAtMs: number | null;
+  /** v2 grant records withdrawn for the named auth keys. */
+  withdrawnGrants: number;
+}
+
+/** Most auth keys one kick names. */
+export const MAX_KICK_AUTH_KEYS = 100;
 
 /** 'local' changes were made on this node (forward them to other nodes); 'remote' ones came from another. */
 export type AccessChangeOrigin = 'local' | 'remote';
@@ -90,6 +112,8 @@ export class AccessManager {
   private readonly patterns = new PatternCache();
   private readonly validatePattern = (source: string) => this.patterns.validate(source);
   private readonly listeners = new Set<AccessChangeListener>();
+  /** The DenyList's kicks in force (kick-list.ts). */
+  private readonly kicks = new KickList();
   /** Per-keyset chain so grant writes and reloads apply to the index in order. */
   private readonly queues = new Map<string, Promise<void>>();
   private started = false;
@@ -121,13 +145,14 @@ export class AccessManager {
     }
     const revoked = await this.denyList.list(nowMs);
     this.tokens.loadRevoked(revoked);
+    this.kicks.load(await this.denyList.listKicks(nowMs));
     await this.refreshEpoch();
     if (this.purgeIntervalMs > 0) {
       this.purgeTimer = setInterval(() => this.purgeExpired(), this.purgeIntervalMs);
       this.purgeTimer.unref();
     }
     this.started = true;
-    this.log.info({ grants: grantCount, revokedTokens: revoked.length, denyListEpoch: new Date(this.tokens.epoch).toISOString() }, 'access manager started');
+    this.log.info({ grants: grantCount, revokedTokens: revoked.length, kicks: this.kicks.size, denyListEpoch: new Date(this.tokens.epoch).toISOString() }, 'access manager started');
   }
 
   close(): void {
@@ -141,6 +166,7 @@ export class AccessManager {
     const nowMs = this.clock.nowMs();
     this.index.purgeExpired(nowMs);
     this.tokens.purgeExpired(nowMs);
+    this.kicks.purge(nowMs);
   }
 
   /** Mirror sizes, for metrics and tests. */
@@ -216,6 +242,7 @@ export class AccessManager {
         if (resolved === undefined || !resolved.ok) return false;
         const token = resolved.token;
         if (isTokenExpired(token, nowMs)) return false;
+        if (this.kicks.refuses(keyset.subscribeKey, uuid, token.claims.issuedAtSec)) return false;
         if (token.claims.authorizedUuid !== undefined && token.claims.authorizedUuid !== uuid) return false;
         return findInToken(token, 'channels', channel, READ) !== undefined;
       }
@@ -226,6 +253,7 @@ export class AccessManager {
     const resolved = auth.length > 0 ? this.tokens.resolve(keyset, auth, nowMs) : undefined;
     if (resolved !== undefined) {
       if (!resolved.ok) return deny(resolved.code, missingAll(requirements), `Forbidden: ${resolved.reason}`);
+      if (this.kicks.refuses(keyset.subscribeKey, uuid, resolved.token.claims.issuedAtSec)) return kickedDenial(requirements);
       return authorizeToken(requirements, resolved.token, { nowMs, uuid, credential: resolved.credential });
     }
     const credential: Credential = { kind: 'authKey', authKey: auth };
@@ -255,6 +283,10 @@ export class AccessManager {
       if (!resolved.ok) {
         const decision = deny(resolved.code, missingAll(requirements), `Forbidden: ${resolved.reason}`);
         return { decision, checks: requirements.map((requirement) => ({ requirement, allowed: false, detail: resolved.reason })) };
+      }
+      if (this.kicks.refuses(keyset.subscribeKey, uuid, resolved.token.claims.issuedAtSec)) {
+        const decision = kickedDenial(requirements);
+        return { decision, checks: requirements.map((requirement) => ({ requirement, allowed: false, detail: KICKED_REASON })) };
       }
       return explainDecision(requirements, { kind: 'v3', token: resolved.token }, { nowMs, uuid, credential: resolved.credential });
     }
@@ -296,6 +328,7 @@ export class AccessManager {
       throw new ParleyError('INVALID_PARAM', parsed.message, { details: { source: 'grant', details: parsed.details } });
     }
     await this.untilAfterEpochSecond();
+    await this.untilAfterKickSecond(keyset.subscribeKey, parsed.value.authorizedUuid);
     return this.sign(keyset, parsed.value);
   }
 
@@ -326,10 +359,24 @@ export class AccessManager {
     }
   }
 
+  /**
+   * A kick refuses tokens issued in or before its second (`t` is whole seconds), so a token minted in
+   * that second for the kicked uuid (or for any uuid, when unbound) would be refused at once: minting
+   * waits (< 1 s) for the next second instead.
+   */
+  private async untilAfterKickSecond(subscribeKey: string, authorizedUuid: string | undefined): Promise<void> {
+    for (let attempt = 0; attempt < 3 && this.kicks.blocksMinting(subscribeKey, authorizedUuid, Math.floor(this.clock.nowMs() / 1000)); attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 1000 - (this.clock.nowMs() % 1000) + 1));
+    }
+  }
+
   private sign(keyset: Keyset, request: GrantTokenRequest): string {
     const issuedAtSec = Math.floor(this.clock.nowMs() / 1000);
     if (issuedAtSec * 1000 < this.tokens.epoch) {
       throw new ParleyError('STORE_UNAVAILABLE', 'the revocation list was initialized less than a second ago: retry the grant');
+    }
+    if (this.kicks.blocksMinting(keyset.subscribeKey, request.authorizedUuid, issuedAtSec)) {
+      throw new ParleyError('STORE_UNAVAILABLE', 'a uuid this token could be used as was kicked less than a second ago: retry the grant');
     }
     return signToken(keyset.secretKey, {
       version: TOKEN_VERSION,
@@ -346,7 +393,7 @@ export class AccessManager {
   /** §8.2: denylisted until the token's own expiry; 400-class INVALID_PARAM for a token that is not ours. */
   async revokeToken(keyset: Keyset, token: string): Promise<void> {
     requireSecret(keyset);
-    const verified = this.tokens.verifySignatureOnly(keyset, token);
+    const verified = this.tokens.verifySignatureOnly(keyset, token, this.clock.nowMs());
     if (verified === undefined) {
       throw new ParleyError('INVALID_PARAM', 'Invalid token', {
         details: { source: 'revoke', details: [{ message: 'the token is malformed or was not issued for this keyset', location: 'token' }] },
@@ -358,6 +405,69 @@ export class AccessManager {
     await this.denyList.add({ subscribeKey: keyset.subscribeKey, tokenId, expiresAtMs });
     this.tokens.markRevoked(keyset.subscribeKey, tokenId, expiresAtMs);
     this.emit({ kind: 'token-revoked', subscribeKey: keyset.subscribeKey, tokenId }, 'local');
+  }
+
+  /**
+   * Cuts one uuid off now (docs/security.md "Operator console, kick and rotation"). `tokens`: every
+   * token used as the uuid and issued in or before this second is refused (UUID_KICKED) from now on,
+   * here and, through the DenyList and the change event, on every node and after restarts; a token
+   * granted after the kick works. `authKeys`: the grants of those v2 auth keys are withdrawn (any level),
+   * so they are refused until granted again. Parked subscribers are re-checked by the change listeners
+   * and answered 403. Presence is not this class's: the caller sends the leave.
+   */
+  async kick(keyset: Keyset, request: KickRequest): Promise<KickResult> {
+    requireSecret(keyset);
+    const { uuid, tokens, authKeys } = request;
+    if (typeof uuid !== 'string' || uuid.length === 0 || uuid.length > 256 || !isWellFormedUnicode(uuid)) {
+      throw new ParleyError('INVALID_PARAM', 'kick.uuid: must be a uuid of 1 to 256 characters');
+    }
+    if (authKeys.length > MAX_KICK_AUTH_KEYS) throw new ParleyError('INVALID_PARAM', `kick.authKeys: at most ${MAX_KICK_AUTH_KEYS} auth keys per kick (got ${authKeys.length})`);
+    authKeys.forEach((k, i) => {
+      // '' would be the grants made for every auth key: withdrawing those is a grant, not a kick.
+      if (typeof k !== 'string' || k.length === 0 || k.length > 256) throw new ParleyError('INVALID_PARAM', `kick.authKeys[${i}]: must be an auth key of 1 to 256 characters`);
+    });
+    if (!tokens && authKeys.length === 0) throw new ParleyError('INVALID_PARAM', 'kick: nothing to cut off: set tokens, authKeys or both');
+    const subscribeKey = keyset.subscribeKey;
+    let kickedAtMs: number | null = null;
+    if (tokens) {
+      const entry: KickEntry = { subscribeKey, uuid, kickedAtMs: this.clock.nowMs() };
+      await this.denyList.addKick(entry);
+      this.kicks.load([entry]);
+      kickedAtMs = entry.kickedAtMs;
+      this.emit({ kind: 'uuid-kicked', subscribeKey, uuid, kickedAtMs }, 'local');
+    }
+    let withdrawnGrants = 0;
+    if (authKeys.length > 0) {
+      const wanted = new Set(authKeys);
+      await this.serial(subscribeKey, async () => {
+        const records = (await this.grants.list(subscribeKey, this.clock.nowMs()))
+          .filter((r) => wanted.has(r.authKey))
+          .map((r) => ({ ...r, perms: 0, ttlMinutes: 0, expiresAtMs: null }));
+        if (records.length === 0) return;
+        await this.grants.put(records);
+        this.index.keyset(subscribeKey).apply(records);
+        withdrawnGrants = records.length;
+      });
+      if (withdrawnGrants > 0) this.emit({ kind: 'grants-changed', subscribeKey }, 'local');
+    }
+    this.log.info({ subscribeKey, uuid, tokens, authKeys: authKeys.length, withdrawnGrants }, 'uuid kicked');
+    return { kickedAtMs, withdrawnGrants };
+  }
+
+  /** When the uuid was last kicked (ms), if a kick is in force. */
+  kickedAt(keyset: Keyset, uuid: string): number | undefined {
+    return this.kicks.kickedAt(keyset.subscribeKey, uuid);
+  }
+
+  /** A token's state and claims, for the operator console (token/inspect.ts). */
+  inspectToken(keyset: Keyset, token: string): TokenInspection {
+    requireSecret(keyset);
+    return inspectToken(keyset, token, { nowMs: this.clock.nowMs(), tokens: this.tokens, patterns: this.patterns, kicks: this.kicks });
+  }
+
+  /** The keyset's secrets changed (a rotation, or its window ended): cached tokens must be verified again. */
+  forgetVerifiedTokens(subscribeKey: string): void {
+    this.tokens.forgetKeyset(subscribeKey);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -377,6 +487,8 @@ export class AccessManager {
       const nowMs = this.clock.nowMs();
       const expiresAtMs = this.tokens.cachedExpiryOf(change.subscribeKey, change.tokenId) ?? nowMs + MAX_TOKEN_TTL_MINUTES * 60_000;
       this.tokens.markRevoked(change.subscribeKey, change.tokenId, expiresAtMs);
+    } else if (change.kind === 'uuid-kicked') {
+      this.kicks.load([{ subscribeKey: change.subscribeKey, uuid: change.uuid, kickedAtMs: change.kickedAtMs }]);
     } else {
       await this.reloadGrants(change.subscribeKey);
     }
@@ -393,6 +505,7 @@ export class AccessManager {
       await this.reloadGrants(keyset.subscribeKey);
     }
     this.tokens.loadRevoked(await this.denyList.list(this.clock.nowMs()));
+    this.kicks.load(await this.denyList.listKicks(this.clock.nowMs()));
     await this.refreshEpoch({ emit: false });
     for (const keyset of this.keysets) {
       if (hasAccessManager(keyset)) this.emit({ kind: 'grants-changed', subscribeKey: keyset.subscribeKey }, 'remote');
@@ -451,6 +564,12 @@ export class AccessManager {
     });
     return run;
   }
+}
+
+const KICKED_REASON = 'the uuid was kicked by an operator after this token was issued; it needs a token granted after the kick';
+
+function kickedDenial(requirements: readonly Requirement[]): Decision {
+  return deny('UUID_KICKED', missingAll(requirements), `Forbidden: ${KICKED_REASON}`);
 }
 
 function requireSecret(keyset: Keyset): void {

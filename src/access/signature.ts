@@ -5,6 +5,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { ErrorCode } from '../errors.ts';
+import { acceptedSecrets, type SecretHolder } from './keyset-secrets.ts';
 
 /** Default accepted clock skew between the signer's `timestamp` and server time (§9 step 4). */
 export const DEFAULT_SIGNATURE_WINDOW_SEC = 60;
@@ -175,7 +176,8 @@ export interface VerifyOptions {
 }
 
 export type SignatureVerdict =
-  | { ok: true; form: 'v2' | 'v1' }
+  /** `byPreviousSecret`: the keyset's previous secret verified it, within its rotation window (keyset-secrets.ts). */
+  | { ok: true; form: 'v2' | 'v1'; byPreviousSecret?: true }
   | { ok: false; code: Extract<ErrorCode, 'SIGNATURE_MISSING' | 'SIGNATURE_MISMATCH' | 'SIGNATURE_EXPIRED'>; reason: string };
 
 /** Whether a v1 signature may stand for this request (VerifyOptions.acceptV1). */
@@ -189,10 +191,12 @@ export function v1Applies(method: string, path: string): boolean {
  * the secret ever learns that the timestamp was the problem (a clock-skew hint, not an oracle).
  * Every candidate string is an HMAC under the secret key over the method (v2), the path, the
  * parsed query and (v2 POST/PATCH) the body, so a match proves the request was signed as parsed.
+ * After a rotation the previous secret is tried too while its window lasts (keyset-secrets.ts):
+ * every candidate is computed and compared in constant time, without stopping at a match.
  */
 export function verifyRequestSignature(
   request: SignedRequest,
-  keys: { publishKey: string; secretKey: string; subscribeKey?: string },
+  keys: SecretHolder & { publishKey: string; subscribeKey?: string },
   nowMs: number,
   options: number | VerifyOptions = {},
 ): SignatureVerdict {
@@ -200,7 +204,9 @@ export function verifyRequestSignature(
   const { kept, signature, timestamp } = split(request.query.pairs);
   if (signature === undefined) return { ok: false, code: 'SIGNATURE_MISSING', reason: 'no signature parameter' };
   const forms = canonicalForms(kept);
+  const secrets = acceptedSecrets(keys, nowMs);
   let form: 'v2' | 'v1' | undefined;
+  let secret: 'current' | 'previous' = 'current';
   if (signature.startsWith('v2.')) {
     // JS signs POST publish as GET without the body; Go signs POST fire/publish with its real method and body.
     const methods = [signingMethod(request.method, request.path)];
@@ -212,14 +218,24 @@ export function verifyRequestSignature(
       for (const canonicalQuery of forms) {
         const input = { method, publishKey: keys.publishKey, path: request.path, canonicalQuery, body: request.body };
         const text = methods.length > 1 && method !== methods[0] ? realMethodString(input) : stringToSign(input);
-        if (constantTimeEqual(computeSignature(keys.secretKey, text), signature)) form = 'v2';
+        for (const candidate of secrets) {
+          if (constantTimeEqual(computeSignature(candidate.secretKey, text), signature) && form === undefined) {
+            form = 'v2';
+            secret = candidate.which;
+          }
+        }
       }
     }
   } else if (acceptV1 && keys.subscribeKey !== undefined && v1Applies(request.method, request.path)) {
     const provided = signature.replace(/=+$/, '');
     for (const canonicalQuery of forms) {
       const text = `${keys.subscribeKey}\n${keys.publishKey}\n${request.path}\n${canonicalQuery}`;
-      if (constantTimeEqual(createHmac('sha256', keys.secretKey).update(text, 'utf8').digest('base64url'), provided)) form = 'v1';
+      for (const candidate of secrets) {
+        if (constantTimeEqual(createHmac('sha256', candidate.secretKey).update(text, 'utf8').digest('base64url'), provided) && form === undefined) {
+          form = 'v1';
+          secret = candidate.which;
+        }
+      }
     }
   }
   if (form === undefined) return { ok: false, code: 'SIGNATURE_MISMATCH', reason: 'signature does not match' };
@@ -230,7 +246,7 @@ export function verifyRequestSignature(
   if (skewSec > windowSec) {
     return { ok: false, code: 'SIGNATURE_EXPIRED', reason: `timestamp is ${Math.round(skewSec)} s from server time (window ${windowSec} s)` };
   }
-  return { ok: true, form };
+  return secret === 'previous' ? { ok: true, form, byPreviousSecret: true } : { ok: true, form };
 }
 
 /** A v2 string to sign with the request's real method, body included for POST/PATCH (Go's POST publish). */

@@ -59,4 +59,5 @@ export interface AccessRequest {
 /** Change notifications so parked subscribers can be re-checked at once. */
 export type AccessChange =
   | { kind: 'token-revoked'; subscribeKey: string; tokenId: string }
-  | { kind: 'grants-changed'; subscribeKey: string };
+  | { kind: 'grants-changed'; subscribeKey: string }
+  | { kind: 'uuid-kicked'; subscribeKey: string; uuid: string; kickedAtMs: number };

@@ -2,11 +2,14 @@ import { parseArgs } from 'node:util';
 import { ConfigError, EX_CONFIG, loadConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { demoKeyset } from '../config/demo-keyset.ts';
+import { keysetFromConfig } from '../config/keyset-from-config.ts';
 import type { Keyset } from '../keyset.ts';
 import { createLogger, redactUrlPassword } from '../log.ts';
 import { AccessManager } from '../access/access-manager.ts';
 import { isOperation, OPERATIONS, requirementsFor, type Operation } from '../access/enforcement.ts';
 import { describePermissions } from '../access/permissions.ts';
+import { newSecretKey, SecretRotation } from '../access/secret-rotation.ts';
+import { encodeString, signRequest } from '../access/signature.ts';
 import { tokenBytes, checkTokenSignature } from '../access/token/verify.ts';
 import { decodeTokenClaims, type PermissionMaps } from '../access/token/codec.ts';
 import { storesFromConfig } from '../store/index.ts';
@@ -24,6 +27,10 @@ const USAGE = `usage:
   parley explain --operation OP [--channel C]... [--group G]... [--uuid-resource U]...
                  [--auth TOKEN_OR_AUTH_KEY] [--uuid UUID] [--subscribe-key S]
                                                  the Access Manager's decision and which grant or pattern made it
+  parley secret rotate [--url URL] [--subscribe-key S] [--overlap-minutes N] [--secret-key NEW]
+                 [--current-secret-key K]        give the keyset a new secret key on the running server(s),
+                                                 the current one accepted for N more minutes (default 60);
+                                                 signed with the configured (or given) current secret
 operations: ${Object.keys(OPERATIONS).join(', ')}`;
 
 const out = (s = ''): void => void process.stdout.write(s + '\n');
@@ -43,7 +50,7 @@ function config(): Config {
 }
 
 function keysetsOf(cfg: Config): Keyset[] {
-  return cfg.keysets.length ? [...cfg.keysets] : [demoKeyset(cfg.store.kind === 'sqlite' ? cfg.dataDir : null)];
+  return cfg.keysets.length ? cfg.keysets.map(keysetFromConfig) : [demoKeyset(cfg.store.kind === 'sqlite' ? cfg.dataDir : null)];
 }
 
 function printMaps(title: string, maps: PermissionMaps): void {
@@ -111,9 +118,12 @@ async function explainCommand(args: string[]): Promise<void> {
   // The backend the server uses (sqlite file, Redis prefix): the same choice as app.ts makes.
   const log = createLogger({ level: 'silent' });
   const stores = storesFromConfig(cfg, log);
-  const access = new AccessManager({ grants: stores.grants, denyList: stores.denyList, clock: { nowMs: () => Date.now() }, log, keysets });
+  const clock = { nowMs: () => Date.now() };
+  const access = new AccessManager({ grants: stores.grants, denyList: stores.denyList, clock, log, keysets });
   try {
     try {
+      // The secrets the server verifies with: the config's, then any runtime rotation stored since.
+      await new SecretRotation({ store: stores.secretRotations, keysets, clock, log }).start();
       await access.start();
     } catch (err) {
       if (!isParleyError(err)) throw err;
@@ -145,9 +155,68 @@ function configCommand(sub: string | undefined): void {
   const redacted = {
     ...cfg,
     redis: { ...cfg.redis, url: redactUrlPassword(cfg.redis.url) },
-    keysets: cfg.keysets.map((k) => ({ ...k, secretKey: k.secretKey ? '[redacted]' : '' })),
+    keysets: cfg.keysets.map((k) => ({
+      ...k,
+      secretKey: k.secretKey ? '[redacted]' : '',
+      ...(k.previousSecretKey !== undefined ? { previousSecretKey: '[redacted]' } : {}),
+    })),
   };
   out(JSON.stringify(redacted, null, 2));
+}
+
+/**
+ * `parley secret rotate`: the same signed call the operator console makes (POST
+ * /v1/admin/{sub}/secret/rotate), so the running nodes apply and share the rotation. The new secret is
+ * drawn here unless given, and printed once: it must go into the configuration of every app server.
+ */
+async function secretCommand(args: string[]): Promise<void> {
+  const [sub, ...rest] = args;
+  if (sub !== 'rotate') fail(`secret takes rotate\n${USAGE}`);
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      url: { type: 'string' },
+      'subscribe-key': { type: 'string' },
+      'overlap-minutes': { type: 'string', default: '60' },
+      'secret-key': { type: 'string' },
+      'current-secret-key': { type: 'string' },
+    },
+  });
+  const overlapMinutes = Number(values['overlap-minutes']);
+  if (!/^\d{1,6}$/.test(values['overlap-minutes'] ?? '')) fail('--overlap-minutes must be a whole number of minutes');
+  const cfg = config();
+  const keysets = keysetsOf(cfg);
+  const keyset = values['subscribe-key'] ? keysets.find((k) => k.subscribeKey === values['subscribe-key']) : keysets[0];
+  if (!keyset) fail(`no keyset with subscribe key ${values['subscribe-key']}`, 1);
+  const current = values['current-secret-key'] ?? keyset.secretKey;
+  if (!current) fail(`keyset ${keyset.subscribeKey} has no secret key: pass --current-secret-key`, 1);
+  const base = (values.url ?? `http://127.0.0.1:${cfg.port}`).replace(/\/+$/, '');
+  if (!/^https?:\/\/[^/\s]+$/.test(base)) fail('--url must be http(s)://host:port');
+  const secretKey = values['secret-key'] ?? newSecretKey();
+  const path = `/v1/admin/${encodeString(keyset.subscribeKey)}/secret/rotate`;
+  const params = { uuid: 'parley-cli', timestamp: String(Math.floor(Date.now() / 1000)) };
+  const body = JSON.stringify({ secretKey, overlapMinutes });
+  const signature = signRequest({ publishKey: keyset.publishKey, secretKey: current }, { method: 'POST', path, params, body });
+  let res: Response;
+  try {
+    res = await fetch(`${base}${path}?uuid=${params.uuid}&timestamp=${params.timestamp}&signature=${signature}`, {
+      method: 'POST', body, headers: { 'Content-Type': 'application/json' },
+    });
+  } catch (err) {
+    fail(`cannot reach ${base}: ${(err as Error).message}`, EX_UNAVAILABLE);
+  }
+  const answer = (await res.json().catch(() => null)) as { data?: { rotatedAt: string; previousSecretValidUntil: string }; code?: string; reason?: string; message?: string } | null;
+  if (!res.ok || !answer?.data) {
+    fail(`rotation refused: ${res.status} ${answer?.code ?? ''} ${answer?.reason ?? answer?.message ?? ''}`.trim(), 1);
+  }
+  out(`keyset         ${keyset.subscribeKey}`);
+  out(`rotated        ${answer.data.rotatedAt}`);
+  out(`old secret     accepted until ${answer.data.previousSecretValidUntil}`);
+  out(`new secret     ${secretKey}`);
+  out('');
+  out('Store the new secret now: it signs every new token. Put it in keysets[].secretKey (PARLEY_SECRET_KEY)');
+  out('and in every app server; keep the old one as keysets[].previousSecretKey with previousSecretValidUntil');
+  out('until then if you restart with the new configuration before the window ends.');
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -163,6 +232,8 @@ async function main(argv: string[]): Promise<void> {
       return tokenInspect(rest.slice(1));
     case 'explain':
       return explainCommand(rest);
+    case 'secret':
+      return secretCommand(rest);
     case undefined:
     case 'help':
     case '--help':

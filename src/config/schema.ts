@@ -6,6 +6,9 @@ import { z } from 'zod';
  * a few short public names (PORT, PARLEY_DATA_DIR, PARLEY_*_KEY, PARLEY_REDIS_URL) are mapped in load.ts.
  */
 
+/** Upper bound of cluster.workers: far past any one machine's cores, low enough to catch a typo. */
+export const MAX_CLUSTER_WORKERS = 256;
+
 const name = z.string().min(1).max(256).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
 
 export const KeysetSchema = z
@@ -17,6 +20,18 @@ export const KeysetSchema = z
       .max(256)
       .default('')
       .describe('Secret key; non-empty turns the Access Manager on for this keyset, empty leaves it open'),
+    previousSecretKey: z
+      .string()
+      .min(1)
+      .max(256)
+      .optional()
+      .describe(
+        'The secret key before a rotation: signatures, tokens and file URLs made with it are still accepted until previousSecretValidUntil (new tokens are signed with secretKey); unset = none',
+      ),
+    previousSecretValidUntil: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .describe('ISO-8601 time (e.g. 2026-01-31T12:00:00Z) until which previousSecretKey is accepted; required with it'),
   })
   .strict();
 
@@ -167,6 +182,24 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    console: z
+      .object({
+        enabled: z
+          .union([z.literal('auto'), z.boolean()])
+          .default('auto')
+          .describe(
+            'Serve the operator console at /console/ (the operator signs in with a keyset\'s secret key; every call it makes is a signed request to the public API): "auto" = only on the demo keyset (no keysets configured); true = also with configured keysets; false = never',
+          ),
+        sampleIntervalSec: z
+          .number()
+          .int()
+          .min(1)
+          .max(60)
+          .default(5)
+          .describe('How often each node records its figures for the console overview (seconds); the last 15 minutes of samples are kept in memory'),
+      })
+      .strict()
+      .prefault({}),
     demo: z
       .object({
         enabled: z
@@ -180,9 +213,42 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    cluster: z
+      .object({
+        // A string default keeps the derived env name (PARLEY_CLUSTER_WORKERS) taking "auto" and "4" alike.
+        workers: z
+          .preprocess(
+            (v) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v),
+            z
+              .union([z.literal('off'), z.literal('auto'), z.number().int().min(0).max(MAX_CLUSTER_WORKERS)], {
+                error: `off, auto or a number of workers from 0 to ${MAX_CLUSTER_WORKERS}`,
+              })
+              .default('off'),
+          )
+          .describe(
+            'Worker processes sharing the listening port (node:cluster), to use every core of one machine: off or 0 = one process; auto = one per CPU (os.availableParallelism()); N = N workers. Needs store.kind "redis", the only engine whose state every process shares, and configured keysets. A crashed worker is restarted (backoff from 0.1 s doubling to 30 s); SIGTERM and SIGINT go to the primary, which stops every worker within shutdownTimeoutSec. Per-node limits (limits.max*) apply to each worker',
+          ),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict()
   .superRefine((cfg, ctx) => {
+    const workers = cfg.cluster.workers;
+    if (workers !== 'off' && workers !== 0) {
+      if (cfg.store.kind !== 'redis') {
+        ctx.addIssue({
+          code: 'custom', path: ['cluster', 'workers'],
+          message: `cluster.workers is ${JSON.stringify(workers)} but store.kind is "${cfg.store.kind}": worker processes share subscriptions, history and grants only through the redis engine (set redis.url / PARLEY_REDIS_URL), or set cluster.workers to off`,
+        });
+      }
+      if (cfg.keysets.length === 0) {
+        ctx.addIssue({
+          code: 'custom', path: ['cluster', 'workers'],
+          message: `cluster.workers is ${JSON.stringify(workers)} but no keyset is configured: the demo keyset's secret would be drawn per worker, so workers would reject each other's tokens; set PARLEY_PUBLISH_KEY, PARLEY_SUBSCRIBE_KEY and PARLEY_SECRET_KEY (or keysets)`,
+        });
+      }
+    }
     if (cfg.store.kind === 'redis' && !cfg.redis.url) {
       ctx.addIssue({ code: 'custom', path: ['redis', 'url'], message: 'store.kind is "redis" but redis.url (PARLEY_REDIS_URL) is empty' });
     }
@@ -227,6 +293,35 @@ export const ConfigSchema = z
           code: 'custom',
           path: ['keysets', i, 'secretKey'],
           message: `keysets[${i}].secretKey is also the secret key of keysets[${first}]; each keyset needs its own secret key`,
+        });
+      }
+    });
+    // A previous secret is accepted like the current one while its window lasts: the same rule applies.
+    cfg.keysets.forEach((k, i) => {
+      const hasKey = k.previousSecretKey !== undefined;
+      const hasUntil = k.previousSecretValidUntil !== undefined;
+      if (hasKey !== hasUntil) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['keysets', i, hasKey ? 'previousSecretValidUntil' : 'previousSecretKey'],
+          message: `keysets[${i}].previousSecretKey and keysets[${i}].previousSecretValidUntil are set together (got only ${hasKey ? 'previousSecretKey' : 'previousSecretValidUntil'})`,
+        });
+      }
+      if (!hasKey) return;
+      if (k.secretKey === '') {
+        ctx.addIssue({ code: 'custom', path: ['keysets', i, 'previousSecretKey'], message: `keysets[${i}].previousSecretKey needs a secretKey (the keyset has none)` });
+        return;
+      }
+      if (k.previousSecretKey === k.secretKey) {
+        ctx.addIssue({ code: 'custom', path: ['keysets', i, 'previousSecretKey'], message: `keysets[${i}].previousSecretKey equals its secretKey` });
+        return;
+      }
+      const owner = secretOwner.get(k.previousSecretKey as string);
+      if (owner !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['keysets', i, 'previousSecretKey'],
+          message: `keysets[${i}].previousSecretKey is the secret key of keysets[${owner}]; each keyset needs its own secret key`,
         });
       }
     });

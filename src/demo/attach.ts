@@ -4,10 +4,12 @@ import { dirname, extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Parley } from '../app.ts';
-import type { Config } from '../config/schema.ts';
 import type { Keyset } from '../keyset.ts';
 import type { Logger } from '../log.ts';
 import { DemoAppServer } from './app-server.ts';
+
+// Loaded only when the demo runs (main.ts imports it dynamically): importing it needs the demo's SDK.
+export { demoPolicy } from './policy.ts';
 
 const PUBLIC_DIR = join(dirname(fileURLToPath(import.meta.url)), 'public');
 const SDK_FILE = createRequire(import.meta.url).resolve('pubnub/dist/web/pubnub.min.js');
@@ -37,24 +39,6 @@ export async function serveDemoFile(req: IncomingMessage, res: ServerResponse, p
   } catch {
     return false;
   }
-}
-
-/**
- * Whether `npm start` runs the demo. Its app server hands any visitor a working token and v2 grants on
- * demo.channel, so by default ("auto") it runs only on the demo keyset, i.e. when no keyset is
- * configured. `true` runs it on configured keysets too, with a warning for the operator.
- */
-export function demoPolicy(config: Pick<Config, 'demo' | 'keysets'>): { enabled: boolean; warning: string | null } {
-  const { enabled } = config.demo;
-  if (enabled === false) return { enabled: false, warning: null };
-  const onDemoKeyset = config.keysets.length === 0;
-  if (enabled === 'auto') return { enabled: onDemoKeyset, warning: null };
-  return {
-    enabled: true,
-    warning: onDemoKeyset
-      ? null
-      : `the demo is enabled on a configured keyset: its app server grants any visitor read+write on "${config.demo.channel}" (set demo.enabled / PARLEY_DEMO_ENABLED to auto or false)`,
-  };
 }
 
 /** The demo in the same process as Parley (`npm start`): it still talks to Parley only through the SDK. */

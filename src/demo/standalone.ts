@@ -1,8 +1,7 @@
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../log.ts';
-import { DemoAppServer } from './app-server.ts';
-import { serveDemoFile } from './attach.ts';
+import { isDemoSdkInstalled } from './policy.ts';
 
 /**
  * The demo's app server on its own, as a customer would run it next to a Parley elsewhere:
@@ -29,6 +28,10 @@ const port = Number(values.port);
 const ttl = Number(values['ttl-minutes']);
 if (!Number.isInteger(port) || port < 0 || port > 65535) fail('--port must be 0-65535');
 if (!Number.isInteger(ttl) || ttl < 1) fail('--ttl-minutes must be a whole number ≥ 1');
+if (!isDemoSdkInstalled()) fail('the demo\'s SDK (the pubnub package, a dev dependency) is not installed: npm ci without --omit=dev');
+// Imported once the SDK is known to be there, so its absence is the line above rather than a stack trace.
+const { DemoAppServer } = await import('./app-server.ts');
+const { serveDemoFile } = await import('./attach.ts');
 
 const log = createLogger({ level: process.env.PARLEY_LOG_LEVEL ?? 'info' });
 const app = new DemoAppServer({

@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { acceptedSecrets } from '../access/keyset-secrets.ts';
 import { ParleyError } from '../errors.ts';
 import type { Keyset } from '../keyset.ts';
 
@@ -31,13 +32,14 @@ export const UPLOAD_TOKEN_PARAM = 'token';
  * Access Manager: anyone may ask for an upload URL anyway, so the public keys suffice; the token
  * still binds channel, id and deadline, and an upload never replaces an existing file.
  */
-function macKey(keyset: Keyset, purpose: FileTokenPurpose): Buffer {
-  const root = keyset.secretKey !== '' ? keyset.secretKey : `open:${keyset.publishKey}:${keyset.subscribeKey}`;
+function macKey(keyset: Keyset, secretKey: string, purpose: FileTokenPurpose): Buffer {
+  const root = secretKey !== '' ? secretKey : `open:${keyset.publishKey}:${keyset.subscribeKey}`;
   return createHmac('sha256', root).update(`parley file ${purpose} v1`).digest();
 }
 
-function mac(keyset: Keyset, purpose: FileTokenPurpose, payload: string): Buffer {
-  return createHmac('sha256', macKey(keyset, purpose)).update(payload).digest();
+/** Signed with the keyset's current secret; after a rotation, verified under the previous one too (its window). */
+function mac(keyset: Keyset, purpose: FileTokenPurpose, payload: string, secretKey = keyset.secretKey): Buffer {
+  return createHmac('sha256', macKey(keyset, secretKey, purpose)).update(payload).digest();
 }
 
 /**
@@ -71,8 +73,12 @@ export function verifyFileToken(token: string | undefined, purpose: FileTokenPur
   const payload = token.slice(0, dot);
   // Compared as text, so a token has exactly one valid spelling (base64 padding bits included).
   const signature = Buffer.from(token.slice(dot + 1));
-  const expected = Buffer.from(mac(keyset, purpose, payload).toString('base64url'));
-  if (signature.length !== expected.length || !timingSafeEqual(signature, expected)) throw denied(`the ${purpose} token does not verify`);
+  let verified = false;
+  for (const candidate of acceptedSecrets(keyset, nowMs)) {
+    const expected = Buffer.from(mac(keyset, purpose, payload, candidate.secretKey).toString('base64url'));
+    if (signature.length === expected.length && timingSafeEqual(signature, expected)) verified = true;
+  }
+  if (!verified) throw denied(`the ${purpose} token does not verify`);
   const fields = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as [string, string, string, string, number];
   const [subscribeKey, channel, id, name, expiresAtMs] = fields;
   if (subscribeKey !== keyset.subscribeKey) throw denied(`the ${purpose} token is for another keyset`);

@@ -5,7 +5,12 @@ import type { Keyset } from '../keyset.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics, ParleyMetrics } from '../metrics.ts';
 import type { Operation } from '../access/enforcement.ts';
+import type { Explanation } from '../access/authorize.ts';
+import type { KickRequest, KickResult } from '../access/access-manager.ts';
+import type { TokenInspection } from '../access/token/inspect.ts';
+import type { RotationRequest, RotationResult, RotationStatus } from '../access/secret-rotation.ts';
 import type { AccessRequest, Credential, Decision, Requirement, ResourceKind } from '../access/types.ts';
+import type { StatsView } from '../console/node-stats.ts';
 import type { ObjectService } from '../app-context/object-service.ts';
 import type { ChannelGroupService } from '../realtime/channel-groups.ts';
 import type { Hub } from '../realtime/hub.ts';
@@ -37,6 +42,18 @@ export interface AccessAdmin {
   grantToken(keyset: Keyset, body: unknown): Promise<string>;
   /** §8.2: puts the token on the denylist until it would have expired. */
   revokeToken(keyset: Keyset, token: string): Promise<void>;
+  /** Operator console (routes/admin.ts): cut one uuid off (tokens and/or v2 auth keys). */
+  kick(keyset: Keyset, request: KickRequest): Promise<KickResult>;
+  /** A token's state and decoded claims. */
+  inspectToken(keyset: Keyset, token: string): TokenInspection;
+  /** Which grant or token entry decides each requirement for `auth` used as `uuid`. */
+  explain(keyset: Keyset, auth: string, uuid: string, requirements: readonly Requirement[]): Explanation;
+}
+
+/** Runtime secret rotation (access/secret-rotation.ts); only reached after a valid secret-key signature. */
+export interface SecretsAdmin {
+  rotate(keyset: Keyset, request: RotationRequest): Promise<RotationResult>;
+  status(keyset: Keyset): RotationStatus;
 }
 
 /** Everything a route may use; built once in app.ts. */
@@ -45,6 +62,9 @@ export interface Services {
   keysets: ReadonlyMap<string, Keyset>;
   access: AccessGate;
   admin: AccessAdmin;
+  secrets: SecretsAdmin;
+  /** Per-node figures of the last 15 minutes, for the operator console (console/node-stats.ts). */
+  nodeStats: { view(): StatsView };
   pipeline: PublishPipeline;
   subscriptions: SubscriptionService;
   presence: PresenceService;

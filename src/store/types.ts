@@ -146,8 +146,68 @@ export interface DenyList {
   has(subscribeKey: string, tokenId: string, nowMs: number): Promise<boolean>;
   /** All entries with expiresAtMs > nowMs (used to warm in-memory mirrors at start). */
   list(nowMs: number): Promise<DenyListEntry[]>;
+  /**
+   * Removes revocations with expiresAtMs <= nowMs and kicks with kickedAtMs + KICK_RETENTION_MS <=
+   * nowMs; returns how many entries of both kinds went.
+   */
   purgeExpired(nowMs: number): Promise<number>;
+  /**
+   * Records that an operator cut a uuid off (docs/security.md "Operator console, kick and rotation"):
+   * every token used as that uuid and issued no later than the kick's second is refused. Kicking a uuid
+   * again keeps the later kickedAtMs: a kick never moves back. Durable when the promise resolves.
+   */
+  addKick(entry: KickEntry): Promise<void>;
+  /** Every kick of every keyset still in force at nowMs (kickedAtMs + KICK_RETENTION_MS > nowMs), in no particular order. */
+  listKicks(nowMs: number): Promise<KickEntry[]>;
 }
+
+/**
+ * How long a kick is kept: the longest a v3 token lives (access/token/grant-body.ts
+ * MAX_TOKEN_TTL_MINUTES, 30 days). Every token a kick refuses was issued before it, so once this has
+ * passed all of them have expired and the entry can go.
+ */
+export const KICK_RETENTION_MS = 43_200 * 60_000;
+
+export interface KickEntry {
+  subscribeKey: string;
+  /** The uuid cut off. */
+  uuid: string;
+  /** When (ms, the callers' clock); tokens issued in or before this whole second are refused for the uuid. */
+  kickedAtMs: number;
+}
+
+/**
+ * One runtime secret-key rotation of a keyset, as access/secret-rotation.ts seals it: the store keeps
+ * opaque text and never sees a secret. `sealedNew` is the new secret sealed under the old one, and
+ * `sealedPrevious` the old secret sealed under the new one, so a node that knows either (from its
+ * config or from an earlier rotation) can follow the chain.
+ */
+export interface SecretRotationRecord {
+  subscribeKey: string;
+  /** When the rotation was made (ms). */
+  rotatedAtMs: number;
+  /** Until when (ms) the old secret is still accepted. */
+  previousValidUntilMs: number;
+  sealedNew: string;
+  sealedPrevious: string;
+}
+
+/**
+ * Runtime secret-key rotations per keyset, so every node and every restart applies them. A backend
+ * failure rejects with STORE_UNAVAILABLE and changes nothing.
+ */
+export interface SecretRotationStore {
+  /**
+   * Appends a rotation; durable when the promise resolves. Only the newest MAX_SECRET_ROTATIONS of a
+   * keyset are kept (older ones are dropped by the same call).
+   */
+  append(record: SecretRotationRecord): Promise<void>;
+  /** The keyset's rotations in the order they were appended (oldest first); [] for none. */
+  list(subscribeKey: string): Promise<SecretRotationRecord[]>;
+}
+
+/** Rotations kept per keyset; a node whose config secret is older than all of them ignores them. */
+export const MAX_SECRET_ROTATIONS = 32;
 
 export interface PresenceEntry {
   subscribeKey: string;
@@ -195,6 +255,7 @@ export interface Stores {
   channelGroups: ChannelGroupStore;
   grants: GrantStore;
   denyList: DenyList;
+  secretRotations: SecretRotationStore;
   presence: PresenceStore;
   objects: ObjectStore;
   messageActions: MessageActionStore;
@@ -234,7 +295,28 @@ export type ControlEvent =
   | { kind: 'token-revoked'; subscribeKey: string; tokenId: string; expiresAtMs: number }
   | { kind: 'grants-changed'; subscribeKey: string }
   | { kind: 'group-changed'; subscribeKey: string; group: string }
-  | { kind: 'objects-changed'; subscribeKey: string };
+  | { kind: 'objects-changed'; subscribeKey: string }
+  /** A uuid was kicked (DenyList.addKick); the store holds it too, for restarts and late nodes. */
+  | { kind: 'uuid-kicked'; subscribeKey: string; uuid: string; kickedAtMs: number }
+  /** A keyset's secret was rotated at runtime: re-read SecretRotationStore.list. */
+  | { kind: 'secret-rotated'; subscribeKey: string }
+  /** One node's latest figures for the operator console (console/node-stats.ts); not stored. */
+  | { kind: 'node-stats'; nodeId: string; sample: NodeSample };
+
+/** What one node reports every console.sampleIntervalSec (console/node-stats.ts). */
+export interface NodeSample {
+  /** When it was taken (ms, the node's clock). */
+  t: number;
+  /** Readiness at that moment (GET /health). */
+  ok: boolean;
+  reason?: string;
+  parkedLongPolls: number;
+  connections: number;
+  publishesPerSec: number;
+  deliveriesPerSec: number;
+  /** Access denials since the previous sample, by error code. */
+  denials: Record<string, number>;
+}
 
 /**
  * The publish side of an engine. The embedded engine commits locally; the Redis engine commits

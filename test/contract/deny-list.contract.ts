@@ -1,11 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { DenyListEntry } from '../../src/store/types.ts';
+import { KICK_RETENTION_MS, type DenyListEntry, type KickEntry } from '../../src/store/types.ts';
 import { freshStores, type ContractOptions } from './contract-options.ts';
 
 const SUB = 'sub-a';
 const OTHER_SUB = 'sub-b';
 const NOW = 1_700_000_000_000;
+
+function byKeysetAndUuid(entries: KickEntry[]): KickEntry[] {
+  const key = (e: KickEntry) => `${e.subscribeKey}\n${e.uuid}`;
+  return entries.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
 
 function sorted(entries: DenyListEntry[]): DenyListEntry[] {
   const key = (e: DenyListEntry) => `${e.subscribeKey}\n${e.tokenId}`;
@@ -77,6 +82,43 @@ export function denyListContract(options: ContractOptions): void {
       await denyList.purgeExpired(NOW + 20);
       assert.deepEqual(await denyList.list(0), []);
       assert.equal(await denyList.epoch(NOW + 99_000), epoch);
+    });
+
+    test('kicks: listed per keyset and uuid while in force; kicking again keeps the later time', async (t) => {
+      const { denyList } = await freshStores(t, options);
+      await denyList.addKick({ subscribeKey: SUB, uuid: 'mallory', kickedAtMs: NOW });
+      await denyList.addKick({ subscribeKey: OTHER_SUB, uuid: 'mallory', kickedAtMs: NOW + 5 });
+      await denyList.addKick({ subscribeKey: SUB, uuid: 'eve', kickedAtMs: NOW + 0.5 });
+      await denyList.addKick({ subscribeKey: SUB, uuid: 'mallory', kickedAtMs: NOW + 10 });
+      await denyList.addKick({ subscribeKey: SUB, uuid: 'mallory', kickedAtMs: NOW - 1000 });
+      assert.deepEqual(byKeysetAndUuid(await denyList.listKicks(NOW)), [
+        { subscribeKey: SUB, uuid: 'eve', kickedAtMs: NOW + 0.5 },
+        { subscribeKey: SUB, uuid: 'mallory', kickedAtMs: NOW + 10 },
+        { subscribeKey: OTHER_SUB, uuid: 'mallory', kickedAtMs: NOW + 5 },
+      ]);
+      // Revocations and kicks are separate lists.
+      assert.deepEqual(await denyList.list(0), []);
+      assert.equal(await denyList.has(SUB, 'mallory', 0), false);
+    });
+
+    test('kicks: kept for KICK_RETENTION_MS, then no longer listed and purged with the revocations', async (t) => {
+      const { denyList } = await freshStores(t, options);
+      await denyList.addKick({ subscribeKey: SUB, uuid: 'old', kickedAtMs: NOW });
+      await denyList.addKick({ subscribeKey: SUB, uuid: 'new', kickedAtMs: NOW + 1000 });
+      await denyList.add({ subscribeKey: SUB, tokenId: 'aa11', expiresAtMs: NOW + 10 });
+      const edge = NOW + KICK_RETENTION_MS;
+      assert.deepEqual((await denyList.listKicks(edge - 1)).map((k) => k.uuid).sort(), ['new', 'old']);
+      assert.deepEqual((await denyList.listKicks(edge)).map((k) => k.uuid), ['new']);
+      assert.equal(await denyList.purgeExpired(edge), 2, 'the old kick and the expired revocation');
+      assert.deepEqual(await denyList.listKicks(0), [{ subscribeKey: SUB, uuid: 'new', kickedAtMs: NOW + 1000 }]);
+      assert.equal(await denyList.purgeExpired(edge), 0);
+    });
+
+    test('kicks: names of any shape (a uuid is client-chosen text)', async (t) => {
+      const { denyList } = await freshStores(t, options);
+      const odd = ['a:b{c}', 'ü ñ 🚀', '%41', '"quoted"\n'];
+      for (const uuid of odd) await denyList.addKick({ subscribeKey: SUB, uuid, kickedAtMs: NOW });
+      assert.deepEqual((await denyList.listKicks(NOW)).map((k) => k.uuid).sort(), [...odd].sort());
     });
 
     test('purgeExpired removes expired entries and reports how many', async (t) => {

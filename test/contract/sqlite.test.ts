@@ -118,6 +118,9 @@ describe('sqlite engine', () => {
     await first.messageActions.add(action);
     const shared = { subscribeKey: SUB, channel: 'a', id: 'f-1', name: 'a.bin', size: 3, created: '2024-01-01T00:00:00.000Z', contentType: 'application/octet-stream' };
     await first.files.put(shared, Buffer.from([0, 1, 255]));
+    await first.denyList.addKick({ subscribeKey: SUB, uuid: 'mallory', kickedAtMs: 5_000 });
+    const rotation = { subscribeKey: SUB, rotatedAtMs: 6_000, previousValidUntilMs: 66_000, sealedNew: 'n', sealedPrevious: 'p' };
+    await first.secretRotations.append(rotation);
     await first.close();
 
     for (let reopen = 0; reopen < 2; reopen++) {
@@ -128,6 +131,8 @@ describe('sqlite engine', () => {
       assert.equal(await stores.denyList.has(SUB, 'aa11', 0), true);
       assert.deepEqual(await stores.messageActions.list(SUB, 'a', {}, 10), [action]);
       assert.deepEqual(await stores.files.get(SUB, 'a', 'f-1'), { file: shared, bytes: Buffer.from([0, 1, 255]) });
+      assert.deepEqual(await stores.denyList.listKicks(0), [{ subscribeKey: SUB, uuid: 'mallory', kickedAtMs: 5_000 }]);
+      assert.deepEqual(await stores.secretRotations.list(SUB), [rotation]);
       await stores.close();
     }
 

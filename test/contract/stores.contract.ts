@@ -8,6 +8,7 @@ import { messageActionStoreContract } from './message-action-store.contract.ts';
 import { messageStoreContract } from './message-store.contract.ts';
 import { objectStoreContract } from './object-store.contract.ts';
 import { presenceStoreContract } from './presence-store.contract.ts';
+import { secretRotationStoreContract } from './secret-rotation-store.contract.ts';
 
 /** Every store interface's contract suite: one call per engine runner, so no engine can miss one. */
 export function storesContract(options: ContractOptions): void {
@@ -15,6 +16,7 @@ export function storesContract(options: ContractOptions): void {
   channelGroupStoreContract(options);
   grantStoreContract(options);
   denyListContract(options);
+  secretRotationStoreContract(options);
   presenceStoreContract(options);
   objectStoreContract(options);
   messageActionStoreContract(options);

@@ -79,10 +79,14 @@ test('a download whose reader stops reading is dropped after limits.bodyIdleTime
   form.append('file', new Blob([new Uint8Array(size)]), 'big.bin');
   assert.equal((await fetch(ticket.file_upload_request.url, { method: 'POST', body: form })).status, 204);
 
+  // The download answers 307 to the storage URL; the stalled reader is the one of that URL.
+  const redirect = await fetch(`${s.url}/v1/files/${SUB}/channels/dl/files/${ticket.data.id}/big.bin?uuid=u`, { redirect: 'manual' });
+  assert.equal(redirect.status, 307);
+  const storage = new URL(redirect.headers.get('location') ?? '');
   const limits = s.parley.services.clientLimits;
   const conn = await rawConnect(s.port, { localAddress: '127.0.0.9' });
   conn.socket.pause();
-  await conn.write(`GET /v1/files/${SUB}/channels/dl/files/${ticket.data.id}/big.bin?uuid=u HTTP/1.1\r\nHost: x\r\n\r\n`);
+  await conn.write(`GET ${storage.pathname} HTTP/1.1\r\nHost: x\r\n\r\n`);
   await waitFor(() => limits.openConnectionsOf('127.0.0.9') === 1, 'the download connection counted');
   // The reader never reads: once the socket buffers are full nothing goes out, and the server drops it.
   await waitFor(() => limits.openConnectionsOf('127.0.0.9') === 0, 'the stalled download dropped', 10_000);

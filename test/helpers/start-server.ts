@@ -66,9 +66,16 @@ export async function startServer(options: {
   };
 }
 
-/** Parley as a real child process (`src/main.ts`), for restarts and kill -9. */
-export async function spawnServer(env: Record<string, string>): Promise<{ child: ChildProcess; origin: string; url: string; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+/**
+ * Parley as a real child process (`src/main.ts` through tsx), for restarts and kill -9; with `entry`, that
+ * compiled file (`dist/main.js`, see scripts/build.mjs) run by plain node.
+ */
+export async function spawnServer(
+  env: Record<string, string>,
+  options: { entry?: string } = {},
+): Promise<{ child: ChildProcess; origin: string; url: string; exited: Promise<number | null>; stdout: () => string }> {
+  const args = options.entry ? [options.entry] : ['--import', 'tsx', 'src/main.ts'];
+  const child = spawn(process.execPath, args, {
     env: { ...process.env, PARLEY_HOST: '127.0.0.1', PORT: '0', PARLEY_LOG_LEVEL: process.env.PARLEY_TEST_LOG ?? 'warn', PARLEY_DEMO_ENABLED: 'false', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -91,5 +98,5 @@ export async function spawnServer(env: Record<string, string>): Promise<{ child:
     });
     child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${err}`)));
   });
-  return { child, url, origin: url.replace('http://', ''), exited };
+  return { child, url, origin: url.replace('http://', ''), exited, stdout: () => out };
 }

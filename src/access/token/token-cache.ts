@@ -19,6 +19,11 @@ export interface CachedToken {
   readonly subscribeKey: string;
   /** `subscribeKey NUL tokenId`, precomputed for the denylist mirror lookup. */
   readonly denyKey: string;
+  /**
+   * Until when the secret that verified it is accepted (ms): Infinity for the keyset's current secret,
+   * the window's end for the previous one after a rotation. Past it the entry must be verified again.
+   */
+  readonly acceptedUntilMs: number;
   /** Set on every hit, cleared when eviction passes over the entry once. */
   recent: boolean;
 }
@@ -68,6 +73,17 @@ export class TokenCache {
         this.entries.delete(key);
         dropped++;
       }
+    }
+    return dropped;
+  }
+
+  /** Drops every token of a keyset (its secrets changed: each must be verified again); returns how many. */
+  deleteKeyset(subscribeKey: string): number {
+    let dropped = 0;
+    for (const [key, entry] of this.entries) {
+      if (entry.subscribeKey !== subscribeKey) continue;
+      this.entries.delete(key);
+      dropped++;
     }
     return dropped;
   }

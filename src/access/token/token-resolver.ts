@@ -13,7 +13,7 @@ import { PatternCache } from '../patterns.ts';
 import type { Credential } from '../types.ts';
 import { TokenCache, type CachedToken } from './token-cache.ts';
 import {
-  checkTokenSignature,
+  checkTokenSignatureForKeyset,
   isTokenExpired,
   looksLikeToken,
   readVerifiedToken,
@@ -83,6 +83,12 @@ export class TokenResolver {
 
   private fromCache(auth: string, cached: CachedToken, nowMs: number): TokenResolution {
     if (this.revoked.size > 0 && this.isRevoked(cached.denyKey, nowMs)) return REVOKED;
+    // Verified by a previous secret whose rotation window has ended: verify again (it fails).
+    if (nowMs >= cached.acceptedUntilMs) {
+      this.cache.delete(auth);
+      const keyset = this.keysets.find((k) => k.subscribeKey === cached.subscribeKey);
+      return keyset === undefined ? MALFORMED : this.verify(keyset, auth, nowMs);
+    }
     if (this.isBeforeEpoch(cached.token)) return BEFORE_EPOCH;
     // Expired entries leave the cache on sight; authorize still answers TOKEN_EXPIRED.
     if (isTokenExpired(cached.token, nowMs)) this.cache.delete(auth);
@@ -93,10 +99,10 @@ export class TokenResolver {
   verify(keyset: Keyset, auth: string, nowMs: number): TokenResolution {
     const bytes = tokenBytes(auth);
     if (bytes === null) return MALFORMED;
-    const check = checkTokenSignature(bytes, keyset.secretKey);
+    const { check, secret } = checkTokenSignatureForKeyset(bytes, keyset, nowMs);
     if (check === 'malformed') return MALFORMED;
     if (check === 'bad') {
-      return this.signedByOtherKeyset(bytes, keyset)
+      return this.signedByOtherKeyset(bytes, keyset, nowMs)
         ? { ok: false, code: 'TOKEN_WRONG_KEYSET', reason: 'the token was issued for another keyset' }
         : { ok: false, code: 'TOKEN_BAD_SIGNATURE', reason: 'the token signature does not verify' };
     }
@@ -113,26 +119,45 @@ export class TokenResolver {
     const credential = new TokenCredential(auth, token);
     if (this.cache.maxEntries > 0 && !isTokenExpired(token, nowMs)) {
       const denyKey = denyKeyOf(keyset.subscribeKey, token.tokenId);
-      this.cache.set(auth, { token, credential, subscribeKey: keyset.subscribeKey, denyKey, recent: false });
+      const acceptedUntilMs = secret?.validUntilMs ?? Infinity;
+      this.cache.set(auth, { token, credential, subscribeKey: keyset.subscribeKey, denyKey, acceptedUntilMs, recent: false });
     }
     return { ok: true, token, credential };
   }
 
-  /** Signature and structure only (revocation, expiry not considered): for revoke-token. */
-  verifySignatureOnly(keyset: Keyset, auth: string): VerifiedToken | undefined {
+  /**
+   * Signature and structure only (revocation, expiry not considered): for revoke-token, under any
+   * secret the keyset accepts at nowMs.
+   */
+  verifySignatureOnly(keyset: Keyset, auth: string, nowMs: number): VerifiedToken | undefined {
     const bytes = tokenBytes(auth);
-    if (bytes === null || checkTokenSignature(bytes, keyset.secretKey) !== 'ok') return undefined;
+    if (bytes === null || checkTokenSignatureForKeyset(bytes, keyset, nowMs).check !== 'ok') return undefined;
     const verdict = readVerifiedToken(bytes, this.patterns);
     return verdict.ok ? verdict.token : undefined;
   }
 
-  /** Only on failure: tells "wrong keyset" from "forged" by trying the other keysets' secrets. */
-  private signedByOtherKeyset(bytes: Buffer, keyset: Keyset): boolean {
+  /** Only on failure: tells "wrong keyset" from "forged" by trying the other keysets' accepted secrets. */
+  signedByOtherKeyset(bytes: Buffer, keyset: Keyset, nowMs: number): boolean {
     for (const other of this.keysets) {
-      if (other.subscribeKey === keyset.subscribeKey || !hasAccessManager(other) || other.secretKey === keyset.secretKey) continue;
-      if (checkTokenSignature(bytes, other.secretKey) === 'ok') return true;
+      if (other.subscribeKey === keyset.subscribeKey || !hasAccessManager(other)) continue;
+      if (checkTokenSignatureForKeyset(bytes, other, nowMs).check === 'ok') return true;
     }
     return false;
+  }
+
+  /** A keyset's secrets changed (rotation): its cached tokens must be verified again. */
+  forgetKeyset(subscribeKey: string): void {
+    this.cache.deleteKeyset(subscribeKey);
+  }
+
+  /** Whether a token id is on the denylist mirror at nowMs. */
+  isRevokedId(subscribeKey: string, tokenId: string, nowMs: number): boolean {
+    return this.isRevoked(denyKeyOf(subscribeKey, tokenId), nowMs);
+  }
+
+  /** Whether a verified token was issued before the DenyList's epoch (TOKEN_ISSUED_BEFORE_EPOCH). */
+  issuedBeforeEpoch(token: VerifiedToken): boolean {
+    return this.isBeforeEpoch(token);
   }
 
   private isRevoked(denyKey: string, nowMs: number): boolean {

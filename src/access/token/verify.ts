@@ -6,6 +6,7 @@
  * authorized uuid are checked by the caller (AccessManager / authorize.ts), against a clock.
  */
 import { timingSafeEqual } from 'node:crypto';
+import { acceptedSecrets, type AcceptedSecret, type SecretHolder } from '../keyset-secrets.ts';
 import type { ResourceKind } from '../types.ts';
 import { isUniversalPattern, type CompiledPattern, type PatternCache } from '../patterns.ts';
 import {
@@ -125,6 +126,21 @@ export function checkTokenSignature(bytes: Buffer, secretKey: string): Signature
   }
   const sig = bytes.subarray(bytes.length - SIGNATURE_LENGTH);
   return mac.length === sig.length && timingSafeEqual(mac, sig) ? 'ok' : 'bad';
+}
+
+/**
+ * checkTokenSignature under every secret the keyset accepts at nowMs (after a rotation, the previous
+ * one within its window: keyset-secrets.ts). Each candidate is computed and compared in constant time;
+ * `secret` is the one that verified ('ok' only).
+ */
+export function checkTokenSignatureForKeyset(bytes: Buffer, keys: SecretHolder, nowMs: number): { check: SignatureCheck; secret?: AcceptedSecret } {
+  let found: AcceptedSecret | undefined;
+  for (const candidate of acceptedSecrets(keys, nowMs)) {
+    const check = checkTokenSignature(bytes, candidate.secretKey);
+    if (check === 'malformed') return { check };
+    if (check === 'ok' && found === undefined) found = candidate;
+  }
+  return found === undefined ? { check: 'bad' } : { check: 'ok', secret: found };
 }
 
 function compileKind(claims: TokenClaims, kind: ResourceKind, cache: PatternCache): readonly CompiledPattern[] {

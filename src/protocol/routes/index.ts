@@ -1,5 +1,6 @@
 import type { Route } from '../route.ts';
 import { accessRoutes } from './access.ts';
+import { adminRoutes } from './admin.ts';
 import { channelGroupRoutes } from './channel-groups.ts';
 import { fileRoutes } from './files.ts';
 import { historyRoutes } from './history.ts';
@@ -21,5 +22,6 @@ export const allRoutes: readonly Route[] = [
   ...fileRoutes,
   ...channelGroupRoutes,
   ...accessRoutes,
+  ...adminRoutes,
   ...objectRoutes,
 ];

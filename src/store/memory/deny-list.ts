@@ -1,8 +1,10 @@
-import type { DenyList, DenyListEntry } from '../types.ts';
+import { KICK_RETENTION_MS, type DenyList, type DenyListEntry, type KickEntry } from '../types.ts';
 
 /** tokenId → expiresAtMs per keyset. Its storage is this process: the epoch is this instance's first call. */
 export class MemoryDenyList implements DenyList {
   private readonly keysets = new Map<string, Map<string, number>>();
+  /** subscribeKey → uuid → kickedAtMs. */
+  private readonly kicks = new Map<string, Map<string, number>>();
   private epochMs: number | undefined;
 
   async epoch(proposedMs: number): Promise<number> {
@@ -45,6 +47,29 @@ export class MemoryDenyList implements DenyList {
       }
       if (entries.size === 0) this.keysets.delete(subscribeKey);
     }
+    for (const [subscribeKey, uuids] of this.kicks) {
+      for (const [uuid, kickedAtMs] of uuids) {
+        if (kickedAtMs + KICK_RETENTION_MS > nowMs) continue;
+        uuids.delete(uuid);
+        removed++;
+      }
+      if (uuids.size === 0) this.kicks.delete(subscribeKey);
+    }
     return removed;
+  }
+
+  async addKick(entry: KickEntry): Promise<void> {
+    let uuids = this.kicks.get(entry.subscribeKey);
+    if (uuids === undefined) this.kicks.set(entry.subscribeKey, (uuids = new Map()));
+    const previous = uuids.get(entry.uuid);
+    uuids.set(entry.uuid, previous === undefined ? entry.kickedAtMs : Math.max(previous, entry.kickedAtMs));
+  }
+
+  async listKicks(nowMs: number): Promise<KickEntry[]> {
+    const out: KickEntry[] = [];
+    for (const [subscribeKey, uuids] of this.kicks) {
+      for (const [uuid, kickedAtMs] of uuids) if (kickedAtMs + KICK_RETENTION_MS > nowMs) out.push({ subscribeKey, uuid, kickedAtMs });
+    }
+    return out;
   }
 }

@@ -7,10 +7,11 @@ import { MemoryMessageActionStore } from './message-action-store.ts';
 import { MemoryMessageStore } from './message-store.ts';
 import { MemoryObjectStore } from './object-store.ts';
 import { MemoryPresenceStore } from './presence-store.ts';
+import { MemorySecretRotationStore } from './secret-rotation-store.ts';
 
 export { MemoryChannelGroupStore, MemoryDenyList, MemoryGrantStore, MemoryMessageStore, MemoryPresenceStore };
 export { MemoryFileStore, MemoryMessageActionStore };
-export { MemoryObjectStore };
+export { MemoryObjectStore, MemorySecretRotationStore };
 
 /** Everything in process memory: nothing survives a restart. For tests, demos and single-node dev. */
 export function createMemoryStores(): Stores {
@@ -20,6 +21,7 @@ export function createMemoryStores(): Stores {
     channelGroups: new MemoryChannelGroupStore(),
     grants: new MemoryGrantStore(),
     denyList: new MemoryDenyList(),
+    secretRotations: new MemorySecretRotationStore(),
     presence: new MemoryPresenceStore(),
     objects: new MemoryObjectStore(),
     messageActions: new MemoryMessageActionStore(),

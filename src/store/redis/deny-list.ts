@@ -1,12 +1,13 @@
 import { ParleyError } from '../../errors.ts';
-import type { DenyList, DenyListEntry } from '../types.ts';
+import { KICK_RETENTION_MS, type DenyList, type DenyListEntry, type KickEntry } from '../types.ts';
 import type { RedisConnection } from './connection.ts';
 import type { KeysetRegistry } from './keyset-registry.ts';
 import type { RedisKeys } from './keys.ts';
 
 /**
  * Revoked token ids per keyset in a ZSET scored by expiresAtMs (a double holds any ms value exactly,
- * fractions included). ZADD GT keeps the later expiry atomically: a revocation never shrinks.
+ * fractions included). ZADD GT keeps the later expiry atomically: a revocation never shrinks. Kicks sit
+ * in a second ZSET per keyset, scored by kickedAtMs, where ZADD GT keeps the later kick.
  */
 export class RedisDenyList implements DenyList {
   constructor(
@@ -55,10 +56,26 @@ export class RedisDenyList implements DenyList {
   async purgeExpired(nowMs: number): Promise<number> {
     let removed = 0;
     for (const subscribeKey of await this.registry.all()) {
-      removed += await this.connection.run('purgeExpired', (client) =>
-        client.zremrangebyscore(this.keys.keyset(subscribeKey).denyList, '-inf', String(nowMs)),
-      );
+      const ks = this.keys.keyset(subscribeKey);
+      removed += await this.connection.run('purgeExpired', (client) => client.zremrangebyscore(ks.denyList, '-inf', String(nowMs)));
+      removed += await this.connection.run('purgeExpired', (client) => client.zremrangebyscore(ks.kicks, '-inf', String(nowMs - KICK_RETENTION_MS)));
     }
     return removed;
+  }
+
+  async addKick(entry: KickEntry): Promise<void> {
+    await this.registry.ensure([entry.subscribeKey]);
+    await this.connection.run('addKick', (client) => client.zadd(this.keys.keyset(entry.subscribeKey).kicks, 'GT', String(entry.kickedAtMs), entry.uuid));
+  }
+
+  async listKicks(nowMs: number): Promise<KickEntry[]> {
+    const out: KickEntry[] = [];
+    for (const subscribeKey of await this.registry.all()) {
+      const flat = await this.connection.run('listKicks', (client) =>
+        client.zrangebyscore(this.keys.keyset(subscribeKey).kicks, `(${nowMs - KICK_RETENTION_MS}`, '+inf', 'WITHSCORES'),
+      );
+      for (let i = 0; i < flat.length; i += 2) out.push({ subscribeKey, uuid: flat[i], kickedAtMs: Number(flat[i + 1]) });
+    }
+    return out;
   }
 }

@@ -11,11 +11,12 @@ import { RedisMessageActionStore } from './message-action-store.ts';
 import { RedisMessageStore } from './message-store.ts';
 import { RedisObjectStore } from './object-store.ts';
 import { RedisPresenceStore } from './presence-store.ts';
+import { RedisSecretRotationStore } from './secret-rotation-store.ts';
 import { SCRIPTS } from './scripts.ts';
 
 export { RedisBroker, RedisChannelGroupStore, RedisDenyList, RedisGrantStore, RedisMessageStore, RedisPresenceStore };
 export { RedisFileStore, RedisMessageActionStore };
-export { RedisObjectStore };
+export { RedisObjectStore, RedisSecretRotationStore };
 export type { RedisBrokerOptions, RedisLog };
 
 /** Longest a readiness check waits for PING (Stores.health, Broker.health). */
@@ -57,6 +58,7 @@ export function createRedisStores(options: RedisStoresOptions): Stores {
     channelGroups: new RedisChannelGroupStore(connection, keys),
     grants: new RedisGrantStore(connection, keys, registry),
     denyList: new RedisDenyList(connection, keys, registry),
+    secretRotations: new RedisSecretRotationStore(connection, keys),
     presence: new RedisPresenceStore(connection, keys, registry),
     objects: new RedisObjectStore(connection, keys),
     messageActions: new RedisMessageActionStore(connection, keys, registry),

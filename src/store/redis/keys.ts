@@ -69,6 +69,14 @@ export class KeysetKeys {
   get denyList(): string {
     return `${this.base}:deny`;
   }
+  /** ZSET score kickedAtMs, member uuid: the keyset's kicks (DenyList.addKick). */
+  get kicks(): string {
+    return `${this.base}:kick`;
+  }
+  /** LIST of JSON SecretRotationRecord without subscribeKey, oldest first, at most MAX_SECRET_ROTATIONS. */
+  get secretRotations(): string {
+    return `${this.base}:secrot`;
+  }
   /** ZSET score expiresAtMs, member JSON [channel, uuid]: every presence entry. */
   get presenceExpiry(): string {
     return `${this.base}:pexp`;

@@ -1,6 +1,12 @@
 import type Database from 'better-sqlite3';
-import type { DenyList, DenyListEntry } from '../types.ts';
+import { KICK_RETENTION_MS, type DenyList, type DenyListEntry, type KickEntry } from '../types.ts';
 import { sqliteCall } from './sqlite-call.ts';
+
+interface KickRow {
+  subscribe_key: string;
+  uuid: string;
+  kicked_at_ms: number;
+}
 
 interface DenyRow {
   subscribe_key: string;
@@ -16,6 +22,10 @@ export class SqliteDenyList implements DenyList {
   private readonly deleteExpired: Database.Statement<[number]>;
   private readonly insertEpoch: Database.Statement<[number]>;
   private readonly selectEpoch: Database.Statement<[], number>;
+  private readonly upsertKick: Database.Statement<[string, string, number]>;
+  private readonly selectKicks: Database.Statement<[number], KickRow>;
+  private readonly deleteOldKicks: Database.Statement<[number]>;
+  private readonly purge: (nowMs: number) => number;
 
   constructor(db: Database.Database) {
     this.insertEpoch = db.prepare<[number]>("INSERT OR IGNORE INTO meta (key, value) VALUES ('deny_list_epoch_ms', ?)");
@@ -34,6 +44,14 @@ export class SqliteDenyList implements DenyList {
       'SELECT subscribe_key, token_id, expires_at_ms FROM deny_list WHERE expires_at_ms > ?',
     );
     this.deleteExpired = db.prepare<[number]>('DELETE FROM deny_list WHERE expires_at_ms <= ?');
+    // max(): a kick never moves back.
+    this.upsertKick = db.prepare<[string, string, number]>(
+      `INSERT INTO kicks (subscribe_key, uuid, kicked_at_ms) VALUES (?, ?, ?)
+       ON CONFLICT (subscribe_key, uuid) DO UPDATE SET kicked_at_ms = max(kicked_at_ms, excluded.kicked_at_ms)`,
+    );
+    this.selectKicks = db.prepare<[number], KickRow>('SELECT subscribe_key, uuid, kicked_at_ms FROM kicks WHERE kicked_at_ms > ?');
+    this.deleteOldKicks = db.prepare<[number]>('DELETE FROM kicks WHERE kicked_at_ms <= ?');
+    this.purge = db.transaction((nowMs: number) => this.deleteExpired.run(nowMs).changes + this.deleteOldKicks.run(nowMs - KICK_RETENTION_MS).changes);
   }
 
   /** The meta row is written once (INSERT OR IGNORE): the first writer wins, every process reads its value. */
@@ -63,6 +81,16 @@ export class SqliteDenyList implements DenyList {
   }
 
   async purgeExpired(nowMs: number): Promise<number> {
-    return sqliteCall('purgeExpired', () => this.deleteExpired.run(nowMs).changes);
+    return sqliteCall('purgeExpired', () => this.purge(nowMs));
+  }
+
+  async addKick(entry: KickEntry): Promise<void> {
+    await sqliteCall('addKick', () => this.upsertKick.run(entry.subscribeKey, entry.uuid, entry.kickedAtMs));
+  }
+
+  async listKicks(nowMs: number): Promise<KickEntry[]> {
+    return sqliteCall('listKicks', () =>
+      this.selectKicks.all(nowMs - KICK_RETENTION_MS).map((row) => ({ subscribeKey: row.subscribe_key, uuid: row.uuid, kickedAtMs: row.kicked_at_ms })),
+    );
   }
 }

@@ -9,16 +9,17 @@ import { sqliteHealthCheck } from './health.ts';
 import { SqliteMessageActionStore } from './message-action-store.ts';
 import { SqliteMessageStore } from './message-store.ts';
 import { SqliteObjectStore } from './object-store.ts';
+import { SqliteSecretRotationStore } from './secret-rotation-store.ts';
 import { sqliteCall, toStoreError } from './sqlite-call.ts';
 
 export { SqliteChannelGroupStore, SqliteDenyList, SqliteGrantStore, SqliteMessageStore };
 export { SqliteFileStore, SqliteMessageActionStore };
-export { SqliteObjectStore };
+export { SqliteObjectStore, SqliteSecretRotationStore };
 
 /**
- * The embedded single-node engine: history, channel groups, grants, the denylist, message actions and
- * shared files (bytes included) in one SQLite file (opened and migrated synchronously; a failure
- * throws STORE_UNAVAILABLE).
+ * The embedded single-node engine: history, channel groups, grants, the denylist (kicks included),
+ * secret rotations, message actions and shared files (bytes included) in one SQLite file (opened and
+ * migrated synchronously; a failure throws STORE_UNAVAILABLE).
  *
  * Presence is deliberately NOT persisted: it is ephemeral by design (as in PubNub), every entry
  * expires within one presence timeout, and after a restart clients re-announce themselves with their
@@ -39,6 +40,7 @@ export function createSqliteStores(options: { file: string }): Stores {
     channelGroups: new SqliteChannelGroupStore(db),
     grants: new SqliteGrantStore(db),
     denyList: new SqliteDenyList(db),
+    secretRotations: new SqliteSecretRotationStore(db),
     presence: new MemoryPresenceStore(),
     objects: new SqliteObjectStore(db),
     messageActions: new SqliteMessageActionStore(db),

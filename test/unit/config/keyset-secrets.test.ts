@@ -55,3 +55,28 @@ test('the server refuses to start on such a config with exit code 78', () => {
   assert.match(r.stderr, /each keyset needs its own secret key/);
   assert.ok(!r.stderr.includes(SHARED));
 });
+
+test('previousSecretKey (a rotation in the config): set with its deadline, for a keyset with a secret, never another keyset\'s, never echoed', () => {
+  const OLD = 'sec-old-0123456789abcdef0123456789abc';
+  const until = '2030-01-01T00:00:00Z';
+  const ok = loadConfig({ env: {}, overrides: { keysets: [{ ...keysets[1], previousSecretKey: OLD, previousSecretValidUntil: until }] } });
+  assert.equal(ok.keysets[0].previousSecretKey, OLD);
+  const problems = (ks: unknown[]): string[] => {
+    try {
+      loadConfig({ env: {}, overrides: { keysets: ks } });
+      return [];
+    } catch (err) {
+      assert.ok(err instanceof ConfigError);
+      return err.issues;
+    }
+  };
+  assert.match(problems([{ ...keysets[1], previousSecretKey: OLD }]).join('\n'), /keysets\.0\.previousSecretValidUntil: .*set together \(got only previousSecretKey\)/);
+  assert.match(problems([{ ...keysets[1], previousSecretValidUntil: until }]).join('\n'), /keysets\.0\.previousSecretKey: .*set together/);
+  assert.match(problems([{ ...keysets[1], previousSecretKey: OLD, previousSecretValidUntil: 'tomorrow' }]).join('\n'), /previousSecretValidUntil/);
+  assert.match(problems([{ publishKey: 'p', subscribeKey: 's', previousSecretKey: OLD, previousSecretValidUntil: until }]).join('\n'), /needs a secretKey/);
+  const same = problems([{ ...keysets[1], previousSecretKey: keysets[1].secretKey, previousSecretValidUntil: until }]).join('\n');
+  assert.match(same, /previousSecretKey equals its secretKey/);
+  const shared = problems([keysets[0], { ...keysets[1], previousSecretKey: SHARED, previousSecretValidUntil: until }]).join('\n');
+  assert.match(shared, /keysets\[1\]\.previousSecretKey is the secret key of keysets\[0\]/);
+  for (const text of [same, shared]) assert.ok(!text.includes(SHARED) && !text.includes(keysets[1].secretKey), 'no secret in a message');
+});

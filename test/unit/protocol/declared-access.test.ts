@@ -27,14 +27,17 @@ test('every route declares its access: operations from the enforcement table, or
 
 test('the public routes are exactly the ones meant to be public', () => {
   const open = allRoutes.filter((r) => !isGuarded(r)).map((r) => `${r.method} ${r.path}`).sort();
-  assert.deepEqual(open, ['GET /health', 'GET /health/live', 'GET /metrics', 'GET /time/0', 'POST /v1/files/:sub/upload'].sort());
+  assert.deepEqual(open, ['GET /health', 'GET /health/live', 'GET /metrics', 'GET /time/0', 'GET /v1/files/:sub/download/:token/:name', 'POST /v1/files/:sub/upload'].sort());
 });
 
-test('admin operations are declared only by the Access Manager routes', () => {
+test('admin operations are declared only by the Access Manager routes and the admin API (/v1/admin/)', () => {
   for (const route of allRoutes) {
     if (!isGuarded(route)) continue;
     const admin = route.access.operations.some(isAdminOperation);
-    assert.equal(admin, route.path.startsWith('/v2/auth/') || route.path.startsWith('/v3/pam/'), `${route.method} ${route.path}`);
+    const adminPath = route.path.startsWith('/v2/auth/') || route.path.startsWith('/v3/pam/') || route.path.startsWith('/v1/admin/');
+    assert.equal(admin, adminPath, `${route.method} ${route.path}`);
+    // An admin route performs admin operations only: no grant or token can open any part of it.
+    if (adminPath) assert.ok(route.access.operations.every(isAdminOperation), `${route.method} ${route.path} mixes admin and ordinary operations`);
   }
 });
 
