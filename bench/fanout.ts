@@ -1,77 +1,88 @@
 /**
- * Long-poll fan-out benchmark: one channel, N = 1, 100, 1000 long-poll subscribers, Parley beside a
- * raw node:http long-poll server (bench/baseline-longpoll-server.ts) measured in the same run.
+ * `npm run bench`: Parley's benchmark suite. Every figure is read beside a baseline measured in the same
+ * run (performance.md), and the run writes bench/results/latest.json and bench/results/latest.svg.
  *
- *   npm run bench -- [--store memory|sqlite] [--n 1,100,1000] [--servers baseline,parley]
- *                    [--client http|raw] [--seconds 3] [--cpu-prof DIR] [--server-arg NODE_FLAG]...
+ *   npm run bench -- [--n 1000,10000] [--servers parley,baseline,nchan] [--seconds 5]
+ *                    [--store memory|sqlite] [--parley dist|src] [--repeat 1]
+ *                    [--publish-seconds 4] [--no-publish] [--no-fanout]
+ *                    [--cpu-prof DIR | --alloc-prof DIR] [--server-arg NODE_FLAG]... [--out DIR]
  *
- * Each server runs as a child process pinned to core 0; this process (the load generator) pins itself
- * to core 1, when the machine has two cores and `taskset` exists. Per N:
- * - latency: publish one ~100-byte message at a time, wait until all N subscribers have it and the
- *   server's event loop is asleep again (re-polls parked), and record publish-sent → answer-received
- *   per delivery. Every answer then holds exactly one message, so this phase also gives the server CPU
- *   per uncoalesced answer;
- * - throughput: a few publishes in flight for a bounded time, then drain; count messages/s and
- *   deliveries/s. Long-poll answers coalesce: a subscriber that re-polls late gets every message it
- *   missed in one answer, so deliveries per answer is reported too.
- * Server CPU is utime+stime of the server process from /proc/<pid>/stat, before and after each phase.
- *
- * The load generator is one Node process on one core. With `--client http` (node:http through a
- * keep-alive Agent, the default) it drives only a few tens of thousands of long-poll answers/s
- * (performance.md), less than either server can serve, so deliveries/s measure the client and the
- * servers run part idle. `--client raw` (a minimal HTTP/1.1 client on raw sockets) is several times
- * cheaper per answer and pushes both servers close to 100% CPU; use it when comparing deliveries per
- * server-CPU-second, because an idle-then-woken server pays wake-up costs a saturated one does not.
+ * Long-poll fan-out, one channel, N subscribers, ~100-byte messages, for each server:
+ * - parley:   Parley as `npm start` runs it (compiled), memory engine;
+ * - baseline: bench/baseline-longpoll-server.ts, a raw node:http long-poll server (the least any
+ *             node:http server must do for this workload);
+ * - nchan:    nginx + nchan, one worker, long-poll subscribers, HTTP publish (skipped, and said so,
+ *             when nginx or libnginx-mod-nchan is not installed).
+ * Each (server, N) gets a fresh server process pinned to core 0; this process, the load generator, runs
+ * on core 1 (bench/lib/load.ts: raw sockets, so one core drives the servers to saturation). Per run:
+ * - memory: at the largest N, RSS per parked long-poll (after a full GC for the Node servers);
+ * - latency: one message at a time, each waiting until all N subscribers have it and the server sleeps;
+ *   p50/p99 of publish-sent → answer-received, and deliveries per server-CPU-second with one message
+ *   per answer ("single");
+ * - throughput: a few publishes in flight for --seconds, then the drain; deliveries per server-CPU-
+ *   second with answers coalescing ("coalesced"), GC share and bytes allocated per delivery (Node
+ *   servers, from bench/server-probe.mjs), and messages lost (deliveries missing after the drain).
+ * Then the publish benchmark (bench/publish.ts): authorized publish vs a trivial node:http JSON handler.
+ * Server CPU is utime+stime from /proc/<pid>/stat (nginx: master and worker). Nothing is asserted: the
+ * goals are printed with their verdicts, and CI runs none of this.
  */
-import http from 'node:http';
-import net from 'node:net';
-import os from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
+import { renderChart } from './lib/chart.ts';
+import { latencyPhase, Load, percentile, throughputPhase, type ThroughputResult } from './lib/load.ts';
+import { hasNchan, prepareParley, ROOT, startServer, type ParleyBuild, type ServerKind, type ServerProcess } from './lib/servers.ts';
+import { CORES, PIN, pinSelfToLoadCore, sleep } from './lib/system.ts';
+import { printPublishRows, runPublishBench, type PublishRow } from './publish.ts';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const HOST = '127.0.0.1';
-const PUB_KEY = 'pub-b';
-const SUB_KEY = 'sub-b';
-const CHANNEL = 'bench-fanout';
-/** Pads each message to about 100 bytes of JSON, the size the peers in performance.md were run with. */
-const PAD = 'x'.repeat(78);
 const WARMUP_MESSAGES = 20;
 /** Per-message wait in the latency phase; a lost message costs at most this much. */
 const DELIVERY_TIMEOUT_MS = 5_000;
 const PUBLISHES_IN_FLIGHT = 4;
 /**
- * Publishers pause while the slowest subscriber is this many messages behind. It stays under Parley's
- * in-memory buffer (500 per channel), so the benchmark measures the delivery path, not store catch-up.
+ * Publishers pause while the slowest subscriber is this many messages behind. It stays under the
+ * servers' per-channel buffers (500), so the benchmark measures the delivery path, not catch-up.
  */
 const PUBLISH_WINDOW = 200;
-const DRAIN_TIMEOUT_MS = 5_000;
-/** Messages per N (ids index the per-message accounting arrays). */
-const MAX_MESSAGES = 1 << 20;
+const DRAIN_TIMEOUT_MS = 10_000;
 /** Kill everything if the run hangs despite the per-phase bounds. */
-const WATCHDOG_MS = 240_000;
+const WATCHDOG_MS = 30 * 60_000;
+const MAX_N = 10_000;
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-type ServerKind = 'baseline' | 'parley';
-type ClientKind = 'http' | 'raw';
+type FanoutKind = Exclude<ServerKind, 'json'>;
 
 interface Options {
   store: 'memory' | 'sqlite';
   ns: number[];
-  servers: ServerKind[];
-  client: ClientKind;
+  servers: FanoutKind[];
   seconds: number;
-  cpuProfDir: string | null;
-  /** Extra node flags for the server processes (e.g. --max-semi-space-size=32). */
+  parley: 'dist' | 'src';
+  repeat: number;
+  publishSeconds: number;
+  publish: boolean;
+  fanout: boolean;
+  /** Where the throughput phases' profiles go (Node servers), and which kind. */
+  profileDir: string | null;
+  profile: 'cpu' | 'alloc';
   serverArgs: string[];
+  out: string;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { store: 'memory', ns: [1, 100, 1000], servers: ['baseline', 'parley'], client: 'raw', seconds: 3, cpuProfDir: null, serverArgs: [] };
+  const o: Options = {
+    store: 'memory',
+    ns: [1000, 10_000],
+    servers: ['parley', 'baseline', 'nchan'],
+    seconds: 5,
+    parley: 'dist',
+    repeat: 1,
+    publishSeconds: 4,
+    publish: true,
+    fanout: true,
+    profileDir: null,
+    profile: 'cpu',
+    serverArgs: [],
+    out: path.join(ROOT, 'bench', 'results'),
+  };
   for (let i = 0; i < argv.length; i++) {
     const value = (): string => {
       const v = argv[++i];
@@ -87,27 +98,49 @@ function parseArgs(argv: string[]): Options {
       }
       case '--n':
         o.ns = value().split(',').map(Number);
-        if (o.ns.some((n) => !Number.isInteger(n) || n < 1 || n > 5000)) throw new Error('--n takes integers 1..5000');
+        if (o.ns.some((n) => !Number.isInteger(n) || n < 1 || n > MAX_N)) throw new Error(`--n takes integers 1..${MAX_N}`);
         break;
       case '--servers':
-        o.servers = value().split(',') as ServerKind[];
-        if (o.servers.some((s) => s !== 'baseline' && s !== 'parley')) throw new Error('--servers takes baseline,parley');
+        o.servers = value().split(',') as FanoutKind[];
+        if (o.servers.some((s) => s !== 'baseline' && s !== 'parley' && s !== 'nchan')) throw new Error('--servers takes parley,baseline,nchan');
         break;
-      case '--client': {
-        const v = value();
-        if (v !== 'http' && v !== 'raw') throw new Error('--client is http or raw');
-        o.client = v;
-        break;
-      }
       case '--seconds':
         o.seconds = Number(value());
-        if (!(o.seconds > 0 && o.seconds <= 30)) throw new Error('--seconds takes 0..30');
+        if (!(o.seconds > 0 && o.seconds <= 60)) throw new Error('--seconds takes 0..60');
+        break;
+      case '--parley': {
+        const v = value();
+        if (v !== 'dist' && v !== 'src') throw new Error('--parley is dist or src');
+        o.parley = v;
+        break;
+      }
+      case '--repeat':
+        o.repeat = Number(value());
+        if (!(Number.isInteger(o.repeat) && o.repeat >= 1 && o.repeat <= 5)) throw new Error('--repeat takes 1..5');
+        break;
+      case '--publish-seconds':
+        o.publishSeconds = Number(value());
+        if (!(o.publishSeconds > 0 && o.publishSeconds <= 60)) throw new Error('--publish-seconds takes 0..60');
+        break;
+      case '--no-publish':
+        o.publish = false;
+        break;
+      case '--no-fanout':
+        o.fanout = false;
         break;
       case '--server-arg':
         o.serverArgs.push(value());
         break;
       case '--cpu-prof':
-        o.cpuProfDir = path.resolve(value());
+        o.profileDir = path.resolve(value());
+        o.profile = 'cpu';
+        break;
+      case '--alloc-prof':
+        o.profileDir = path.resolve(value());
+        o.profile = 'alloc';
+        break;
+      case '--out':
+        o.out = path.resolve(value());
         break;
       default:
         throw new Error(`unknown option ${argv[i]} (see the header of bench/fanout.ts)`);
@@ -117,640 +150,202 @@ function parseArgs(argv: string[]): Options {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Cores and CPU time
 
-function hasTaskset(): boolean {
-  try {
-    execFileSync('taskset', ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const CORES = os.availableParallelism();
-const PIN = CORES >= 2 && process.platform === 'linux' && hasTaskset();
-
-function clockTicks(): number {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-}
-const CLK_TCK = clockTicks();
-
-/** utime + stime of every thread of the process, in seconds (resolution 1/CLK_TCK, usually 10 ms). */
-function serverCpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the parenthesised command name start at field 3; utime and stime are fields 14 and 15.
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
-}
-
-/** Process state of the server's main (event-loop) thread: R running, S sleeping in epoll_wait. */
-function serverState(pid: number): string {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return stat[stat.lastIndexOf(')') + 2];
-}
-
-/** Waits (at most maxMs) until the server's event loop has been seen asleep twice in a row, 1 ms apart. */
-async function waitServerIdle(pid: number, maxMs: number): Promise<void> {
-  const end = performance.now() + maxMs;
-  let asleep = 0;
-  while (asleep < 2 && performance.now() < end) {
-    asleep = serverState(pid) === 'S' ? asleep + 1 : 0;
-    await sleep(1);
-  }
-}
-
-function clientCpuSeconds(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Server child processes
-
-const children = new Set<ChildProcess>();
-const tempDirs = new Set<string>();
-// Never leave a server or its data behind, however this process ends.
-process.on('exit', () => {
-  for (const c of children) c.kill('SIGKILL');
-  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
-});
-for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
-
-interface ServerProcess {
-  kind: ServerKind;
-  pid: number;
-  port: number;
-  stop(): Promise<void>;
-}
-
-async function startServer(kind: ServerKind, o: Options): Promise<ServerProcess> {
-  const script = kind === 'parley' ? 'src/main.ts' : 'bench/baseline-longpoll-server.ts';
-  const nodeArgs = ['--import', 'tsx'];
-  // No --cpu-prof-name: tsx's loader thread writes a profile too and would overwrite the main thread's.
-  if (o.cpuProfDir) nodeArgs.push('--cpu-prof', '--cpu-prof-dir', o.cpuProfDir);
-  nodeArgs.push(...o.serverArgs, script);
-  // The benchmark owns the configuration: drop PARLEY_* from the caller's environment (a stray
-  // PARLEY_SECRET_KEY would turn the Access Manager on).
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('PARLEY_')) env[k] = v;
-  const dataDir = o.store === 'sqlite' && kind === 'parley' ? mkdtempSync(path.join(os.tmpdir(), 'parley-bench-')) : null;
-  if (dataDir) tempDirs.add(dataDir);
-  Object.assign(env, {
-    PORT: '0',
-    HOST,
-    PARLEY_HOST: HOST,
-    PARLEY_STORE: o.store,
-    PARLEY_DEMO_ENABLED: 'false',
-    PARLEY_LOG_LEVEL: 'warn',
-    PARLEY_PUBLISH_KEY: PUB_KEY,
-    PARLEY_SUBSCRIBE_KEY: SUB_KEY,
-    ...(dataDir ? { PARLEY_DATA_DIR: dataDir } : {}),
-  });
-  // taskset execs node in place, so the child's pid is the server's pid.
-  const child = PIN
-    ? spawn('taskset', ['-c', '0', process.execPath, ...nodeArgs], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn(process.execPath, nodeArgs, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  // Keep the pipes drained (a full pipe would stall the server) and the tail for error reports.
-  let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => {
-    stderr = (stderr + c).slice(-4000);
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => {
-    children.delete(child);
-    resolve(code);
-  }));
-
-  let listening = false;
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await exited;
-      clearTimeout(timer);
-    } else if (listening) {
-      process.stderr.write(`${kind} server had exited (code ${child.exitCode}, signal ${child.signalCode}):\n${stderr}\n`);
-    }
-    if (dataDir) {
-      rmSync(dataDir, { recursive: true, force: true });
-      tempDirs.delete(dataDir);
-    }
-  };
-
-  const port = await new Promise<number>((resolve, reject) => {
-    let stdout = '';
-    const timer = setTimeout(() => reject(new Error(`${kind} did not start within 30 s\n${stderr}`)), 30_000);
-    child.stdout!.setEncoding('utf8').on('data', (c: string) => {
-      stdout = (stdout + c).slice(-4000);
-      const m = /listening on http:\/\/[^:\s]+:(\d+)/.exec(stdout);
-      if (m && !listening) {
-        listening = true;
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`${kind} exited with code ${code} before listening\n${stderr}`));
-    });
-  }).catch(async (err: unknown) => {
-    await stop();
-    throw err;
-  });
-
-  return { kind, pid: child.pid!, port, stop };
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Load generator
-
-type Done = (err: Error | null, status: number, body: string) => void;
-
-/** One GET through a node:http Agent; `done` runs exactly once. */
-function get(agent: http.Agent, port: number, urlPath: string, done: Done): http.ClientRequest {
-  let called = false;
-  const finish = (err: Error | null, status: number, body: string): void => {
-    if (called) return;
-    called = true;
-    done(err, status, body);
-  };
-  const req = http.request({ agent, host: HOST, port, path: urlPath, method: 'GET' }, (res) => {
-    let body = '';
-    res.setEncoding('utf8');
-    res.on('data', (c: string) => (body += c));
-    res.on('end', () => finish(null, res.statusCode ?? 0, body));
-    res.on('error', (err) => finish(err, 0, ''));
-  });
-  req.on('error', (err) => finish(err, 0, ''));
-  req.end();
-  return req;
-}
-
-/** How a subscriber sends its GETs: one at a time, each answered before the next. */
-interface Transport {
-  get(urlPath: string, done: Done): void;
-  close(): void;
-}
-
-/** node:http client through a shared keep-alive Agent: what a Node application would use. */
-class AgentTransport implements Transport {
-  private req: http.ClientRequest | null = null;
-
-  constructor(
-    private readonly agent: http.Agent,
-    private readonly port: number,
-    private readonly onNewConnection: () => void,
-  ) {}
-
-  get(urlPath: string, done: Done): void {
-    const req = (this.req = get(this.agent, this.port, urlPath, (err, status, body) => {
-      if (!err && !req.reusedSocket) this.onNewConnection();
-      // Node frees a keep-alive socket in a nextTick after 'end': a GET sent from within this callback
-      // would find no free socket and open a new connection every time.
-      process.nextTick(done, err, status, body);
-    }));
-  }
-
-  close(): void {
-    this.req?.destroy();
-  }
-}
-
-/**
- * One keep-alive HTTP/1.1 connection over a raw socket, parsing only what these two servers send
- * (status line, Content-Length, body). It costs the load generator a fraction of http.request per
- * answer, so one core of load generation can push a server much closer to saturation.
- */
-class RawTransport implements Transport {
-  private socket: net.Socket | null = null;
-  private buf = '';
-  private pending: Done | null = null;
-
-  constructor(private readonly port: number) {}
-
-  get(urlPath: string, done: Done): void {
-    if (!this.socket || this.socket.destroyed) this.socket = this.connect();
-    this.pending = done;
-    this.socket.write(`GET ${urlPath} HTTP/1.1\r\nHost: ${HOST}:${this.port}\r\n\r\n`);
-  }
-
-  private connect(): net.Socket {
-    this.buf = '';
-    const socket = net.connect({ host: HOST, port: this.port, noDelay: true });
-    // latin1 keeps one character per byte, so Content-Length can be compared with string lengths.
-    socket.setEncoding('latin1');
-    socket.on('data', (chunk: string) => {
-      this.buf += chunk;
-      this.parse();
-    });
-    const fail = (err: Error): void => {
-      const done = this.pending;
-      this.pending = null;
-      done?.(err, 0, '');
-    };
-    socket.on('error', fail);
-    socket.on('close', () => fail(new Error('connection closed')));
-    return socket;
-  }
-
-  private parse(): void {
-    const buf = this.buf;
-    const headEnd = buf.indexOf('\r\n\r\n');
-    if (headEnd < 0) return;
-    const m = /\r\ncontent-length: *(\d+)/i.exec(buf.slice(0, headEnd));
-    if (!m) {
-      this.socket!.destroy(new Error('answer without Content-Length'));
-      return;
-    }
-    const bodyEnd = headEnd + 4 + Number(m[1]);
-    if (buf.length < bodyEnd) return;
-    this.buf = buf.slice(bodyEnd);
-    const done = this.pending;
-    this.pending = null;
-    done?.(null, Number(buf.slice(9, 12)), buf.slice(headEnd + 4, bodyEnd));
-  }
-
-  close(): void {
-    this.pending = null;
-    this.socket?.destroy();
-  }
-}
-
-interface SubscribeAnswer {
-  t: { t: string; r: number };
-  m: { p: { t: string }; d: { id: number } }[];
-}
-
-/** Timetokens are decimal strings, possibly beyond 2^53: compare by length, then digits. */
-const ttAfter = (a: string, b: string): boolean => a.length > b.length || (a.length === b.length && a > b);
-
-class Subscriber {
-  tt = '';
-  /** Timetoken of the last envelope received: they must rise strictly per subscriber. */
-  lastTt = '';
-  /** Id of the last message received (the latency phase publishes one at a time, so ids rise too). */
-  lastId = 0;
-
-  constructor(
-    private readonly load: Load,
-    private readonly transport: Transport,
-    private readonly uuid: string,
-  ) {}
-
-  /** wire-protocol.md §3.2: the first subscribe has no tt and answers at once with the current one. */
-  handshake(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.transport.get(`/v2/subscribe/${SUB_KEY}/${CHANNEL}/0?uuid=${this.uuid}`, (err, status, body) => {
-        if (err || status !== 200) return reject(err ?? new Error(`handshake: HTTP ${status} ${body.slice(0, 200)}`));
-        this.tt = (JSON.parse(body) as SubscribeAnswer).t.t;
-        resolve();
-      });
-    });
-  }
-
-  poll(): void {
-    const load = this.load;
-    if (!load.running) return;
-    this.transport.get(`/v2/subscribe/${SUB_KEY}/${CHANNEL}/0?tt=${this.tt}&tr=1&uuid=${this.uuid}`, (err, status, body) => {
-      if (!load.running) return;
-      if (err || status !== 200) {
-        load.errors++;
-        if (load.errors <= 3) process.stderr.write(`  subscribe failed: ${err?.message ?? `HTTP ${status} ${body.slice(0, 200)}`}\n`);
-        setTimeout(() => this.poll(), 50);
-        return;
-      }
-      const now = performance.now();
-      const answer = JSON.parse(body) as SubscribeAnswer;
-      this.tt = answer.t.t;
-      load.answers++;
-      for (const env of answer.m) load.delivered(this, env.p.t, env.d.id, now);
-      this.poll();
-    });
-  }
-
-  close(): void {
-    this.transport.close();
-  }
-}
-
-/** N subscribers on the channel, a publisher, and per-message delivery accounting. */
-class Load {
-  readonly subAgent: http.Agent;
-  readonly pubAgent: http.Agent;
-  readonly subs: Subscriber[] = [];
-  running = true;
-  /** Per message id: when its publish was sent, and how many subscribers have it. */
-  private readonly sentAt = new Float64Array(MAX_MESSAGES + 1);
-  private readonly got = new Uint32Array(MAX_MESSAGES + 1);
-  nextId = 1;
-  /** Lowest id not yet delivered to every subscriber. */
-  complete = 1;
-  /** Called whenever `complete` advances or a publish answers. */
-  onProgress: (() => void) | null = null;
-  /** Per-delivery latencies (ms) while recording. */
-  latencies: number[] | null = null;
-  deliveries = 0;
-  answers = 0;
-  errors = 0;
-  duplicates = 0;
-  /** Deliveries that had not arrived when the latency phase (or its warm-up) gave up waiting. */
-  missing = 0;
-  /** Polls that could not reuse a keep-alive socket (each costs a connect on both sides). */
-  newConnections = 0;
-
-  constructor(
-    readonly port: number,
-    readonly n: number,
-    client: ClientKind,
-  ) {
-    // performance.md lever 5: no Nagle on either side.
-    const opts = { keepAlive: true, maxSockets: Infinity, maxFreeSockets: 4096, noDelay: true };
-    this.subAgent = new http.Agent(opts);
-    this.pubAgent = new http.Agent({ ...opts, maxSockets: 2 * PUBLISHES_IN_FLIGHT });
-    const onNewConnection = (): void => void this.newConnections++;
-    for (let i = 0; i < n; i++) {
-      const transport = client === 'raw' ? new RawTransport(port) : new AgentTransport(this.subAgent, port, onNewConnection);
-      this.subs.push(new Subscriber(this, transport, `bench-sub-${i}`));
-    }
-  }
-
-  /**
-   * Handshakes and parks the polls 100 subscribers at a time: each batch's parked polls hold their
-   * sockets, so the next batch opens its own, and no burst of connects overflows the listen backlog
-   * (a dropped SYN is retried only after a second).
-   */
-  async connect(): Promise<void> {
-    for (let i = 0; i < this.subs.length; i += 100) {
-      const batch = this.subs.slice(i, i + 100);
-      await Promise.all(batch.map((s) => s.handshake()));
-      for (const s of batch) s.poll();
-    }
-  }
-
-  delivered(sub: Subscriber, tt: string, id: number, now: number): void {
-    // Concurrent publishes may be sequenced by the server in another order than their ids, so order is
-    // checked on the server's timetokens; losses show as deliveries missing after the drain.
-    if (!ttAfter(tt, sub.lastTt) || this.got[id] >= this.n) {
-      this.duplicates++;
-      return;
-    }
-    sub.lastTt = tt;
-    if (id > sub.lastId) sub.lastId = id;
-    this.deliveries++;
-    this.latencies?.push(now - this.sentAt[id]);
-    if (++this.got[id] === this.n && id === this.complete) {
-      while (this.got[this.complete] === this.n) this.complete++;
-      this.onProgress?.();
-    }
-  }
-
-  publish(id: number, done: () => void): void {
-    const payload = encodeURIComponent(JSON.stringify({ id, text: PAD }));
-    this.sentAt[id] = performance.now();
-    get(this.pubAgent, this.port, `/publish/${PUB_KEY}/${SUB_KEY}/0/${CHANNEL}/0/${payload}?uuid=bench-pub`, (err, status, body) => {
-      if (err || status !== 200) {
-        this.errors++;
-        if (this.errors <= 3) process.stderr.write(`  publish failed: ${err?.message ?? `HTTP ${status} ${body.slice(0, 200)}`}\n`);
-      }
-      done();
-      this.onProgress?.();
-    });
-  }
-
-  close(): void {
-    this.running = false;
-    for (const s of this.subs) s.close();
-    this.subAgent.destroy();
-    this.pubAgent.destroy();
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Phases
-
-interface LatencyResult {
-  latencies: Float64Array;
-  deliveries: number;
-  serverCpu: number;
-}
-
-/** One message at a time; each waits (bounded) until every subscriber has it. */
-async function latencyPhase(load: Load, srv: ServerProcess, count: number, record: boolean): Promise<LatencyResult> {
-  const latencies: number[] = [];
-  load.latencies = record ? latencies : null;
-  let timeouts = 0;
-  const d0 = load.deliveries;
-  const cpu0 = serverCpuSeconds(srv.pid);
-  for (let k = 0; k < count && timeouts < 3; k++) {
-    const id = load.nextId++;
-    const ok = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), DELIVERY_TIMEOUT_MS);
-      load.onProgress = () => {
-        if (load.complete > id) {
-          clearTimeout(timer);
-          resolve(true);
-        }
-      };
-      load.publish(id, () => {});
-    });
-    load.onProgress = null;
-    if (!ok) {
-      timeouts++;
-      load.missing += load.n - load.subs.filter((s) => s.lastId >= id).length;
-      // Give up on this id so later ids can complete.
-      load.complete = Math.max(load.complete, id + 1);
-    }
-    // Let the re-polls reach the server and park before the next publish, so each message measures a
-    // wake of parked polls rather than a race with the previous fan-out.
-    await new Promise((r) => setImmediate(r)); // the re-polls are written a few ticks after scheduling
-    await waitServerIdle(srv.pid, 50);
-  }
-  load.latencies = null;
-  const serverCpu = serverCpuSeconds(srv.pid) - cpu0;
-  return { latencies: Float64Array.from(latencies).sort(), deliveries: load.deliveries - d0, serverCpu };
-}
-
-interface ThroughputResult {
-  seconds: number;
-  messages: number;
-  deliveries: number;
-  answers: number;
-  undelivered: number;
-  serverCpu: number;
-  clientCpu: number;
-}
-
-/** Publishes with a few requests in flight for `seconds`, then waits for the drain (bounded). */
-async function throughputPhase(load: Load, srv: ServerProcess, seconds: number): Promise<ThroughputResult> {
-  const firstId = load.nextId;
-  const d0 = load.deliveries;
-  const a0 = load.answers;
-  const cpu0 = serverCpuSeconds(srv.pid);
-  const ccpu0 = clientCpuSeconds();
-  const t0 = performance.now();
-  const deadline = t0 + seconds * 1000;
-  let inFlight = 0;
-
-  await new Promise<void>((resolve) => {
-    let finished = false;
-    const finish = (): void => {
-      if (finished) return;
-      finished = true;
-      clearTimeout(deadlineTimer);
-      clearTimeout(drainTimer);
-      load.onProgress = null;
-      resolve();
-    };
-    const pump = (): void => {
-      const publishing = performance.now() < deadline;
-      while (publishing && inFlight < PUBLISHES_IN_FLIGHT && load.nextId - load.complete < PUBLISH_WINDOW && load.nextId < MAX_MESSAGES) {
-        inFlight++;
-        load.publish(load.nextId++, () => inFlight--);
-      }
-      if (!publishing && inFlight === 0 && load.complete === load.nextId) finish();
-    };
-    // Wakes the pump when the deadline passes with nothing else happening, and bounds the drain.
-    const deadlineTimer = setTimeout(pump, seconds * 1000 + 1);
-    const drainTimer = setTimeout(finish, seconds * 1000 + DRAIN_TIMEOUT_MS);
-    load.onProgress = pump;
-    pump();
-  });
-
-  const messages = load.nextId - firstId;
-  const deliveries = load.deliveries - d0;
-  return {
-    seconds: (performance.now() - t0) / 1000,
-    messages,
-    deliveries,
-    answers: load.answers - a0,
-    undelivered: messages * load.n - deliveries,
-    serverCpu: serverCpuSeconds(srv.pid) - cpu0,
-    clientCpu: clientCpuSeconds() - ccpu0,
-  };
-}
-
-interface Row {
+export interface FanoutRow {
+  server: FanoutKind;
   n: number;
-  kind: ServerKind;
-  p50: number;
-  p99: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** Deliveries per server-CPU-second, answers coalescing (throughput phase). */
+  coalescedPerCpuSecond: number;
+  /** Deliveries per server-CPU-second, one message per answer (latency phase). */
+  singlePerCpuSecond: number;
+  messagesPerSecond: number;
+  deliveriesPerSecond: number;
+  deliveriesPerAnswer: number;
+  serverCpuPercent: number;
+  loadCpuPercent: number;
+  /** GC time / server CPU time in the throughput phase (Node servers). */
+  gcShare: number | null;
+  allocatedBytesPerDelivery: number | null;
+  rssPerParkedPollKiB: number | null;
+  lost: number;
   latencyMissing: number;
-  /** Deliveries per server-CPU-second in the latency phase: one message per answer, nothing coalesced. */
-  singlePerCpu: number;
-  t: ThroughputResult;
   errors: number;
   duplicates: number;
-  newConnections: number;
 }
 
-function percentile(sorted: Float64Array, q: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
-}
+const latencyMessages = (n: number): number => (n >= 5000 ? 60 : n >= 1000 ? 150 : 300);
 
-async function runN(srv: ServerProcess, n: number, o: Options): Promise<Row> {
-  const load = new Load(srv.port, n, o.client);
+async function runOne(kind: FanoutKind, n: number, o: Options, build: ParleyBuild, measureMemory: boolean, tag: string): Promise<FanoutRow> {
+  const srv: ServerProcess = await startServer(kind, { store: o.store, nodeArgs: o.serverArgs }, build);
   const started = performance.now();
-  const step = (what: string): void => void process.stderr.write(`  ${what} at ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+  const step = (what: string): void => void process.stderr.write(`  ${kind} N=${n}: ${what} at ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+  let load: Load | null = null;
   try {
+    let rssPerPoll: number | null = null;
+    let before = 0;
+    if (measureMemory) {
+      // A few polls first, so the path is compiled and its one-time allocations are made.
+      const warm = new Load(srv, Math.min(200, n), PUBLISHES_IN_FLIGHT);
+      await warm.connect();
+      await sleep(200);
+      warm.close();
+      await sleep(500);
+      before = srv.probe ? (await srv.probe.settle()).rssBytes : srv.rssBytes();
+    }
+    load = new Load(srv, n, PUBLISHES_IN_FLIGHT);
     await load.connect();
-    await sleep(100);
+    await sleep(300);
     step('connected');
-    await latencyPhase(load, srv, WARMUP_MESSAGES, false);
-    step('warmed up');
-    // Connections opened while the polls spread out from the handshakes' sockets are expected; from
-    // here on every poll should reuse its socket.
-    load.newConnections = 0;
-    const lat = await latencyPhase(load, srv, n >= 1000 ? 150 : 300, true);
+    if (measureMemory) {
+      const after = srv.probe ? (await srv.probe.settle()).rssBytes : srv.rssBytes();
+      rssPerPoll = (after - before) / n / 1024;
+    }
+    await latencyPhase(load, WARMUP_MESSAGES, false, DELIVERY_TIMEOUT_MS);
+    load.missing = 0;
+    const lat = await latencyPhase(load, latencyMessages(n), true, DELIVERY_TIMEOUT_MS);
     step('latency measured');
-    const t = await throughputPhase(load, srv, o.seconds);
+    const g0 = await srv.probe?.sample();
+    const throughput = (): Promise<ThroughputResult> => throughputPhase(load!, o.seconds, PUBLISH_WINDOW, DRAIN_TIMEOUT_MS);
+    const t =
+      o.profileDir && srv.probe
+        ? await srv.probe.profile(o.profile, path.join(o.profileDir, `${kind}-${n}${tag}.${o.profile === 'cpu' ? 'cpuprofile' : 'heapprofile'}`), throughput)
+        : await throughput();
+    const g1 = await srv.probe?.sample();
     step('throughput measured');
     return {
+      server: kind,
       n,
-      kind: srv.kind,
-      p50: percentile(lat.latencies, 0.5),
-      p99: percentile(lat.latencies, 0.99),
+      p50Ms: percentile(lat.latencies, 0.5),
+      p99Ms: percentile(lat.latencies, 0.99),
+      coalescedPerCpuSecond: t.deliveries / t.serverCpu,
+      singlePerCpuSecond: lat.deliveries / lat.serverCpu,
+      messagesPerSecond: t.messages / t.seconds,
+      deliveriesPerSecond: t.deliveries / t.seconds,
+      deliveriesPerAnswer: t.deliveries / t.answers,
+      serverCpuPercent: (100 * t.serverCpu) / t.seconds,
+      loadCpuPercent: (100 * t.clientCpu) / t.seconds,
+      gcShare: g0 && g1 ? (g1.gcMs - g0.gcMs) / 1000 / t.serverCpu : null,
+      allocatedBytesPerDelivery: g0 && g1 ? (g1.allocatedBytes - g0.allocatedBytes) / t.deliveries : null,
+      rssPerParkedPollKiB: rssPerPoll,
+      lost: t.undelivered,
       latencyMissing: load.missing,
-      singlePerCpu: lat.deliveries / lat.serverCpu,
-      t,
       errors: load.errors,
       duplicates: load.duplicates,
-      newConnections: load.newConnections,
     };
   } finally {
-    load.close();
-    // Let the server reap the closed polls before the next N.
-    await sleep(300);
+    load?.close();
+    await srv.stop();
   }
+}
+
+/** The median row of repeated runs, by coalesced deliveries per CPU-second; memory from the first that has it. */
+function medianRow(rows: FanoutRow[]): FanoutRow {
+  const sorted = [...rows].sort((a, b) => a.coalescedPerCpuSecond - b.coalescedPerCpuSecond);
+  const mid = sorted[Math.floor(sorted.length / 2)];
+  const med = (f: (r: FanoutRow) => number): number => {
+    const xs = rows.map(f).sort((a, b) => a - b);
+    return xs[Math.floor(xs.length / 2)];
+  };
+  return {
+    ...mid,
+    singlePerCpuSecond: med((r) => r.singlePerCpuSecond),
+    p50Ms: med((r) => r.p50Ms),
+    p99Ms: med((r) => r.p99Ms),
+    rssPerParkedPollKiB: rows.find((r) => r.rssPerParkedPollKiB !== null)?.rssPerParkedPollKiB ?? null,
+    lost: rows.reduce((a, r) => a + r.lost, 0),
+    latencyMissing: rows.reduce((a, r) => a + r.latencyMissing, 0),
+    errors: rows.reduce((a, r) => a + r.errors, 0),
+    duplicates: rows.reduce((a, r) => a + r.duplicates, 0),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------
 // Report
 
-function fmt(x: number, digits = 0): string {
-  if (!Number.isFinite(x)) return '-';
+function fmt(x: number | null, digits = 0): string {
+  if (x === null || !Number.isFinite(x)) return '-';
   return digits === 0 ? Math.round(x).toLocaleString('en-US') : x.toFixed(digits);
 }
 
-function printTable(rows: Row[]): void {
-  const head = ['N', 'server', 'p50 ms', 'p99 ms', 'msgs/s', 'deliv/s', 'deliv/answer', 'srv CPU%', 'gen CPU%', 'deliv/srv-CPU-s', '1-msg answers/srv-CPU-s'];
-  const lines: string[][] = [head];
-  const ns = [...new Set(rows.map((r) => r.n))];
-  for (const n of ns) {
-    const byKind = new Map(rows.filter((r) => r.n === n).map((r) => [r.kind, r]));
+const ratio = (a: number, b: number): number => a / b;
+const x = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(2)}x` : '-');
+
+function printFanout(rows: FanoutRow[]): void {
+  const head = ['N', 'server', 'p50 ms', 'p99 ms', 'msgs/s', 'deliv/s', 'deliv/answer', 'srv CPU%', 'gen CPU%', 'deliv/srv-CPU-s', 'single/srv-CPU-s', 'GC%', 'B alloc/deliv', 'KiB/parked'];
+  const lines: string[][] = [];
+  for (const n of [...new Set(rows.map((r) => r.n))]) {
+    const byKind = new Map(rows.filter((r) => r.n === n).map((r) => [r.server, r]));
     for (const r of byKind.values()) {
-      const t = r.t;
       lines.push([
-        String(n),
-        r.kind,
-        fmt(r.p50, 2),
-        fmt(r.p99, 2),
-        fmt(t.messages / t.seconds),
-        fmt(t.deliveries / t.seconds),
-        fmt(t.deliveries / t.answers, 1),
-        fmt((100 * t.serverCpu) / t.seconds),
-        fmt((100 * t.clientCpu) / t.seconds),
-        fmt(t.deliveries / t.serverCpu),
-        fmt(r.singlePerCpu),
+        String(n), r.server, fmt(r.p50Ms, 2), fmt(r.p99Ms, 2), fmt(r.messagesPerSecond), fmt(r.deliveriesPerSecond), fmt(r.deliveriesPerAnswer, 1),
+        fmt(r.serverCpuPercent), fmt(r.loadCpuPercent), fmt(r.coalescedPerCpuSecond), fmt(r.singlePerCpuSecond),
+        r.gcShare === null ? '-' : fmt(100 * r.gcShare), fmt(r.allocatedBytesPerDelivery), fmt(r.rssPerParkedPollKiB, 1),
       ]);
     }
     const p = byKind.get('parley');
-    const b = byKind.get('baseline');
-    if (p && b) {
-      const x = (a: number, c: number): string => (Number.isFinite(a / c) ? `${(a / c).toFixed(2)}x` : '-');
-      const rate = (r: Row, v: number): number => v / r.t.seconds;
+    for (const other of ['baseline', 'nchan'] as const) {
+      const b = byKind.get(other);
+      if (!p || !b) continue;
       lines.push([
-        '',
-        'parley/baseline',
-        x(p.p50, b.p50),
-        x(p.p99, b.p99),
-        x(rate(p, p.t.messages), rate(b, b.t.messages)),
-        x(rate(p, p.t.deliveries), rate(b, b.t.deliveries)),
-        '',
-        '',
-        '',
-        x(p.t.deliveries / p.t.serverCpu, b.t.deliveries / b.t.serverCpu),
-        x(p.singlePerCpu, b.singlePerCpu),
+        '', `parley/${other}`, x(ratio(p.p50Ms, b.p50Ms)), x(ratio(p.p99Ms, b.p99Ms)), '', '', '', '', '',
+        x(ratio(p.coalescedPerCpuSecond, b.coalescedPerCpuSecond)), x(ratio(p.singlePerCpuSecond, b.singlePerCpuSecond)), '', '', '',
       ]);
     }
   }
-  const widths = head.map((_, i) => Math.max(...lines.map((l) => l[i].length)));
+  const widths = head.map((_, i) => Math.max(head[i].length, ...lines.map((l) => l[i].length)));
   const render = (l: string[]): string => l.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   process.stdout.write(`\n${render(head)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n`);
-  for (const l of lines.slice(1)) process.stdout.write(render(l) + '\n');
-
-  const problems = rows.filter((r) => r.errors || r.duplicates || r.newConnections || r.latencyMissing || r.t.undelivered);
-  for (const r of problems) {
+  for (const l of lines) process.stdout.write(render(l) + '\n');
+  for (const r of rows.filter((r) => r.errors || r.duplicates || r.latencyMissing || r.lost)) {
     process.stdout.write(
-      `! N=${r.n} ${r.kind}: ${r.errors} request errors, ${r.duplicates} duplicate or out of order, ${r.newConnections} polls on new connections, ` +
-        `${r.latencyMissing} missing in the latency phases, ${r.t.undelivered} undelivered after the drain\n`,
+      `! N=${r.n} ${r.server}: ${r.errors} request errors, ${r.duplicates} duplicate or out of order, ${r.latencyMissing} missing in the latency phase, ${r.lost} lost (undelivered after the drain)\n`,
     );
   }
+}
+
+export interface Goal {
+  goal: string;
+  target: string;
+  value: string;
+  met: boolean | null;
+}
+
+function goals(rows: FanoutRow[], publish: PublishRow[]): Goal[] {
+  const out: Goal[] = [];
+  const get = (server: FanoutKind, n: number): FanoutRow | undefined => rows.find((r) => r.server === server && r.n === n);
+  for (const n of [...new Set(rows.map((r) => r.n))]) {
+    const p = get('parley', n);
+    const b = get('baseline', n);
+    const c = get('nchan', n);
+    if (p && b) {
+      const co = ratio(p.coalescedPerCpuSecond, b.coalescedPerCpuSecond);
+      const si = ratio(p.singlePerCpuSecond, b.singlePerCpuSecond);
+      const p99 = ratio(p.p99Ms, b.p99Ms);
+      out.push({ goal: `N=${n}: deliveries per server-CPU-s vs node:http, coalesced`, target: '>= 1.0x', value: x(co), met: co >= 1.0 });
+      out.push({ goal: `N=${n}: deliveries per server-CPU-s vs node:http, one message per answer`, target: '>= 0.8x', value: x(si), met: si >= 0.8 });
+      out.push({ goal: `N=${n}: p99 vs node:http`, target: '<= 1.5x', value: x(p99), met: p99 <= 1.5 });
+    }
+    if (p && c) {
+      const co = ratio(p.coalescedPerCpuSecond, c.coalescedPerCpuSecond);
+      out.push({ goal: `N=${n}: deliveries per server-CPU-s vs nginx+nchan, coalesced`, target: '> 1.0x', value: x(co), met: co > 1.0 });
+    }
+    if (p?.rssPerParkedPollKiB != null) {
+      out.push({ goal: `N=${n}: RSS per parked long-poll`, target: '<= 10 KiB', value: `${p.rssPerParkedPollKiB.toFixed(1)} KiB`, met: p.rssPerParkedPollKiB <= 10 });
+    }
+    if (p) out.push({ goal: `N=${n}: messages lost`, target: '0', value: String(p.lost + p.latencyMissing), met: p.lost + p.latencyMissing === 0 });
+  }
+  for (const r of publish) {
+    if (r.ratio === null) continue;
+    out.push({ goal: `${r.what} vs trivial node:http JSON handler (req/s)`, target: '>= 0.75x', value: x(r.ratio), met: r.ratio >= 0.75 && r.failures === 0 });
+  }
+  return out;
+}
+
+function printGoals(list: Goal[]): void {
+  process.stdout.write('\nGoals (issue 11), each a ratio measured in this run:\n');
+  for (const g of list) process.stdout.write(`  ${g.met === null ? '    ' : g.met ? 'MET ' : 'MISS'}  ${g.goal}: ${g.value} (target ${g.target})\n`);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -758,40 +353,77 @@ function printTable(rows: Row[]): void {
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   setTimeout(() => {
-    process.stderr.write('fanout: watchdog: the run took too long, giving up\n');
+    process.stderr.write('bench: watchdog: the run took too long, giving up\n');
     process.exit(2);
   }, WATCHDOG_MS).unref();
-  if (PIN) execFileSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
-  process.stdout.write(
-    `fan-out over long-poll, 1 channel, ~100-byte messages; node ${process.version}, ${CORES} cores; ` +
-      (PIN ? 'servers pinned to core 0, load generator to core 1' : 'NOT pinned (needs 2 cores and taskset): figures are noisier') +
-      `; Parley store: ${o.store}; subscriber client: ${o.client}\n`,
-  );
-  const rows: Row[] = [];
-  for (const kind of o.servers) {
-    const srv = await startServer(kind, o);
-    process.stderr.write(`${kind} server: pid ${srv.pid}, port ${srv.port}\n`);
-    try {
-      for (const n of o.ns) {
-        process.stderr.write(`${kind}, N=${n} ...\n`);
-        rows.push(await runN(srv, n, o));
-      }
-    } finally {
-      await srv.stop();
-    }
+  pinSelfToLoadCore();
+  if (o.profileDir) mkdirSync(o.profileDir, { recursive: true });
+  const build = prepareParley(o.parley);
+  const nchanOk = hasNchan();
+  const skipped: string[] = [];
+  if (o.servers.includes('nchan') && !nchanOk) {
+    skipped.push('nchan: nginx or its nchan module is not installed (apt-get install -y nginx libnginx-mod-nchan)');
+    o.servers = o.servers.filter((s) => s !== 'nchan');
   }
-  printTable(rows);
-  process.stdout.write(
-    '\np50/p99: publish sent → answer received at each subscriber, one message at a time.\n' +
-      `msgs/s, deliv/s: ${o.seconds} s with ${PUBLISHES_IN_FLIGHT} publishes in flight (paused while a subscriber is ${PUBLISH_WINDOW} behind), plus the drain.\n` +
-      'deliv/answer > 1 means answers coalesced. srv CPU% near 100 = server-bound; gen CPU% near 100 = load-generator-bound.\n' +
-      '1-msg answers/srv-CPU-s: from the latency phase, where every answer carries one message and the server sleeps between\n' +
-      '  messages, so it includes a wake-up per message (N=1 is mostly wake-ups and the publish itself).\n',
-  );
-  if (o.cpuProfDir) process.stdout.write(`CPU profiles of the servers (CPU.*.<pid>.*; the largest per pid is the main thread): ${o.cpuProfDir}\n`);
+  const setting =
+    `node ${process.version}, ${CORES} cores; ` +
+    (PIN ? 'servers pinned to core 0, load generator to core 1' : 'NOT pinned (needs 2 cores and taskset): figures are noisier') +
+    `; Parley: ${build.description}, ${o.store} engine; subscribers: raw-socket keep-alive connections from one process`;
+  process.stdout.write(`${setting}\n`);
+  for (const s of skipped) process.stdout.write(`skipped ${s}\n`);
+
+  const rows: FanoutRow[] = [];
+  if (o.fanout) {
+    const memoryN = Math.max(...o.ns);
+    for (const n of o.ns) {
+      const runs = new Map<FanoutKind, FanoutRow[]>();
+      for (let r = 0; r < o.repeat; r++) {
+        // Servers alternate within each N, so load from elsewhere on the machine hits them alike.
+        for (const kind of r % 2 === 0 ? o.servers : [...o.servers].reverse()) {
+          process.stderr.write(`${kind}, N=${n}${o.repeat > 1 ? `, run ${r + 1}/${o.repeat}` : ''} ...\n`);
+          const row = await runOne(kind, n, o, build, n === memoryN && r === 0, o.repeat > 1 ? `-${r + 1}` : '');
+          runs.set(kind, [...(runs.get(kind) ?? []), row]);
+        }
+      }
+      for (const kind of o.servers) rows.push(medianRow(runs.get(kind)!));
+    }
+    printFanout(rows);
+    process.stdout.write(
+      '\np50/p99: publish sent → answer received at each subscriber, one message at a time.\n' +
+        `deliv/srv-CPU-s: ${o.seconds} s with ${PUBLISHES_IN_FLIGHT} publishes in flight (paused while a subscriber is ${PUBLISH_WINDOW} behind) plus the drain; answers coalesce (deliv/answer).\n` +
+        'single/srv-CPU-s: the latency phase, one message per answer, the server asleep between messages.\n' +
+        'srv CPU% near 100 = server-bound; gen CPU% near 100 = load-generator-bound. GC% and B alloc/deliv: throughput phase, Node servers.\n' +
+        'KiB/parked: RSS growth per parked long-poll at the largest N (after a full GC for the Node servers).\n',
+    );
+  }
+
+  let publish: PublishRow[] = [];
+  if (o.publish) {
+    process.stderr.write('publish ...\n');
+    publish = await runPublishBench({ seconds: o.publishSeconds, connections: 50, build, rounds: o.repeat === 1 ? 3 : o.repeat });
+    printPublishRows(publish);
+  }
+
+  const goalList = goals(rows, publish);
+  printGoals(goalList);
+
+  mkdirSync(o.out, { recursive: true });
+  const result = {
+    date: new Date().toISOString(),
+    setting,
+    skipped,
+    options: { ns: o.ns, servers: o.servers, seconds: o.seconds, store: o.store, repeat: o.repeat, serverArgs: o.serverArgs },
+    fanout: rows,
+    publish,
+    goals: goalList,
+  };
+  writeFileSync(path.join(o.out, 'latest.json'), JSON.stringify(result, null, 2) + '\n');
+  if (rows.length > 0) writeFileSync(path.join(o.out, 'latest.svg'), renderChart(rows, setting));
+  process.stdout.write(`\nwrote ${path.relative(ROOT, path.join(o.out, 'latest.json'))}${rows.length > 0 ? ` and ${path.relative(ROOT, path.join(o.out, 'latest.svg'))}` : ''}\n`);
+  if (o.profileDir) process.stdout.write(`${o.profile === 'cpu' ? 'CPU' : 'Allocation'} profiles of the throughput phases: ${o.profileDir}\n`);
 }
 
 main().catch((err) => {
-  process.stderr.write(`fanout: ${(err as Error).stack ?? err}\n`);
+  process.stderr.write(`bench: ${(err as Error).stack ?? err}\n`);
   process.exit(1);
 });

@@ -291,6 +291,8 @@ export function createParley(options: ParleyOptions): Parley {
       // preClose: stop accepting, answer parked long-polls so clients reconnect elsewhere, then close stores.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const p of [...services.openPolls]) p.interrupt();
+      // Parked subscribe long-polls are the hub's (the subscribe route keeps them out of openPolls).
+      for (const w of [...hub.waiters()]) w.interrupt();
       server.closeIdleConnections();
       await pipeline.drain();
       for (const t of timers) clearInterval(t);

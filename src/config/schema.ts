@@ -45,6 +45,12 @@ export const ConfigSchema = z
       .default('./data')
       .describe('Directory of the sqlite engine: its database and the demo keyset\'s secret; created if missing and checked writable at start (exit 78 otherwise); other engines never use it'),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino level'),
+    fastLane: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Serve subscribe long-polls and GET publishes on the socket (protocol/lane.ts) instead of through node:http: about 1.4x the deliveries per CPU-second; anything else, or false, is node:http\'s',
+      ),
     shutdownTimeoutSec: z
       .number()
       .int()

@@ -81,6 +81,8 @@ export class ClientLimits {
   private longPolls = 0;
   private readonly longPollsByAddress = new Map<string, number>();
   private readonly refused = new WeakSet<Socket>();
+  private lastAddress = '';
+  private lastKey = addressKey('');
 
   constructor(private readonly o: ClientLimitsOptions) {}
 
@@ -123,7 +125,8 @@ export class ClientLimits {
     }
     this.connections++;
     this.connectionsByAddress.set(key, (this.connectionsByAddress.get(key) ?? 0) + 1);
-    socket.once('close', () => {
+    // `on`, not `once`: a socket closes once, and once() would cost a wrapper per connection.
+    socket.on('close', () => {
       this.connections--;
       decrement(this.connectionsByAddress, key);
     });
@@ -140,22 +143,44 @@ export class ClientLimits {
    * returned release may be called any number of times; the first one frees the slot.
    */
   acquireLongPoll(address: string): () => void {
+    const key = this.takeLongPoll(address);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.releaseLongPoll(key);
+    };
+  }
+
+  /**
+   * acquireLongPoll without the closure: returns the key the slot is counted under, which the caller
+   * hands to releaseLongPoll exactly once.
+   */
+  takeLongPoll(address: string): string {
     if (this.longPolls >= this.o.maxLongPolls) {
       throw tooMany('maxLongPolls', `this node holds ${this.o.maxLongPolls} long-polls, its limit (limits.maxLongPolls); retry later`);
     }
-    const key = addressKey(address);
+    const key = this.keyOf(address);
     const held = this.longPollsByAddress.get(key) ?? 0;
     if (held >= this.o.maxLongPollsPerAddress) {
       throw tooMany('maxLongPollsPerAddress', `at most ${this.o.maxLongPollsPerAddress} open subscribe long-polls per client address (limits.maxLongPollsPerAddress)`);
     }
     this.longPolls++;
     this.longPollsByAddress.set(key, held + 1);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.longPolls--;
-      decrement(this.longPollsByAddress, key);
-    };
+    return key;
+  }
+
+  releaseLongPoll(key: string): void {
+    this.longPolls--;
+    decrement(this.longPollsByAddress, key);
+  }
+
+  /** addressKey, remembering the last address: a client's re-polls come from the same one. */
+  private keyOf(address: string): string {
+    if (address !== this.lastAddress) {
+      this.lastAddress = address;
+      this.lastKey = addressKey(address);
+    }
+    return this.lastKey;
   }
 }

@@ -36,20 +36,35 @@ export interface QueryPair {
  * `pairs` keeps every parameter in wire order for the signature verifier.
  */
 export class ParsedQuery implements ReadonlyMap<string, string> {
-  private readonly single = new Map<string, string>();
-  private readonly multi = new Map<string, string[]>();
+  // Built on first use: get() and has() read `pairs` directly (at most MAX_QUERY_PARAMS of them), so
+  // a request that only looks parameters up allocates no maps (every subscribe long-poll is one).
+  private singleMap: Map<string, string> | null = null;
+  private multiMap: Map<string, string[]> | null = null;
   readonly pairs: readonly QueryPair[];
 
   constructor(pairs: readonly QueryPair[]) {
     this.pairs = pairs;
-    for (const { name, value } of pairs) {
-      if (!this.single.has(name)) this.single.set(name, value);
-      if (MULTI_VALUED.has(name)) {
-        const list = this.multi.get(name);
-        if (list === undefined) this.multi.set(name, [value]);
+  }
+
+  private get single(): Map<string, string> {
+    if (this.singleMap === null) {
+      this.singleMap = new Map();
+      for (const { name, value } of this.pairs) if (!this.singleMap.has(name)) this.singleMap.set(name, value);
+    }
+    return this.singleMap;
+  }
+
+  private get multi(): Map<string, string[]> {
+    if (this.multiMap === null) {
+      this.multiMap = new Map();
+      for (const { name, value } of this.pairs) {
+        if (!MULTI_VALUED.has(name)) continue;
+        const list = this.multiMap.get(name);
+        if (list === undefined) this.multiMap.set(name, [value]);
         else list.push(value);
       }
     }
+    return this.multiMap;
   }
 
   /** Every value of a MULTI_VALUED name, in wire order. */
@@ -57,11 +72,14 @@ export class ParsedQuery implements ReadonlyMap<string, string> {
     return this.multi.get(name) ?? (this.single.has(name) ? [this.single.get(name) as string] : []);
   }
 
+  /** The first value of `name`. */
   get(name: string): string | undefined {
-    return this.single.get(name);
+    const pairs = this.pairs;
+    for (let i = 0; i < pairs.length; i++) if (pairs[i].name === name) return pairs[i].value;
+    return undefined;
   }
   has(name: string): boolean {
-    return this.single.has(name);
+    return hasName(this.pairs, name);
   }
   get size(): number {
     return this.single.size;
@@ -95,11 +113,15 @@ function decodeValue(raw: string, name: string): string {
   }
 }
 
+function hasName(pairs: readonly QueryPair[], name: string): boolean {
+  for (let i = 0; i < pairs.length; i++) if (pairs[i].name === name) return true;
+  return false;
+}
+
 /** Parses a raw query string (without `?`) by the rules above; ParleyError('INVALID_PARAM') otherwise. */
 export function parseQuery(rawQuery: string): ParsedQuery {
   if (rawQuery.length === 0) return EMPTY;
   const pairs: QueryPair[] = [];
-  const seen = new Set<string>();
   let from = 0;
   while (from <= rawQuery.length) {
     let to = rawQuery.indexOf('&', from);
@@ -111,10 +133,10 @@ export function parseQuery(rawQuery: string): ParsedQuery {
       if (!PLAIN_NAME.test(name)) {
         throw new ParleyError('INVALID_PARAM', `query parameter name "${name.slice(0, 40)}" is not in plain form (letters, digits, _ . ~ - only, not percent-encoded)`);
       }
-      if (seen.has(name) && !MULTI_VALUED.has(name)) {
+      // A scan, not a set: there are at most MAX_QUERY_PARAMS pairs.
+      if (!MULTI_VALUED.has(name) && hasName(pairs, name)) {
         throw new ParleyError('INVALID_PARAM', `query parameter ${name} is given more than once`);
       }
-      seen.add(name);
       if (pairs.length >= MAX_QUERY_PARAMS) throw new ParleyError('INVALID_PARAM', `more than ${MAX_QUERY_PARAMS} query parameters`);
       const raw = eq < 0 ? '' : part.slice(eq + 1);
       pairs.push({ name, value: decodeValue(raw, name), raw });

@@ -27,6 +27,8 @@ export interface RequestContext {
 }
 
 export function decodeComponent(raw: string, what: string): string {
+  // Nothing to decode (decodeURIComponent would return the same text).
+  if (raw.indexOf('%') < 0) return raw;
   try {
     return decodeURIComponent(raw);
   } catch {
@@ -40,6 +42,8 @@ export function decodeComponent(raw: string, what: string): string {
  */
 export function decodeList(raw: string, what: string): string[] {
   if (raw === ',' || raw === '') return [];
+  // One name with nothing to decode (a subscriber's usual channel): no split, no set.
+  if (raw.indexOf(',') < 0 && raw.indexOf('%') < 0) return [raw];
   return unique(raw.split(',').map((p) => decodeComponent(p, what)));
 }
 
@@ -112,18 +116,38 @@ export function queryJsonObject(query: ReadonlyMap<string, string>, key: string)
   return parsed as Record<string, unknown>;
 }
 
-export function sendJson(res: ServerResponse, status: number, body: string, contentType = 'application/json; charset=UTF-8'): void {
+/** The headers every JSON answer carries after Content-Type and Content-Length (CORS is part of the protocol, §1.3). */
+export const ANSWER_HEADERS: ReadonlyArray<readonly [string, string]> = [
+  ['Access-Control-Allow-Origin', '*'],
+  ['Access-Control-Allow-Methods', 'GET, POST, PATCH, DELETE, OPTIONS'],
+  ['Access-Control-Allow-Headers', '*'],
+  ['Cache-Control', 'no-cache'],
+];
+
+/**
+ * A response that writes a whole answer at once with the bytes node:http would send for writeHead
+ * (Content-Type, Content-Length, then `headers`) and end(body): the subscribe lane's (lane.ts).
+ */
+export interface WholeAnswerResponse {
+  sendWhole(status: number, contentType: string, body: string | Buffer, headers: ReadonlyArray<readonly [string, string]>): void;
+}
+
+/** Writes a whole JSON answer; `body` may be bytes already encoded (and shared between answers: it is not modified). */
+export function sendJson(res: ServerResponse, status: number, body: string | Buffer, contentType = 'application/json; charset=UTF-8'): void {
   if (res.headersSent || res.destroyed) return;
-  res.writeHead(status, {
-    'Content-Type': contentType,
-    'Content-Length': Buffer.byteLength(body),
-    'Access-Control-Allow-Origin': '*',
-    'Access-Control-Allow-Methods': 'GET, POST, PATCH, DELETE, OPTIONS',
-    'Access-Control-Allow-Headers': '*',
-    'Cache-Control': 'no-cache',
-  });
+  const whole = (res as Partial<WholeAnswerResponse>).sendWhole;
+  if (whole !== undefined) return whole.call(res, status, contentType, body, ANSWER_HEADERS);
+  const headers: Record<string, string | number> = { 'Content-Type': contentType, 'Content-Length': typeof body === 'string' ? Buffer.byteLength(body) : body.length };
+  for (const [name, value] of ANSWER_HEADERS) headers[name] = value;
+  res.writeHead(status, headers);
   res.end(body);
 }
+
+/**
+ * An already-settled promise a handler may return when it finished synchronously: the server then
+ * skips awaiting it (no promise, reaction or microtask per request). Shared, never rejected.
+ */
+export const DONE: Promise<void> = Promise.resolve();
 
 /** Publish-family answers are `text/javascript` in PubNub's service; the SDK accepts either. */
 export const JS_CONTENT_TYPE = 'text/javascript; charset="UTF-8"';

@@ -1,4 +1,5 @@
-import type { MessageType, StoredMessage } from '../store/types.ts';
+import type { CommittedMessage, MessageType, StoredMessage } from '../store/types.ts';
+import type { Matched } from './hub.ts';
 
 /**
  * One published event as it travels the delivery path. The wire form is serialised once per
@@ -48,6 +49,17 @@ export function createEnvelope(input: EnvelopeInput, region: number): Envelope {
   };
 }
 
+/** A committed message's envelope (stored when it was published with store). */
+export function envelopeOf(m: CommittedMessage, region: number): Envelope {
+  return createEnvelope(
+    {
+      subscribeKey: m.subscribeKey, channel: m.channel, timetoken: m.timetoken, publisher: m.publisher, payload: m.payload,
+      meta: m.meta, customMessageType: m.customMessageType, type: m.type, stored: m.store,
+    },
+    region,
+  );
+}
+
 export function envelopeFromStored(m: StoredMessage, region: number): Envelope {
   return createEnvelope({ ...m, stored: true }, region);
 }
@@ -56,3 +68,34 @@ export function envelopeFromStored(m: StoredMessage, region: number): Envelope {
 export function wireFor(env: Envelope, via: string | null): string {
   return via === null ? env.wire + '}' : `${env.wire},"b":${JSON.stringify(via)}}`;
 }
+
+/**
+ * Builds subscribe answer bodies (wire-protocol.md §3: `{"t":{"t":…,"r":…},"m":[…]}`) as bytes. Polls at
+ * the same cursor are handed the same items array (Hub.read), so recent bodies are kept and reused for
+ * them: a fan-out to N subscribers encodes its answer once per cursor, and those sockets are written the
+ * same buffer. (Only recent ones: an entry keeps its items alive, and they are compared by identity.)
+ */
+export class AnswerEncoder {
+  /** The last few bodies, newest last; an items array from the hub's memo is answered many times. */
+  private readonly recent: Array<{ items: readonly Matched[]; timetoken: bigint; body: Buffer }> = [];
+
+  constructor(private readonly region: number) {}
+
+  encode(timetoken: bigint, items: readonly Matched[]): Buffer {
+    for (let i = this.recent.length - 1; i >= 0; i--) {
+      const r = this.recent[i];
+      if (r.items === items && r.timetoken === timetoken) return r.body;
+    }
+    let body = `{"t":{"t":"${timetoken}","r":${this.region}},"m":[`;
+    for (let i = 0; i < items.length; i++) body += (i > 0 ? ',' : '') + wireFor(items[i].env, items[i].via);
+    const bytes = Buffer.from(body + ']}', 'utf8');
+    if (items.length > 0) {
+      if (this.recent.length >= RECENT_BODIES) this.recent.shift();
+      this.recent.push({ items, timetoken, body: bytes });
+    }
+    return bytes;
+  }
+}
+
+/** Bodies AnswerEncoder keeps: as many as the hub keeps reads per buffer, and then some. */
+const RECENT_BODIES = 16;

@@ -35,6 +35,20 @@ interface Buffer {
   /** Every message of this key with timetoken > coveredSince is in `items` (or was trimmed by age). */
   coveredSince: bigint;
   waiters: Set<Waiter>;
+  /** Bumped whenever `items` changes, so a memo can tell it is stale. */
+  version: number;
+  /**
+   * Recent `read`s of this buffer alone as a direct source (via null), by cursor, for `memoVersion`:
+   * every poll at the same cursor shares one array, so a fan-out builds it once per cursor, not once
+   * per subscriber. While publishes are in flight subscribers sit at a few different cursors, hence a
+   * few entries.
+   */
+  memo: Array<{ after: bigint; items: Matched[] }>;
+  memoVersion: number;
+  /** Delivery round that last touched this buffer (deliver() wakes each buffer's waiters once). */
+  round: number;
+  /** Delivery round during which a poll last read this buffer or parked on it (see isAwaited). */
+  readRound: number;
 }
 
 interface Space {
@@ -42,7 +56,11 @@ interface Space {
   floor: bigint;
   channels: Map<string, Buffer>;
   wildcards: Map<string, Buffer>;
-  byUuid: Map<string, Set<Waiter>>;
+  /**
+   * Parked waiters with no source at all (a subscribe to wildcard presence only, wire-protocol.md
+   * §3.8): in no buffer, yet parked until their hold time ends.
+   */
+  sourceless: Set<Waiter>;
 }
 
 export interface HubOptions {
@@ -57,16 +75,21 @@ export interface HubOptions {
  * only the published channel's buffer and its (at most two) wildcard prefixes: no per-message work
  * proportional to the number of channels. Waiters are woken once per batch, so one answer carries
  * every message of the batch (coalesced writes, performance.md lever 1).
+ *
+ * Nothing here allocates per parked waiter on the delivery path: a batch that touched one buffer wakes
+ * its waiters straight from the buffer's set, and waiters at the same cursor share one read (the memo).
  */
 export class Hub {
   private readonly spaces = new Map<string, Space>();
+  private parked = 0;
+  private round = 0;
 
   constructor(private readonly options: HubOptions) {}
 
   private space(subscribeKey: string): Space {
     let s = this.spaces.get(subscribeKey);
     if (!s) {
-      s = { floor: this.options.floor(), channels: new Map(), wildcards: new Map(), byUuid: new Map() };
+      s = { floor: this.options.floor(), channels: new Map(), wildcards: new Map(), sourceless: new Set() };
       this.spaces.set(subscribeKey, s);
     }
     return s;
@@ -75,38 +98,58 @@ export class Hub {
   private buffer(space: Space, map: Map<string, Buffer>, key: string): Buffer {
     let b = map.get(key);
     if (!b) {
-      b = { items: [], coveredSince: space.floor, waiters: new Set() };
+      b = { items: [], coveredSince: space.floor, waiters: new Set(), version: 0, memo: [], memoVersion: 0, round: 0, readRound: -1 };
       map.set(key, b);
     }
     return b;
   }
 
-  private push(b: Buffer, env: Envelope, woken: Set<Waiter>): void {
+  private push(b: Buffer, env: Envelope): void {
     b.items.push(env);
+    b.version++;
     if (b.items.length > this.options.bufferPerChannel) {
       // Trim in chunks so the array copy is amortised.
       const drop = Math.max(1, Math.floor(this.options.bufferPerChannel / 10));
       b.coveredSince = b.items[drop - 1].timetoken;
       b.items.splice(0, drop);
     }
-    for (const w of b.waiters) woken.add(w);
   }
 
   /** Appends a batch (ascending timetokens) and wakes each affected waiter once. */
   deliver(batch: readonly Envelope[]): void {
-    const woken = new Set<Waiter>();
+    const round = ++this.round;
+    // The buffers this batch touched, each once; usually just one channel's.
+    const touched: Buffer[] = [];
     for (const env of batch) {
       const space = this.space(env.subscribeKey);
-      this.push(this.buffer(space, space.channels, env.channel), env, woken);
+      const b = this.buffer(space, space.channels, env.channel);
+      this.push(b, env);
+      if (b.round !== round) {
+        b.round = round;
+        touched.push(b);
+      }
       // wire-protocol.md §3.8: presence events are never delivered through wildcard subscriptions,
       // so `a.b-pnpres` is not indexed under `a.` (a `a.*` subscriber would get it with no grant).
       if (space.wildcards.size > 0 && !isPresenceName(env.channel)) {
         for (const prefix of wildcardPrefixesOf(env.channel)) {
           const wb = space.wildcards.get(prefix);
-          if (wb) this.push(wb, env, woken);
+          if (!wb) continue;
+          this.push(wb, env);
+          if (wb.round !== round) {
+            wb.round = round;
+            touched.push(wb);
+          }
         }
       }
     }
+    if (touched.length === 1) {
+      // One buffer: its set holds each waiter once. A woken waiter that answers unparks itself, which
+      // deletes it from this set while it is iterated (a Set iterator skips deleted entries).
+      for (const w of touched[0].waiters) w.wake();
+      return;
+    }
+    const woken = new Set<Waiter>();
+    for (const b of touched) for (const w of b.waiters) woken.add(w);
     for (const w of woken) w.wake();
   }
 
@@ -115,69 +158,142 @@ export class Hub {
    * `limit`. Also reports the channels whose memory does not reach back to `after`.
    */
   collect(subscribeKey: string, sources: readonly Source[], after: bigint): { items: Matched[]; gaps: Map<string, bigint> } {
-    const space = this.space(subscribeKey);
-    const items: Matched[] = [];
     const gaps = new Map<string, bigint>();
+    const items = this.read(subscribeKey, sources, after, gaps);
+    return { items: items.slice(), gaps };
+  }
+
+  /**
+   * What collect() returns as items, without copying: the array may be shared with other callers and
+   * must not be modified. With `gaps`, channels whose memory does not reach back to `after` are added
+   * to it (with the timetoken memory covers from).
+   */
+  read(subscribeKey: string, sources: readonly Source[], after: bigint, gaps: Map<string, bigint> | null): readonly Matched[] {
+    const space = this.space(subscribeKey);
+    if (sources.length === 1 && sources[0].via === null) {
+      // A single direct channel (the common subscriber): shared through the buffer's memo.
+      const src = sources[0];
+      const b = (src.kind === 'channel' ? space.channels : space.wildcards).get(src.key);
+      if (gaps !== null && src.kind === 'channel' && after < (b ? b.coveredSince : space.floor)) gaps.set(src.key, b ? b.coveredSince : space.floor);
+      if (!b) return NONE;
+      b.readRound = this.round;
+      if (b.memoVersion !== b.version) {
+        b.memo.length = 0;
+        b.memoVersion = b.version;
+      }
+      for (let i = 0; i < b.memo.length; i++) if (b.memo[i].after === after) return b.memo[i].items;
+      const items: Matched[] = [];
+      appendNewer(b.items, after, null, items);
+      if (b.memo.length >= MEMO_CURSORS) b.memo.shift();
+      b.memo.push({ after, items });
+      return items;
+    }
+    const items: Matched[] = [];
     for (const src of sources) {
       const map = src.kind === 'channel' ? space.channels : space.wildcards;
       const b = map.get(src.key);
-      const coveredSince = b ? b.coveredSince : space.floor;
-      if (src.kind === 'channel' && after < coveredSince) gaps.set(src.key, coveredSince);
-      if (!b || b.items.length === 0) continue;
-      const arr = b.items;
-      if (arr[arr.length - 1].timetoken <= after) continue;
-      let lo = 0;
-      let hi = arr.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (arr[mid].timetoken <= after) lo = mid + 1;
-        else hi = mid;
+      if (b) b.readRound = this.round;
+      if (gaps !== null && src.kind === 'channel') {
+        const coveredSince = b ? b.coveredSince : space.floor;
+        if (after < coveredSince) gaps.set(src.key, coveredSince);
       }
-      for (let i = lo; i < arr.length; i++) items.push({ env: arr[i], via: src.via });
+      if (b) appendNewer(b.items, after, src.via, items);
     }
     if (sources.length > 1) sortAndDedupe(items);
-    return { items, gaps };
+    return items;
   }
 
+  /**
+   * Whether polls here wait for messages on `channel` (directly or through a wildcard): one is parked
+   * on it, or one read it since the delivery before last (subscribers between two polls).
+   */
+  isAwaited(subscribeKey: string, channel: string): boolean {
+    const space = this.spaces.get(subscribeKey);
+    if (space === undefined) return false;
+    const since = this.round - 1;
+    const b = space.channels.get(channel);
+    if (b !== undefined && (b.waiters.size > 0 || b.readRound >= since)) return true;
+    if (space.wildcards.size === 0 || isPresenceName(channel)) return false;
+    for (const prefix of wildcardPrefixesOf(channel)) {
+      const wb = space.wildcards.get(prefix);
+      if (wb !== undefined && (wb.waiters.size > 0 || wb.readRound >= since)) return true;
+    }
+    return false;
+  }
+
+  /** Whether some channel source's memory does not reach back to `after` (see collect's gaps). */
+  hasGap(subscribeKey: string, sources: readonly Source[], after: bigint): boolean {
+    const space = this.space(subscribeKey);
+    for (let i = 0; i < sources.length; i++) {
+      const src = sources[i];
+      if (src.kind !== 'channel') continue;
+      const b = space.channels.get(src.key);
+      if (after < (b ? b.coveredSince : space.floor)) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Indexes a waiter under each of its sources. Waiters are not indexed by uuid: that would cost two
+   * hashed lookups per park and unpark on the hot path, while their readers (presence sweeps, access
+   * re-checks, kick, shutdown) run rarely and scan (waiters, waitersOf, waitersByUuid).
+   */
   park(w: Waiter): void {
     const space = this.space(w.subscribeKey);
-    for (const src of w.sources) {
-      this.buffer(space, src.kind === 'channel' ? space.channels : space.wildcards, src.key).waiters.add(w);
+    const sources = w.sources;
+    if (sources.length === 0) space.sourceless.add(w);
+    for (let i = 0; i < sources.length; i++) {
+      const src = sources[i];
+      const b = this.buffer(space, src.kind === 'channel' ? space.channels : space.wildcards, src.key);
+      b.waiters.add(w);
+      b.readRound = this.round;
     }
-    let set = space.byUuid.get(w.uuid);
-    if (!set) space.byUuid.set(w.uuid, (set = new Set()));
-    set.add(w);
+    this.parked++;
   }
 
   unpark(w: Waiter): void {
     const space = this.space(w.subscribeKey);
-    for (const src of w.sources) {
-      (src.kind === 'channel' ? space.channels : space.wildcards).get(src.key)?.waiters.delete(w);
+    const sources = w.sources;
+    // Counted once: by its first source's buffer (or the sourceless set), where park() put it.
+    let wasParked = sources.length === 0 && space.sourceless.delete(w);
+    for (let i = 0; i < sources.length; i++) {
+      const src = sources[i];
+      const deleted = (src.kind === 'channel' ? space.channels : space.wildcards).get(src.key)?.waiters.delete(w) === true;
+      if (i === 0) wasParked = deleted;
     }
-    const set = space.byUuid.get(w.uuid);
-    if (set) {
-      set.delete(w);
-      if (set.size === 0) space.byUuid.delete(w.uuid);
-    }
+    if (wasParked) this.parked--;
   }
 
-  /** Parked waiters of one uuid (presence keeps them present while they wait). */
+  /** Parked waiters of one uuid (presence keeps them present while they wait); a scan of the keyset. */
   waitersOf(subscribeKey: string, uuid: string): ReadonlySet<Waiter> {
-    return this.spaces.get(subscribeKey)?.byUuid.get(uuid) ?? EMPTY;
+    const out = new Set<Waiter>();
+    for (const w of this.waiters(subscribeKey)) if (w.uuid === uuid) out.add(w);
+    return out;
   }
 
-  /** Every parked waiter of a keyset (access re-checks). */
+  /** Every parked waiter of a keyset, grouped by uuid: one scan for a presence sweep. */
+  waitersByUuid(subscribeKey: string): Map<string, Waiter[]> {
+    const out = new Map<string, Waiter[]>();
+    for (const w of this.waiters(subscribeKey)) {
+      const list = out.get(w.uuid);
+      if (list === undefined) out.set(w.uuid, [w]);
+      else list.push(w);
+    }
+    return out;
+  }
+
+  /** Every parked waiter (of a keyset), each once; a snapshot, so callers may unpark as they go. */
   *waiters(subscribeKey?: string): Iterable<Waiter> {
     for (const [sk, space] of this.spaces) {
       if (subscribeKey !== undefined && sk !== subscribeKey) continue;
-      for (const set of space.byUuid.values()) yield* [...set];
+      const all = new Set<Waiter>(space.sourceless);
+      for (const map of [space.channels, space.wildcards]) for (const b of map.values()) for (const w of b.waiters) all.add(w);
+      yield* all;
     }
   }
 
   parkedCount(): number {
-    let n = 0;
-    for (const space of this.spaces.values()) for (const set of space.byUuid.values()) n += set.size;
-    return n;
+    return this.parked;
   }
 
   /**
@@ -204,6 +320,7 @@ export class Hub {
           if (n > 0) {
             b.coveredSince = b.items[n - 1].timetoken;
             b.items.splice(0, n);
+            b.version++;
           }
           if (b.items.length === 0 && b.waiters.size === 0) {
             // Forgetting a buffer forgets its coverage: lower-bound every missing key's coverage instead.
@@ -214,6 +331,23 @@ export class Hub {
       }
     }
   }
+}
+
+const NONE: readonly Matched[] = Object.freeze([]);
+/** Cursors a buffer's memo keeps per version (see Buffer.memo). */
+const MEMO_CURSORS = 8;
+
+/** Appends the envelopes of `arr` (ascending) newer than `after` to `out`, found by binary search. */
+function appendNewer(arr: readonly Envelope[], after: bigint, via: string | null, out: Matched[]): void {
+  if (arr.length === 0 || arr[arr.length - 1].timetoken <= after) return;
+  let lo = 0;
+  let hi = arr.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (arr[mid].timetoken <= after) lo = mid + 1;
+    else hi = mid;
+  }
+  for (let i = lo; i < arr.length; i++) out.push({ env: arr[i], via });
 }
 
 const EMPTY: ReadonlySet<Waiter> = new Set();

@@ -2,7 +2,7 @@ import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { PresenceStore } from '../store/types.ts';
 import { PRESENCE_SUFFIX } from './channel-name.ts';
-import type { Hub } from './hub.ts';
+import type { Hub, Waiter } from './hub.ts';
 import type { PublishInput } from './publish.ts';
 
 export type State = Record<string, unknown>;
@@ -30,10 +30,12 @@ export interface PresenceOptions {
  */
 export class PresenceService {
   private timer: NodeJS.Timeout | null = null;
-  /** Last heartbeat interval each uuid asked for, reused by polls that carry none (event engine). */
-  private readonly timeouts = new Map<string, number>();
-  /** When each uuid's presence was last written here and for which channels (hot-path skip, parked refresh). */
-  private readonly touched = new Map<string, { at: number; channels: Set<string> }>();
+  /**
+   * Per keyset and uuid: the last heartbeat interval it asked for, reused by polls that carry none (event
+   * engine), and when its presence was last written here and for which channels (hot-path skip, parked
+   * refresh). Keyed in two levels so the per-poll freshness check builds no key string.
+   */
+  private readonly uuids = new Map<string, Map<string, UuidPresence>>();
   private sweeping = false;
 
   constructor(private readonly o: PresenceOptions) {}
@@ -48,13 +50,24 @@ export class PresenceService {
     this.timer = null;
   }
 
+  private record(subscribeKey: string, uuid: string): UuidPresence | undefined {
+    return this.uuids.get(subscribeKey)?.get(uuid);
+  }
+
+  private ensureRecord(subscribeKey: string, uuid: string): UuidPresence {
+    let byUuid = this.uuids.get(subscribeKey);
+    if (byUuid === undefined) this.uuids.set(subscribeKey, (byUuid = new Map()));
+    let rec = byUuid.get(uuid);
+    if (rec === undefined) byUuid.set(uuid, (rec = { timeoutSec: undefined, at: 0, channels: null }));
+    return rec;
+  }
+
   private timeoutFor(subscribeKey: string, uuid: string, requested: number | null): number {
-    const key = `${subscribeKey}\u0000${uuid}`;
     if (requested !== null) {
-      this.timeouts.set(key, requested);
+      this.ensureRecord(subscribeKey, uuid).timeoutSec = requested;
       return requested;
     }
-    return this.timeouts.get(key) ?? this.o.defaultTimeoutSec;
+    return this.record(subscribeKey, uuid)?.timeoutSec ?? this.o.defaultTimeoutSec;
   }
 
   /**
@@ -62,23 +75,25 @@ export class PresenceService {
    * within a quarter of the timeout the store already holds an expiry far enough ahead.
    */
   isFresh(subscribeKey: string, uuid: string, channels: readonly string[], timeoutSec: number | null): boolean {
-    const key = `${subscribeKey}\u0000${uuid}`;
-    const last = this.touched.get(key);
-    if (!last) return false;
-    const seconds = this.timeouts.get(key) ?? this.o.defaultTimeoutSec;
+    const rec = this.record(subscribeKey, uuid);
+    if (rec === undefined || rec.channels === null) return false;
+    const seconds = rec.timeoutSec ?? this.o.defaultTimeoutSec;
     // A different explicit timeout changes the expiry: it must reach the store.
     if (timeoutSec !== null && timeoutSec !== seconds) return false;
-    return this.o.clock.nowMs() - last.at < seconds * 250 && channels.every((c) => last.channels.has(c));
+    if (this.o.clock.nowMs() - rec.at >= seconds * 250) return false;
+    for (let i = 0; i < channels.length; i++) if (!rec.channels.has(channels[i])) return false;
+    return true;
   }
 
   /** Heartbeat (explicit, or implied by a subscribe) on plain channel names. */
   async heartbeat(subscribeKey: string, uuid: string, channels: readonly string[], timeoutSec: number | null, state?: Record<string, State>): Promise<void> {
     if (state === undefined && this.isFresh(subscribeKey, uuid, channels, timeoutSec)) return;
-    const key = `${subscribeKey}\u0000${uuid}`;
     const seconds = this.timeoutFor(subscribeKey, uuid, timeoutSec);
     const now = this.o.clock.nowMs();
     const expiresAtMs = now + seconds * 1000;
-    this.touched.set(key, { at: now, channels: new Set(channels) });
+    const rec = this.ensureRecord(subscribeKey, uuid);
+    rec.at = now;
+    rec.channels = new Set(channels);
     for (const ch of channels) {
       const channelState = state?.[ch];
       if (channelState !== undefined) await this.o.store.setState(subscribeKey, ch, uuid, channelState);
@@ -92,8 +107,8 @@ export class PresenceService {
 
   /** The next heartbeat for these channels must reach the store (a join may be due). */
   private forget(subscribeKey: string, uuid: string, channels: readonly string[]): void {
-    const last = this.touched.get(`${subscribeKey}\u0000${uuid}`);
-    if (last) for (const ch of channels) last.channels.delete(ch);
+    const channelsSeen = this.record(subscribeKey, uuid)?.channels;
+    if (channelsSeen) for (const ch of channels) channelsSeen.delete(ch);
   }
 
   async leave(subscribeKey: string, uuid: string, channels: readonly string[]): Promise<void> {
@@ -154,27 +169,31 @@ export class PresenceService {
    * nodes another node's sweeper cannot see this node's polls, so the refresh must reach the store.
    */
   private async refreshParked(now: number): Promise<void> {
-    const seen = new Set<string>();
+    // Parked polls by keyset and uuid, made on first need (one scan of the hub).
+    const byKeyset = new Map<string, Map<string, Waiter[]>>();
+    const polls = (subscribeKey: string, uuid: string): Waiter[] => {
+      let byUuid = byKeyset.get(subscribeKey);
+      if (byUuid === undefined) byKeyset.set(subscribeKey, (byUuid = this.o.hub.waitersByUuid(subscribeKey)));
+      return byUuid.get(uuid) ?? [];
+    };
     for (const w of this.o.hub.waiters()) {
-      const key = `${w.subscribeKey}\u0000${w.uuid}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
       const seconds = this.timeoutFor(w.subscribeKey, w.uuid, null);
-      const last = this.touched.get(key);
-      if (last && now - last.at < (seconds * 1000) / 2) continue;
+      const last = this.record(w.subscribeKey, w.uuid);
+      // Fresh, or refreshed just now through another of its polls.
+      if (last !== undefined && last.channels !== null && now - last.at < (seconds * 1000) / 2) continue;
       const channels = new Set<string>();
-      for (const ww of this.o.hub.waitersOf(w.subscribeKey, w.uuid)) {
+      for (const ww of polls(w.subscribeKey, w.uuid)) {
         for (const s of ww.sources) if (s.kind === 'channel' && !s.key.endsWith(PRESENCE_SUFFIX)) channels.add(s.key);
       }
-      this.touched.set(key, { at: now, channels });
+      const rec = this.ensureRecord(w.subscribeKey, w.uuid);
+      rec.at = now;
+      rec.channels = channels;
       for (const ch of channels) await this.o.store.touch(w.subscribeKey, ch, w.uuid, now + seconds * 1000);
     }
     // Forget uuids that have gone quiet so the maps do not grow without bound.
-    for (const [key, { at }] of this.touched) {
-      if (now - at > 2 * 3_600_000) {
-        this.touched.delete(key);
-        this.timeouts.delete(key);
-      }
+    for (const [subscribeKey, byUuid] of this.uuids) {
+      for (const [uuid, { at }] of byUuid) if (now - at > 2 * 3_600_000) byUuid.delete(uuid);
+      if (byUuid.size === 0) this.uuids.delete(subscribeKey);
     }
   }
 
@@ -185,10 +204,13 @@ export class PresenceService {
     try {
       const now = this.o.clock.nowMs();
       await this.refreshParked(now);
-      for (const e of await this.o.store.expire(now)) {
-        const parked = [...this.o.hub.waitersOf(e.subscribeKey, e.uuid)].some((w) =>
-          w.sources.some((s) => s.kind === 'channel' && s.key === e.channel),
-        );
+      const expired = await this.o.store.expire(now);
+      // Parked polls by keyset and uuid, one scan of the hub per keyset, only when something expired.
+      const byKeyset = new Map<string, Map<string, Waiter[]>>();
+      for (const e of expired) {
+        let byUuid = byKeyset.get(e.subscribeKey);
+        if (byUuid === undefined) byKeyset.set(e.subscribeKey, (byUuid = this.o.hub.waitersByUuid(e.subscribeKey)));
+        const parked = (byUuid.get(e.uuid) ?? []).some((w) => w.sources.some((s) => s.kind === 'channel' && s.key === e.channel));
         if (parked) {
           const seconds = this.timeoutFor(e.subscribeKey, e.uuid, null);
           await this.o.store.touch(e.subscribeKey, e.channel, e.uuid, now + seconds * 1000);
@@ -221,4 +243,13 @@ export class PresenceService {
       expiresAtMs: null,
     });
   }
+}
+
+interface UuidPresence {
+  /** The heartbeat interval it last asked for, seconds; undefined: the default. */
+  timeoutSec: number | undefined;
+  /** When its presence was last written here (clock ms). */
+  at: number;
+  /** The channels written then; null before the first write. */
+  channels: Set<string> | null;
 }

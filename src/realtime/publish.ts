@@ -1,7 +1,7 @@
 import type { Logger } from '../log.ts';
 import type { Broker, CommittedMessage, OutgoingMessage } from '../store/types.ts';
 import { ParleyError } from '../errors.ts';
-import { createEnvelope, type Envelope } from './envelope.ts';
+import { envelopeOf, type Envelope } from './envelope.ts';
 import type { Hub } from './hub.ts';
 
 export type PublishInput = OutgoingMessage;
@@ -14,13 +14,15 @@ interface Pending {
 
 /**
  * The publish path after authorization: commit (timetoken, persist, broadcast) → fan out, in that order
- * (docs/invariants.md). Publishes of one event-loop turn are coalesced into one broker commit (one store
- * transaction), and the broker hands committed batches to the hub in commit order, so subscribers see
+ * (docs/invariants.md). Publishes are coalesced into broker commits (one store transaction each): those
+ * of an event-loop turn into one at its end, except that a publish to a channel subscribers wait on
+ * (Hub.isAwaited) is committed right after the callback that published it, with whatever is queued
+ * before it. Batches
+ * commit one after another and the broker hands them to the hub in commit order, so subscribers see
  * timetokens ascending per channel and a cursor never skips a message that is not yet visible.
  */
 export class PublishPipeline {
   private queue: Pending[] = [];
-  private scheduled = false;
   private flushing: Promise<void> = Promise.resolve();
   published = 0;
 
@@ -28,25 +30,53 @@ export class PublishPipeline {
     deps.broker.onMessages((batch) => this.deliver(batch));
   }
 
-  /** Resolves with the timetoken once the message is durable (if stored) and handed to subscribers. */
+  /**
+   * Resolves with the timetoken once the message is durable (if stored). The broker hands it to
+   * subscribers after that, in commit order: the embedded one in the same turn, right after the
+   * publishers' continuations; Redis once the batch comes back from it.
+   */
   publish(message: PublishInput): Promise<bigint> {
     return new Promise<bigint>((resolve, reject) => {
       this.queue.push({ message, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => {
-          this.scheduled = false;
-          const batch = this.queue;
-          this.queue = [];
-          this.flushing = this.flushing.then(() => this.flush(batch));
-        });
+      if (this.deps.hub.isAwaited(message.subscribeKey, message.channel)) {
+        // Subscribers wait for it: commit as soon as the current callback is done, so the polls read after
+        // it in this turn find it instead of parking (and its fan-out is not held to the turn's end).
+        if (!this.tickScheduled) {
+          this.tickScheduled = true;
+          process.nextTick(this.flushSoon);
+        }
+      } else if (!this.turnScheduled) {
+        // Nobody waits: gather the turn's publishes into one commit (one store transaction).
+        this.turnScheduled = true;
+        setImmediate(this.flushAtTurnEnd);
       }
     });
   }
 
+  private tickScheduled = false;
+  private turnScheduled = false;
+
+  private readonly flushSoon = (): void => {
+    this.tickScheduled = false;
+    this.flushQueue();
+  };
+
+  private readonly flushAtTurnEnd = (): void => {
+    this.turnScheduled = false;
+    this.flushQueue();
+  };
+
+  /** Commits everything queued, in order, after the batches before it. */
+  private flushQueue(): void {
+    if (this.queue.length === 0) return;
+    const batch = this.queue;
+    this.queue = [];
+    this.flushing = this.flushing.then(() => this.flush(batch));
+  }
+
   /** Waits until everything queued so far is committed (graceful stop). */
   async drain(): Promise<void> {
-    while (this.queue.length > 0 || this.scheduled) await new Promise((r) => setImmediate(r));
+    while (this.queue.length > 0 || this.tickScheduled || this.turnScheduled) await new Promise((r) => setImmediate(r));
     await this.flushing;
   }
 
@@ -66,7 +96,8 @@ export class PublishPipeline {
   private deliver(batch: readonly CommittedMessage[]): void {
     // Other nodes' clocks may run ahead: keep /time and handshakes from falling behind delivered timetokens.
     if (this.deps.observe && batch.length > 0) this.deps.observe(batch[batch.length - 1].timetoken);
-    const envs: Envelope[] = batch.map((m) => createEnvelope({ ...m, stored: m.store }, this.deps.region));
+    const envs: Envelope[] = new Array(batch.length);
+    for (let i = 0; i < batch.length; i++) envs[i] = envelopeOf(batch[i], this.deps.region);
     try {
       this.deps.hub.deliver(envs);
     } catch (err) {

@@ -2,7 +2,7 @@ import { ParleyError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { MessageStore } from '../store/types.ts';
 import { PRESENCE_SUFFIX, isPresenceName, stripPresence, wildcardPrefix } from './channel-name.ts';
-import { envelopeFromStored, type Envelope } from './envelope.ts';
+import { AnswerEncoder, envelopeFromStored, type Envelope } from './envelope.ts';
 import { sortAndDedupe, type Hub, type Matched, type Source, type Waiter } from './hub.ts';
 import type { TimetokenGenerator } from './timetoken.ts';
 
@@ -29,7 +29,8 @@ export interface SubscribeRequest {
 
 export interface SubscribeAnswer {
   timetoken: bigint;
-  items: Matched[];
+  /** Shared between polls woken by the same delivery at the same cursor: read it, never modify it. */
+  items: readonly Matched[];
 }
 
 export interface PollCallbacks {
@@ -76,8 +77,16 @@ export interface SubscriptionOptions {
 export class SubscriptionService {
   /** Sources held by this node's open long-polls, against maxSourcesPerNode. */
   private heldSources = 0;
+  /** Answer bodies for this node's region; one encoding per delivery shared by the polls it wakes. */
+  readonly answers: AnswerEncoder;
+  /** When each parked poll's hold time ends. */
+  readonly holds = new HoldQueue();
+  /** channel → the sources of a subscribe to it alone (see directSources). */
+  private readonly singleChannelSources = new Map<string, readonly Source[]>();
 
-  constructor(private readonly o: SubscriptionOptions) {}
+  constructor(private readonly o: SubscriptionOptions) {
+    this.answers = new AnswerEncoder(o.region);
+  }
 
   /** Sources (channels, presence channels, wildcards) all open long-polls listen on. */
   get subscribedChannels(): number {
@@ -115,44 +124,62 @@ export class SubscriptionService {
     return sources;
   }
 
-  /** Handles one subscribe request; the callbacks receive exactly one answer or denial unless cancelled. */
-  async open(req: SubscribeRequest, cb: PollCallbacks): Promise<PollHandle> {
+  /**
+   * Handles one subscribe request; the callbacks receive exactly one answer or denial unless cancelled.
+   * Without groups to resolve or history to read, the poll is answered or parked before this returns
+   * and its handle is returned as is (no promise); otherwise a promise of the handle. A request past a
+   * cap throws (or rejects with) its ParleyError.
+   */
+  open(req: SubscribeRequest, cb: PollCallbacks): PollHandle | Promise<PollHandle> {
     if (req.cursor === null || req.cursor === 0n) {
       // §3.2: handshake answers at once with the current timetoken (never held: the EE waits 15 s only).
       cb.answer({ timetoken: this.o.timetokens.now(), items: [] });
-      return { cancel() {}, interrupt() {} };
+      return NO_POLL;
     }
-    const sources = await this.resolveSources(req.subscribeKey, req.channels, req.groups);
-    // The node-wide budget is held from here until the poll answers, is denied or is cancelled.
-    const release = this.holdSources(sources.length);
-    const held: PollCallbacks = {
-      answer: (a) => {
-        release();
-        cb.answer(a);
-      },
-      denied: (reason) => {
-        release();
-        cb.denied(reason);
-      },
-      recheck: () => cb.recheck(),
-    };
-    try {
-      const handle = await new LongPoll(this.o, req, sources, held).start();
-      return {
-        cancel: () => {
-          release();
-          handle.cancel();
-        },
-        interrupt: () => handle.interrupt(),
-      };
-    } catch (err) {
-      release();
-      throw err;
-    }
+    if (req.groups.length > 0) return this.resolveSources(req.subscribeKey, req.channels, req.groups).then((sources) => this.openWith(req, cb, sources));
+    return this.openWith(req, cb, this.directSources(req.channels));
   }
 
-  /** Takes `n` from the node's budget, or throws TOO_MANY_REQUESTS naming the cap; release is idempotent. */
-  private holdSources(n: number): () => void {
+  private openWith(req: SubscribeRequest, cb: PollCallbacks, sources: readonly Source[]): PollHandle | Promise<PollHandle> {
+    // The node-wide budget is held from here until the poll answers, is denied or is cancelled
+    // (LongPoll.finish gives it back).
+    this.holdSources(sources.length);
+    const poll = new LongPoll(this.o, this, req, sources, cb);
+    let started: PollHandle | Promise<PollHandle>;
+    try {
+      started = poll.start();
+    } catch (err) {
+      poll.cancel();
+      throw err;
+    }
+    if (!(started instanceof Promise)) return started;
+    return started.catch((err: unknown) => {
+      poll.cancel();
+      throw err;
+    });
+  }
+
+  /**
+   * resolveSources without groups: no await, nothing to look up. A single channel's sources (the usual
+   * subscriber) are made once and shared by its polls; they are never modified.
+   */
+  private directSources(channels: readonly string[]): readonly Source[] {
+    const cap = this.o.maxSourcesPerSubscription ?? Infinity;
+    let sources: readonly Source[] | undefined;
+    if (channels.length === 1) {
+      sources = this.singleChannelSources.get(channels[0]);
+      if (sources === undefined) {
+        sources = Object.freeze(sourcesOf(channels));
+        if (this.singleChannelSources.size >= SOURCES_CACHE_MAX) this.singleChannelSources.clear();
+        this.singleChannelSources.set(channels[0], sources);
+      }
+    } else sources = sourcesOf(channels);
+    if (sources.length > cap) throw tooManyChannels(sources.length, cap);
+    return sources;
+  }
+
+  /** Takes `n` from the node's budget, or throws TOO_MANY_REQUESTS naming the cap. */
+  private holdSources(n: number): void {
     const max = this.o.maxSourcesPerNode ?? Infinity;
     if (this.heldSources + n > max) {
       throw new ParleyError(
@@ -162,13 +189,32 @@ export class SubscriptionService {
       );
     }
     this.heldSources += n;
-    let held = true;
-    return () => {
-      if (!held) return;
-      held = false;
-      this.heldSources -= n;
-    };
   }
+
+  /** Gives back what holdSources took (once per poll: LongPoll.finish runs once). */
+  releaseSources(n: number): void {
+    this.heldSources -= n;
+  }
+}
+
+const NO_POLL: PollHandle = Object.freeze({ cancel() {}, interrupt() {} });
+
+/** Distinct single-channel subscribes whose sources are kept; past this the cache starts over. */
+const SOURCES_CACHE_MAX = 10_000;
+
+/** Direct channels (and presence channels) first, then wildcards, as resolveSources orders them. */
+function sourcesOf(channels: readonly string[]): Source[] {
+  const sources: Source[] = [];
+  let wildcards: Source[] | null = null;
+  for (const ch of channels) {
+    const base = stripPresence(ch);
+    const prefix = wildcardPrefix(base);
+    if (prefix === undefined) sources.push({ kind: 'channel', key: ch, via: null });
+    // wire-protocol.md §3.8: no presence on wildcard subscriptions.
+    else if (!isPresenceName(ch)) (wildcards ??= []).push({ kind: 'wildcard', key: prefix, via: ch });
+  }
+  if (wildcards !== null) for (const w of wildcards) sources.push(w);
+  return sources;
 }
 
 function tooManyChannels(count: number, cap: number): ParleyError {
@@ -187,22 +233,31 @@ export const READ_CACHE_MAX_CHANNELS = 1024;
  */
 export const READ_CACHE_TTL_MS = 1000;
 
-class LongPoll implements Waiter {
+/**
+ * One parked or catching-up long-poll: the hub's Waiter and the route's PollHandle in one object, so a
+ * poll costs one allocation here besides its sources (no per-poll closures).
+ */
+class LongPoll implements Waiter, PollHandle {
   readonly subscribeKey: string;
   readonly uuid: string;
   readonly groups: readonly string[];
   private cursor: bigint;
   private done = false;
   private parked = false;
-  private timer: NodeJS.Timeout | null = null;
+  /** Links in the service's hold queue (HoldQueue), and when this poll's hold ends (performance.now() ms). */
+  holdPrev: LongPoll | null = null;
+  holdNext: LongPoll | null = null;
+  holdUntil = 0;
+  isHeld = false;
   /** The `b` (via) values of this poll's wildcard sources; null when it has none. */
   private readonly wildcardVias: ReadonlySet<string> | null;
-  /** channel → canRead answer, since readCacheSinceMs (wildcard deliveries only). */
-  private readonly readCache = new Map<string, boolean>();
+  /** channel → canRead answer, since readCacheSinceMs (wildcard deliveries only; made on first use). */
+  private readCache: Map<string, boolean> | null = null;
   private readCacheSinceMs = 0;
 
   constructor(
     private readonly o: SubscriptionOptions,
+    private readonly service: SubscriptionService,
     private readonly req: SubscribeRequest,
     readonly sources: readonly Source[],
     private readonly cb: PollCallbacks,
@@ -212,13 +267,22 @@ class LongPoll implements Waiter {
     this.groups = req.groups;
     this.cursor = req.cursor as bigint;
     let vias: Set<string> | null = null;
-    for (const s of sources) if (s.kind === 'wildcard' && s.via !== null) (vias ??= new Set()).add(s.via);
+    for (let i = 0; i < sources.length; i++) {
+      const s = sources[i];
+      if (s.kind === 'wildcard' && s.via !== null) (vias ??= new Set()).add(s.via);
+    }
     this.wildcardVias = vias;
   }
 
-  async start(): Promise<PollHandle> {
-    const handle: PollHandle = { cancel: () => this.finish(), interrupt: () => this.interrupt() };
+  /** Answers from memory, or parks; only a catch-up from the store (a gap in memory) makes it wait. */
+  start(): PollHandle | Promise<PollHandle> {
     const startedMs = this.o.nowMs();
+    if (this.o.hub.hasGap(this.subscribeKey, this.sources, this.cursor)) return this.catchUp(startedMs);
+    this.answerOrPark(this.o.hub.read(this.subscribeKey, this.sources, this.cursor, null), startedMs);
+    return this;
+  }
+
+  private async catchUp(startedMs: number): Promise<PollHandle> {
     let pending: Matched[];
     for (let attempt = 0; ; attempt++) {
       const { items, gaps } = this.o.hub.collect(this.subscribeKey, this.sources, this.cursor);
@@ -228,36 +292,44 @@ class LongPoll implements Waiter {
       }
       try {
         const stored = await this.fromStore(gaps);
-        if (this.done) return handle;
+        if (this.done) return this;
         // Re-collect from memory after the await: a delivery may have happened meanwhile, and parking
         // happens in this same synchronous block, so nothing can slip between the read and the park.
-        const fresh = this.o.hub.collect(this.subscribeKey, this.sources, this.cursor).items;
+        const fresh = this.o.hub.read(this.subscribeKey, this.sources, this.cursor, null);
         pending = sortAndDedupe([...items, ...stored, ...fresh]);
         break;
       } catch (err) {
         // A 5xx would stop the SDK's subscribe loop, and answering from memory alone would move the
         // cursor past the gap: hold the poll and retry the catch-up until the store is back.
         this.o.log.warn({ err, attempt }, 'catch-up from history failed; holding the poll');
-        if (this.done) return handle;
+        if (this.done) return this;
         if (this.o.nowMs() - startedMs >= this.o.longPollTimeoutMs) {
           this.answerEmpty();
-          return handle;
+          return this;
         }
         await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** attempt, 2000)));
-        if (this.done) return handle;
+        if (this.done) return this;
       }
     }
-    if (this.tryAnswer(pending)) return handle;
+    this.answerOrPark(pending, startedMs);
+    return this;
+  }
+
+  private answerOrPark(pending: readonly Matched[], startedMs: number): void {
+    if (this.tryAnswer(pending)) return;
     this.parked = true;
     this.o.hub.park(this);
-    this.timer = setTimeout(() => this.answerEmpty(), Math.max(0, this.o.longPollTimeoutMs - (this.o.nowMs() - startedMs)));
-    return handle;
+    this.service.holds.add(this, Math.max(0, this.o.longPollTimeoutMs - (this.o.nowMs() - startedMs)));
   }
 
   wake(): void {
     if (this.done) return;
-    const { items } = this.o.hub.collect(this.subscribeKey, this.sources, this.cursor);
-    this.tryAnswer(items);
+    this.tryAnswer(this.o.hub.read(this.subscribeKey, this.sources, this.cursor, null));
+  }
+
+  /** The client went away: forget the poll without answering. */
+  cancel(): void {
+    this.finish();
   }
 
   interrupt(): void {
@@ -267,7 +339,7 @@ class LongPoll implements Waiter {
   recheckAccess(): void {
     if (this.done) return;
     // Grants or revocations changed: every per-channel answer must be asked again.
-    this.readCache.clear();
+    this.readCache?.clear();
     const reason = this.cb.recheck();
     if (reason !== null) {
       this.finish();
@@ -275,7 +347,7 @@ class LongPoll implements Waiter {
     }
   }
 
-  private answerEmpty(): void {
+  answerEmpty(): void {
     if (this.done) return;
     this.finish();
     this.cb.answer({ timetoken: this.cursor, items: [] });
@@ -283,18 +355,29 @@ class LongPoll implements Waiter {
 
   /**
    * Answers when something passes the access and filter checks; otherwise advances the cursor past
-   * what was held back, so the same messages are not examined again.
+   * what was held back, so the same messages are not examined again. `items` may be shared (the hub's
+   * memo): it is never modified, and handed on as it is when every item goes out.
    */
-  private tryAnswer(items: Matched[]): boolean {
+  private tryAnswer(items: readonly Matched[]): boolean {
     if (items.length === 0) return false;
-    const out: Matched[] = [];
-    let last = this.cursor;
-    if (this.wildcardVias !== null) this.expireReadCache();
-    for (const m of items) {
-      if (out.length >= this.o.maxPerAnswer) break;
-      last = m.env.timetoken;
-      if (this.wildcardVias !== null && m.via !== null && this.wildcardVias.has(m.via) && !this.deliverableViaWildcard(m.env.channel)) continue;
-      if (this.req.filter === null || this.req.filter(m.env)) out.push(m);
+    const max = this.o.maxPerAnswer;
+    let out: readonly Matched[];
+    let last: bigint;
+    if (this.wildcardVias === null && this.req.filter === null) {
+      // Nothing to hold back: the first `max` items go out.
+      out = items.length <= max ? items : items.slice(0, max);
+      last = out[out.length - 1].env.timetoken;
+    } else {
+      const kept: Matched[] = [];
+      last = this.cursor;
+      if (this.wildcardVias !== null) this.expireReadCache();
+      for (const m of items) {
+        if (kept.length >= max) break;
+        last = m.env.timetoken;
+        if (this.wildcardVias !== null && m.via !== null && this.wildcardVias.has(m.via) && !this.deliverableViaWildcard(m.env.channel)) continue;
+        if (this.req.filter === null || this.req.filter(m.env)) kept.push(m);
+      }
+      out = kept;
     }
     this.cursor = last;
     if (out.length === 0) return false;
@@ -310,12 +393,12 @@ class LongPoll implements Waiter {
    * channels never reach a wildcard: the hub does not index them there, wire-protocol.md §3.8.)
    */
   private deliverableViaWildcard(channel: string): boolean {
-    const canRead = this.req.canRead;
-    let allowed = this.readCache.get(channel);
+    const cache = (this.readCache ??= new Map());
+    let allowed = cache.get(channel);
     if (allowed === undefined) {
-      allowed = canRead(channel);
-      if (this.readCache.size >= READ_CACHE_MAX_CHANNELS) this.readCache.clear();
-      this.readCache.set(channel, allowed);
+      allowed = this.req.canRead(channel);
+      if (cache.size >= READ_CACHE_MAX_CHANNELS) cache.clear();
+      cache.set(channel, allowed);
     }
     return allowed;
   }
@@ -323,14 +406,15 @@ class LongPoll implements Waiter {
   private expireReadCache(): void {
     const nowMs = this.o.nowMs();
     if (nowMs - this.readCacheSinceMs < READ_CACHE_TTL_MS) return;
-    this.readCache.clear();
+    this.readCache?.clear();
     this.readCacheSinceMs = nowMs;
   }
 
   private finish(): void {
     if (this.done) return;
     this.done = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.service.releaseSources(this.sources.length);
+    if (this.isHeld) this.service.holds.remove(this);
     if (this.parked) this.o.hub.unpark(this);
   }
 
@@ -356,5 +440,69 @@ class LongPoll implements Waiter {
       out.push({ env: envelopeFromStored(row, this.o.region), via: viaOf.get(row.channel) ?? null });
     }
     return out;
+  }
+}
+
+/**
+ * Every parked poll's hold time, in one queue ordered by when it ends, with one timer for the earliest:
+ * a poll costs two links instead of a Timeout of its own. Polls are held for the same time, so a new
+ * one almost always goes at the end; one that was caught up from the store first (less time left) is
+ * walked back to its place.
+ */
+class HoldQueue {
+  private first: LongPoll | null = null;
+  private last: LongPoll | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private timerAt = Infinity;
+
+  add(poll: LongPoll, delayMs: number): void {
+    poll.holdUntil = performance.now() + delayMs;
+    poll.isHeld = true;
+    let after = this.last;
+    while (after !== null && after.holdUntil > poll.holdUntil) after = after.holdPrev;
+    poll.holdPrev = after;
+    poll.holdNext = after === null ? this.first : after.holdNext;
+    if (poll.holdNext !== null) poll.holdNext.holdPrev = poll;
+    else this.last = poll;
+    if (after !== null) after.holdNext = poll;
+    else this.first = poll;
+    if (poll.holdUntil < this.timerAt) this.arm();
+  }
+
+  remove(poll: LongPoll): void {
+    if (!poll.isHeld) return;
+    poll.isHeld = false;
+    if (poll.holdPrev !== null) poll.holdPrev.holdNext = poll.holdNext;
+    else this.first = poll.holdNext;
+    if (poll.holdNext !== null) poll.holdNext.holdPrev = poll.holdPrev;
+    else this.last = poll.holdPrev;
+    poll.holdPrev = poll.holdNext = null;
+    // The timer stays for the next poll's time; with nothing held it goes (it keeps the process alive).
+    if (this.first === null) this.disarm();
+  }
+
+  private arm(): void {
+    this.disarm();
+    if (this.first === null) return;
+    this.timerAt = this.first.holdUntil;
+    this.timer = setTimeout(() => this.expire(), Math.max(0, this.timerAt - performance.now()));
+  }
+
+  private disarm(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.timerAt = Infinity;
+  }
+
+  private expire(): void {
+    this.timer = null;
+    this.timerAt = Infinity;
+    const now = performance.now();
+    while (this.first !== null && this.first.holdUntil <= now) {
+      const poll = this.first;
+      this.remove(poll);
+      poll.answerEmpty();
+    }
+    this.arm();
   }
 }

@@ -1,13 +1,14 @@
 import { ParleyError, isParleyError } from '../../errors.ts';
 import { isPresenceName, wildcardPrefix } from '../../realtime/channel-name.ts';
-import { wireFor } from '../../realtime/envelope.ts';
-import type { PollHandle } from '../../realtime/subscription.ts';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Envelope } from '../../realtime/envelope.ts';
+import type { PollCallbacks, PollHandle, SubscribeAnswer, SubscribeRequest } from '../../realtime/subscription.ts';
 import { compileFilter } from '../filter-expr.ts';
 import { errorBody } from '../error-response.ts';
 import { checkGroupCount } from '../channel-caps.ts';
 import { clientAddress } from '../client-limits.ts';
 import { checkChannels } from '../guard.ts';
-import { decodeList, queryInt, queryJsonObject, queryList, queryTimetoken, sendJson, timetokenValue, JS_CONTENT_TYPE, type RequestContext } from '../request.ts';
+import { decodeList, DONE, queryInt, queryJsonObject, queryList, queryTimetoken, sendJson, timetokenValue, JS_CONTENT_TYPE, type RequestContext } from '../request.ts';
 import { guarded, type Granted, type Parsed, type Route } from '../route.ts';
 import type { Services } from '../services.ts';
 import { presenceTargets, stateByChannel } from './presence.ts';
@@ -58,14 +59,131 @@ function parseSubscribe(ctx: RequestContext, s: Services): Parsed<SubscribeParam
   return { value: { channels, groups, cursor, heartbeat, state, filter }, resources: { channels, groups } };
 }
 
-async function subscribe(ctx: RequestContext, s: Services, p: SubscribeParams, { keyset, credential, requirements }: Granted): Promise<void> {
-  const { channels, groups, cursor, heartbeat, state, filter } = p;
+function isPlainName(name: string, wildcards: boolean): boolean {
+  return !isPresenceName(name) && !(wildcards && wildcardPrefix(name) !== undefined);
+}
+
+/** The names of `names` that are neither presence nor wildcard names; `names` itself when that is all of them. */
+function plainNames(names: readonly string[], wildcards: boolean): readonly string[] {
+  for (let i = 0; i < names.length; i++) {
+    if (!isPlainName(names[i], wildcards)) return names.filter((n) => isPlainName(n, wildcards));
+  }
+  return names;
+}
+
+/**
+ * One subscribe request from the route's side: the SubscribeRequest and the PollCallbacks the
+ * subscription service is given, in one object, so a parked poll holds no closures of its own and
+ * nothing of the request context (query, params) beyond what it needs.
+ */
+class SubscribePoll implements SubscribeRequest, PollCallbacks {
+  readonly subscribeKey: string;
+  readonly channels: readonly string[];
+  readonly groups: readonly string[];
+  readonly cursor: bigint | null;
+  readonly filter: ((env: Envelope) => boolean) | null;
+  private handle: PollHandle | null = null;
+  private answered = false;
+  private isClosed = false;
+  /** The client address whose long-poll slot this request holds until its response closes. */
+  private slot: string | null = null;
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly s: Services,
+    private readonly granted: Granted,
+    p: SubscribeParams,
+    readonly uuid: string,
+  ) {
+    this.subscribeKey = granted.keyset.subscribeKey;
+    this.channels = p.channels;
+    this.groups = p.groups;
+    this.cursor = p.cursor;
+    this.filter = p.filter;
+  }
+
+  /** Takes a long-poll slot of the client's address (429 past its cap), held until the response closes. */
+  holdSlot(req: IncomingMessage): void {
+    this.slot = this.s.clientLimits.takeLongPoll(clientAddress(req, this.s.config.limits.trustProxy));
+  }
+
+  /**
+   * Calls closed() when the response closes. Made here, not in the handler, so the listener's scope is
+   * this object alone and a parked poll keeps nothing else of its request alive.
+   */
+  listen(): void {
+    this.res.on('close', () => this.closed());
+  }
+
+  /**
+   * The poll the service opened; one the client already left is cancelled at once. (A parked poll is
+   * the hub's: a graceful stop interrupts the hub's waiters, so it is not added to openPolls.)
+   */
+  opened(handle: PollHandle): void {
+    if (this.answered) return;
+    if (this.isClosed) {
+      handle.cancel();
+      return;
+    }
+    this.handle = handle;
+  }
+
+  /** The response closed: answered, or the client went away first (then the poll is forgotten). */
+  closed(): void {
+    this.isClosed = true;
+    if (this.slot !== null) {
+      this.s.clientLimits.releaseLongPoll(this.slot);
+      this.slot = null;
+    }
+    const handle = this.handle;
+    if (handle === null) return;
+    this.handle = null;
+    if (!this.answered) handle.cancel();
+  }
+
+  // docs/access-matrix.md "Wildcard subscriptions": each channel a wildcard delivers needs read of its own.
+  canRead(channel: string): boolean {
+    return this.s.access.canRead(this.granted.credential, this.granted.keyset, this.uuid, channel);
+  }
+
+  answer(a: SubscribeAnswer): void {
+    this.settle();
+    this.s.m.deliveries(undefined, a.items.length);
+    sendJson(this.res, 200, this.s.subscriptions.answers.encode(a.timetoken, a.items), JS_CONTENT_TYPE);
+  }
+
+  recheck(): ParleyError | null {
+    const { credential, keyset, requirements } = this.granted;
+    const d = this.s.access.recheck(credential, keyset, this.uuid, requirements);
+    return d.allowed ? null : new ParleyError(d.code, d.message, { details: { missing: d.missing } });
+  }
+
+  denied(reason: unknown): void {
+    this.settle();
+    const err = reason as ParleyError;
+    this.s.m.denials({ code: err.code, operation: 'subscribe' });
+    this.s.log.debug({ code: err.code, uuid: this.uuid }, 'parked subscribe denied');
+    const { status, body } = errorBody(err, 'generic', 'Access Manager');
+    sendJson(this.res, status, body);
+  }
+
+  private settle(): void {
+    this.answered = true;
+  }
+}
+
+/** Not async: a subscribe answered or parked at once returns DONE, so the server awaits nothing for it. */
+function subscribe(ctx: RequestContext, s: Services, p: SubscribeParams, granted: Granted): Promise<void> {
+  const { channels, groups, cursor, heartbeat, state } = p;
+  const { keyset } = granted;
+  const poll = new SubscribePoll(ctx.res, s, granted, p, ctx.uuid);
   // A long-poll (the handshake answers at once) holds one of its client address's slots until it ends.
-  if (cursor !== null && cursor !== 0n) ctx.res.once('close', s.clientLimits.acquireLongPoll(clientAddress(ctx.req, s.config.limits.trustProxy)));
+  if (cursor !== null && cursor !== 0n) poll.holdSlot(ctx.req);
+  poll.listen();
 
   // wire-protocol.md §4.1: every subscribe, held or not, is a heartbeat for its plain channels and groups.
-  const plainChannels = channels.filter((c) => !isPresenceName(c) && wildcardPrefix(c) === undefined);
-  const plainGroups = groups.filter((g) => !isPresenceName(g));
+  const plainChannels = plainNames(channels, true);
+  const plainGroups = plainNames(groups, false);
   const fresh = plainGroups.length === 0 && state === undefined && s.presence.isFresh(keyset.subscribeKey, ctx.uuid, plainChannels, heartbeat);
   if (plainChannels.length + plainGroups.length > 0 && heartbeat !== 0 && !fresh) {
     presenceTargets(s, keyset.subscribeKey, plainChannels, plainGroups)
@@ -77,51 +195,10 @@ async function subscribe(ctx: RequestContext, s: Services, p: SubscribeParams, {
       });
   }
 
-  const region = s.config.subscribe.region;
-  const polls = s.openPolls;
-  // The callbacks may run synchronously inside open() (handshake, catch-up), before `handle` exists.
-  let handle: PollHandle | null = null;
-  let answered = false;
-  const done = (): void => {
-    answered = true;
-    if (handle) polls.delete(handle);
-  };
-  handle = await s.subscriptions.open(
-    {
-      subscribeKey: keyset.subscribeKey, uuid: ctx.uuid, channels, groups, cursor, filter,
-      // docs/access-matrix.md "Wildcard subscriptions": each channel a wildcard delivers needs read of its own.
-      canRead: (channel) => s.access.canRead(credential, keyset, ctx.uuid, channel),
-    },
-    {
-      answer: ({ timetoken, items }) => {
-        done();
-        s.m.deliveries(undefined, items.length);
-        let body = `{"t":{"t":"${timetoken}","r":${region}},"m":[`;
-        for (let i = 0; i < items.length; i++) body += (i ? ',' : '') + wireFor(items[i].env, items[i].via);
-        sendJson(ctx.res, 200, body + ']}', JS_CONTENT_TYPE);
-      },
-      recheck: () => {
-        const d = s.access.recheck(credential, keyset, ctx.uuid, requirements);
-        return d.allowed ? null : new ParleyError(d.code, d.message, { details: { missing: d.missing } });
-      },
-      denied: (reason) => {
-        done();
-        const err = reason as ParleyError;
-        s.m.denials({ code: err.code, operation: 'subscribe' });
-        ctx.log.debug({ code: err.code }, 'parked subscribe denied');
-        const { status, body } = errorBody(err, 'generic', 'Access Manager');
-        sendJson(ctx.res, status, body);
-      },
-    },
-  );
-  if (!answered) {
-    const h = handle;
-    polls.add(h);
-    ctx.res.once('close', () => {
-      polls.delete(h);
-      h.cancel();
-    });
-  }
+  const opened = s.subscriptions.open(poll, poll);
+  if (opened instanceof Promise) return opened.then((handle) => poll.opened(handle));
+  poll.opened(opened);
+  return DONE;
 }
 
 export const subscribeRoutes: Route[] = [
