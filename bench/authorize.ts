@@ -113,21 +113,36 @@ const tokenRequest = request(token, 'ch1');
 if (!uncachedManager.check(tokenRequest).allowed) throw new Error('benchmark token is not allowed');
 const uncached = compare(hmac, () => uncachedManager.check(tokenRequest));
 rows.push({ what: 'raw HMAC-SHA256, 200 bytes (baseline)', opsPerSec: uncached.baseOps });
-rows.push({ what: `v3 token check, uncached (${Buffer.from(token, 'base64url').length}-byte token)`, opsPerSec: uncached.ops, baseline: 'HMAC', ratio: uncached.ratio, target: '>= 0.45x' });
+rows.push({
+  what: `v3 token check, uncached (${Buffer.from(token, 'base64url').length}-byte token)`,
+  opsPerSec: uncached.ops,
+  baseline: 'HMAC',
+  ratio: uncached.ratio,
+  target: '>= 0.45x',
+});
 
 const cachedManager = await manager(10_000);
 if (!cachedManager.check(tokenRequest).allowed) throw new Error('benchmark token is not allowed');
 const cached = compare(hmac, () => cachedManager.check(tokenRequest));
 rows.push({ what: 'v3 token check, cached', opsPerSec: cached.ops, baseline: 'HMAC', ratio: cached.ratio, target: '>= 3x' });
 
-const parsed = { ttlMinutes: 60, authorizedUuid: 'user-1', resources: { channels: new Map([['ch1', 3]]), groups: new Map([['cg1', 5]]), uuids: new Map([['user-1', 96]]) }, patterns: { channels: new Map([['^chat-.*$', 1]]), groups: new Map(), uuids: new Map() }, meta: new Map([['role', 'tester']]) };
+const parsed = {
+  ttlMinutes: 60,
+  authorizedUuid: 'user-1',
+  resources: { channels: new Map([['ch1', 3]]), groups: new Map([['cg1', 5]]), uuids: new Map([['user-1', 96]]) },
+  patterns: { channels: new Map([['^chat-.*$', 1]]), groups: new Map(), uuids: new Map() },
+  meta: new Map([['role', 'tester']]),
+};
 const mint = compare(hmac, () => uncachedManager.mintToken(keyset, parsed));
 rows.push({ what: 'token mint (validate, CBOR, HMAC, base64url)', opsPerSec: mint.ops, baseline: 'HMAC', ratio: mint.ratio });
 
 const tokenBytes = Buffer.from(token, 'base64url');
 // cbor-x cannot decode byte-string keys into objects; Maps keyed by Buffers is the closest it gets.
 const cborX = new Decoder({ mapsAsObjects: false, useRecords: false } as ConstructorParameters<typeof Decoder>[0]);
-const decode = compare(() => cborX.decode(tokenBytes), () => decodeTokenClaims(tokenBytes));
+const decode = compare(
+  () => cborX.decode(tokenBytes),
+  () => decodeTokenClaims(tokenBytes),
+);
 rows.push({ what: 'CBOR decode of the token, cbor-x (Maps)', opsPerSec: decode.baseOps });
 rows.push({ what: 'CBOR decode of the token, token/decoder.ts', opsPerSec: decode.ops, baseline: 'cbor-x', ratio: decode.ratio });
 
@@ -135,9 +150,25 @@ rows.push({ what: 'CBOR decode of the token, token/decoder.ts', opsPerSec: decod
 const CHANNELS = 10_000;
 const records: GrantRecord[] = [];
 for (let i = 0; i < CHANNELS; i++) {
-  records.push({ subscribeKey: keyset.subscribeKey, level: 'channel', resource: `room-${i}`, authKey: `auth-${i % 100}`, perms: READ | 2, ttlMinutes: 0, expiresAtMs: null });
+  records.push({
+    subscribeKey: keyset.subscribeKey,
+    level: 'channel',
+    resource: `room-${i}`,
+    authKey: `auth-${i % 100}`,
+    perms: READ | 2,
+    ttlMinutes: 0,
+    expiresAtMs: null,
+  });
 }
-records.push({ subscribeKey: keyset.subscribeKey, level: 'channel', resource: 'lobby', authKey: '', perms: READ, ttlMinutes: 60, expiresAtMs: clock.nowMs() + 3_600_000 });
+records.push({
+  subscribeKey: keyset.subscribeKey,
+  level: 'channel',
+  resource: 'lobby',
+  authKey: '',
+  perms: READ,
+  ttlMinutes: 60,
+  expiresAtMs: clock.nowMs() + 3_600_000,
+});
 const v2Manager = await manager(10_000, records);
 // The same index the manager mirrors from the store, built directly so the lookup is measured alone.
 const grants = new KeysetGrants(keyset.subscribeKey);

@@ -84,7 +84,10 @@ function answerNewer(res: ServerResponse, c: Channel, cursor: number): boolean {
 function subscribe(res: ServerResponse, name: string, query: URLSearchParams): void {
   const c = channel(name);
   const tt = query.get('tt');
-  if (!tt || tt === '0') return send(res, 200, `{"t":{"t":"${seq}","r":${REGION}},"m":[]}`);
+  if (!tt || tt === '0') {
+    send(res, 200, `{"t":{"t":"${seq}","r":${REGION}},"m":[]}`);
+    return;
+  }
   const cursor = Number(tt);
   if (answerNewer(res, c, cursor)) return;
   const poll: Poll = {

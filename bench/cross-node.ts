@@ -8,9 +8,9 @@
  * Latency: one message at a time, wait until every subscriber has it. Throughput: a few publishers in
  * flight for a fixed time. Bounded in count and time; figures are printed, nothing is asserted.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { Agent, request } from 'node:http';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { Agent, request } from 'node:http';
 import { Redis } from 'ioredis';
 
 const PUB = 'pub-bench';
@@ -36,7 +36,16 @@ function get(url: string): Promise<{ status: number; body: string }> {
 
 async function startNode(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { ...process.env, PORT: '0', PARLEY_HOST: '127.0.0.1', PARLEY_LOG_LEVEL: 'error', PARLEY_DEMO_ENABLED: 'false', PARLEY_PUBLISH_KEY: PUB, PARLEY_SUBSCRIBE_KEY: SUB, ...env },
+    env: {
+      ...process.env,
+      PORT: '0',
+      PARLEY_HOST: '127.0.0.1',
+      PARLEY_LOG_LEVEL: 'error',
+      PARLEY_DEMO_ENABLED: 'false',
+      PARLEY_PUBLISH_KEY: PUB,
+      PARLEY_SUBSCRIBE_KEY: SUB,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await new Promise<string>((resolve, reject) => {
@@ -58,7 +67,7 @@ function subscriber(url: string, channel: string, onMessage: (id: number) => voi
     let tt = JSON.parse((await get(`${url}/v2/subscribe/${SUB}/${channel}/0?uuid=s`)).body).t.t as string;
     while (!stopped) {
       const r = await get(`${url}/v2/subscribe/${SUB}/${channel}/0?tt=${tt}&tr=1&uuid=s`).catch(() => null);
-      if (!r || r.status !== 200) continue;
+      if (r?.status !== 200) continue;
       const body = JSON.parse(r.body);
       tt = body.t.t;
       for (const m of body.m) onMessage(m.d.id);
@@ -67,7 +76,8 @@ function subscriber(url: string, channel: string, onMessage: (id: number) => voi
   return { stop: () => (stopped = true) };
 }
 
-const publish = (url: string, channel: string, id: number) => get(`${url}/publish/${PUB}/${SUB}/0/${channel}/0/${encodeURIComponent(JSON.stringify({ id }))}?uuid=p&store=0`);
+const publish = (url: string, channel: string, id: number) =>
+  get(`${url}/publish/${PUB}/${SUB}/0/${channel}/0/${encodeURIComponent(JSON.stringify({ id }))}?uuid=p&store=0`);
 
 async function measure(pubUrl: string, subUrl: string) {
   const channel = 'bench-' + randomBytes(4).toString('hex');
@@ -105,7 +115,7 @@ async function measure(pubUrl: string, subUrl: string) {
     }),
   );
   await new Promise((r) => setTimeout(r, 300));
-  subs.forEach((s) => s.stop());
+  for (const s of subs) s.stop();
   return { p50: q(0.5), p99: q(0.99), msgsPerSec: (published / THROUGHPUT_MS) * 1000, deliveriesPerSec: (deliveries / (THROUGHPUT_MS + 300)) * 1000 };
 }
 
@@ -114,7 +124,9 @@ async function main(): Promise<void> {
   const redisEnv = { PARLEY_REDIS_URL: 'redis://127.0.0.1:6379', PARLEY_REDIS_PREFIX: prefix };
   const rows: Array<[string, Awaited<ReturnType<typeof measure>>]> = [];
   const children: ChildProcess[] = [];
-  const cleanup = () => children.forEach((c) => c.kill('SIGKILL'));
+  const cleanup = () => {
+    for (const c of children) c.kill('SIGKILL');
+  };
   process.on('exit', cleanup);
   try {
     const single = await startNode({ PARLEY_STORE: 'memory' });
@@ -140,10 +152,14 @@ async function main(): Promise<void> {
     await redis.quit();
   }
   const base = rows[0][1];
-  console.log(`\n${SUBSCRIBERS} long-poll subscribers on one channel, ${LATENCY_MESSAGES} sequential messages for latency, ${THROUGHPUT_MS / 1000} s for throughput\n`);
+  console.log(
+    `\n${SUBSCRIBERS} long-poll subscribers on one channel, ${LATENCY_MESSAGES} sequential messages for latency, ${THROUGHPUT_MS / 1000} s for throughput\n`,
+  );
   console.log('scenario                               p50 ms   p99 ms    msgs/s  deliveries/s   p99 vs single');
   for (const [name, r] of rows) {
-    console.log(`${name.padEnd(38)} ${r.p50.toFixed(2).padStart(6)} ${r.p99.toFixed(2).padStart(8)} ${r.msgsPerSec.toFixed(0).padStart(9)} ${r.deliveriesPerSec.toFixed(0).padStart(13)} ${(r.p99 / base.p99).toFixed(2).padStart(14)}x`);
+    console.log(
+      `${name.padEnd(38)} ${r.p50.toFixed(2).padStart(6)} ${r.p99.toFixed(2).padStart(8)} ${r.msgsPerSec.toFixed(0).padStart(9)} ${r.deliveriesPerSec.toFixed(0).padStart(13)} ${(r.p99 / base.p99).toFixed(2).padStart(14)}x`,
+    );
   }
   process.exit(0);
 }

@@ -5,7 +5,8 @@
  *   npm run bench -- [--n 1000,10000] [--servers parley,baseline,nchan] [--seconds 5]
  *                    [--store memory|sqlite] [--parley dist|src] [--repeat 1]
  *                    [--publish-seconds 4] [--no-publish] [--no-fanout]
- *                    [--cpu-prof DIR | --alloc-prof DIR] [--server-arg NODE_FLAG]... [--out DIR]
+ *                    [--cpu-prof DIR | --alloc-prof DIR] [--server-arg NODE_FLAG]...
+ *                    [--parley-env PARLEY_NAME=value]... [--out DIR]
  *
  * Long-poll fan-out, one channel, N subscribers, ~100-byte messages, for each server:
  * - parley:   Parley as `npm start` runs it (compiled), memory engine;
@@ -29,10 +30,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { renderChart } from './lib/chart.ts';
-import { latencyPhase, Load, percentile, throughputPhase, type ThroughputResult } from './lib/load.ts';
-import { hasNchan, prepareParley, ROOT, startServer, type ParleyBuild, type ServerKind, type ServerProcess } from './lib/servers.ts';
+import { Load, latencyPhase, percentile, type ThroughputResult, throughputPhase } from './lib/load.ts';
+import { hasNchan, type ParleyBuild, prepareParley, ROOT, type ServerKind, type ServerProcess, startServer } from './lib/servers.ts';
 import { CORES, PIN, pinSelfToLoadCore, sleep } from './lib/system.ts';
-import { printPublishRows, runPublishBench, type PublishRow } from './publish.ts';
+import { type PublishRow, printPublishRows, runPublishBench } from './publish.ts';
 
 const WARMUP_MESSAGES = 20;
 /** Per-message wait in the latency phase; a lost message costs at most this much. */
@@ -64,6 +65,7 @@ interface Options {
   profileDir: string | null;
   profile: 'cpu' | 'alloc';
   serverArgs: string[];
+  parleyEnv: Record<string, string>;
   out: string;
 }
 
@@ -81,6 +83,7 @@ function parseArgs(argv: string[]): Options {
     profileDir: null,
     profile: 'cpu',
     serverArgs: [],
+    parleyEnv: {},
     out: path.join(ROOT, 'bench', 'results'),
   };
   for (let i = 0; i < argv.length; i++) {
@@ -131,6 +134,12 @@ function parseArgs(argv: string[]): Options {
       case '--server-arg':
         o.serverArgs.push(value());
         break;
+      case '--parley-env': {
+        const [k, ...v] = value().split('=');
+        if (!/^PARLEY_[A-Z0-9_]+$/.test(k) || v.length === 0) throw new Error('--parley-env is PARLEY_NAME=value');
+        o.parleyEnv[k] = v.join('=');
+        break;
+      }
       case '--cpu-prof':
         o.profileDir = path.resolve(value());
         o.profile = 'cpu';
@@ -178,7 +187,7 @@ export interface FanoutRow {
 const latencyMessages = (n: number): number => (n >= 5000 ? 60 : n >= 1000 ? 150 : 300);
 
 async function runOne(kind: FanoutKind, n: number, o: Options, build: ParleyBuild, measureMemory: boolean, tag: string): Promise<FanoutRow> {
-  const srv: ServerProcess = await startServer(kind, { store: o.store, nodeArgs: o.serverArgs }, build);
+  const srv: ServerProcess = await startServer(kind, { store: o.store, nodeArgs: o.serverArgs, parleyEnv: o.parleyEnv }, build);
   const started = performance.now();
   const step = (what: string): void => void process.stderr.write(`  ${kind} N=${n}: ${what} at ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
   let load: Load | null = null;
@@ -273,15 +282,41 @@ const ratio = (a: number, b: number): number => a / b;
 const x = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(2)}x` : '-');
 
 function printFanout(rows: FanoutRow[]): void {
-  const head = ['N', 'server', 'p50 ms', 'p99 ms', 'msgs/s', 'deliv/s', 'deliv/answer', 'srv CPU%', 'gen CPU%', 'deliv/srv-CPU-s', 'single/srv-CPU-s', 'GC%', 'B alloc/deliv', 'KiB/parked'];
+  const head = [
+    'N',
+    'server',
+    'p50 ms',
+    'p99 ms',
+    'msgs/s',
+    'deliv/s',
+    'deliv/answer',
+    'srv CPU%',
+    'gen CPU%',
+    'deliv/srv-CPU-s',
+    'single/srv-CPU-s',
+    'GC%',
+    'B alloc/deliv',
+    'KiB/parked',
+  ];
   const lines: string[][] = [];
   for (const n of [...new Set(rows.map((r) => r.n))]) {
     const byKind = new Map(rows.filter((r) => r.n === n).map((r) => [r.server, r]));
     for (const r of byKind.values()) {
       lines.push([
-        String(n), r.server, fmt(r.p50Ms, 2), fmt(r.p99Ms, 2), fmt(r.messagesPerSecond), fmt(r.deliveriesPerSecond), fmt(r.deliveriesPerAnswer, 1),
-        fmt(r.serverCpuPercent), fmt(r.loadCpuPercent), fmt(r.coalescedPerCpuSecond), fmt(r.singlePerCpuSecond),
-        r.gcShare === null ? '-' : fmt(100 * r.gcShare), fmt(r.allocatedBytesPerDelivery), fmt(r.rssPerParkedPollKiB, 1),
+        String(n),
+        r.server,
+        fmt(r.p50Ms, 2),
+        fmt(r.p99Ms, 2),
+        fmt(r.messagesPerSecond),
+        fmt(r.deliveriesPerSecond),
+        fmt(r.deliveriesPerAnswer, 1),
+        fmt(r.serverCpuPercent),
+        fmt(r.loadCpuPercent),
+        fmt(r.coalescedPerCpuSecond),
+        fmt(r.singlePerCpuSecond),
+        r.gcShare === null ? '-' : fmt(100 * r.gcShare),
+        fmt(r.allocatedBytesPerDelivery),
+        fmt(r.rssPerParkedPollKiB, 1),
       ]);
     }
     const p = byKind.get('parley');
@@ -289,8 +324,20 @@ function printFanout(rows: FanoutRow[]): void {
       const b = byKind.get(other);
       if (!p || !b) continue;
       lines.push([
-        '', `parley/${other}`, x(ratio(p.p50Ms, b.p50Ms)), x(ratio(p.p99Ms, b.p99Ms)), '', '', '', '', '',
-        x(ratio(p.coalescedPerCpuSecond, b.coalescedPerCpuSecond)), x(ratio(p.singlePerCpuSecond, b.singlePerCpuSecond)), '', '', '',
+        '',
+        `parley/${other}`,
+        x(ratio(p.p50Ms, b.p50Ms)),
+        x(ratio(p.p99Ms, b.p99Ms)),
+        '',
+        '',
+        '',
+        '',
+        '',
+        x(ratio(p.coalescedPerCpuSecond, b.coalescedPerCpuSecond)),
+        x(ratio(p.singlePerCpuSecond, b.singlePerCpuSecond)),
+        '',
+        '',
+        '',
       ]);
     }
   }
@@ -332,7 +379,12 @@ function goals(rows: FanoutRow[], publish: PublishRow[]): Goal[] {
       out.push({ goal: `N=${n}: deliveries per server-CPU-s vs nginx+nchan, coalesced`, target: '> 1.0x', value: x(co), met: co > 1.0 });
     }
     if (p?.rssPerParkedPollKiB != null) {
-      out.push({ goal: `N=${n}: RSS per parked long-poll`, target: '<= 10 KiB', value: `${p.rssPerParkedPollKiB.toFixed(1)} KiB`, met: p.rssPerParkedPollKiB <= 10 });
+      out.push({
+        goal: `N=${n}: RSS per parked long-poll`,
+        target: '<= 10 KiB',
+        value: `${p.rssPerParkedPollKiB.toFixed(1)} KiB`,
+        met: p.rssPerParkedPollKiB <= 10,
+      });
     }
     if (p) out.push({ goal: `N=${n}: messages lost`, target: '0', value: String(p.lost + p.latencyMissing), met: p.lost + p.latencyMissing === 0 });
   }
@@ -412,14 +464,16 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     setting,
     skipped,
-    options: { ns: o.ns, servers: o.servers, seconds: o.seconds, store: o.store, repeat: o.repeat, serverArgs: o.serverArgs },
+    options: { ns: o.ns, servers: o.servers, seconds: o.seconds, store: o.store, repeat: o.repeat, serverArgs: o.serverArgs, parleyEnv: o.parleyEnv },
     fanout: rows,
     publish,
     goals: goalList,
   };
   writeFileSync(path.join(o.out, 'latest.json'), JSON.stringify(result, null, 2) + '\n');
   if (rows.length > 0) writeFileSync(path.join(o.out, 'latest.svg'), renderChart(rows, setting));
-  process.stdout.write(`\nwrote ${path.relative(ROOT, path.join(o.out, 'latest.json'))}${rows.length > 0 ? ` and ${path.relative(ROOT, path.join(o.out, 'latest.svg'))}` : ''}\n`);
+  process.stdout.write(
+    `\nwrote ${path.relative(ROOT, path.join(o.out, 'latest.json'))}${rows.length > 0 ? ` and ${path.relative(ROOT, path.join(o.out, 'latest.svg'))}` : ''}\n`,
+  );
   if (o.profileDir) process.stdout.write(`${o.profile === 'cpu' ? 'CPU' : 'Allocation'} profiles of the throughput phases: ${o.profileDir}\n`);
 }
 

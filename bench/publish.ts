@@ -22,7 +22,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { encodeString, signRequest } from '../src/access/signature.ts';
-import { HOST, prepareParley, PUB_KEY, startServer, SUB_KEY, type ParleyBuild, type ServerProcess } from './lib/servers.ts';
+import { HOST, type ParleyBuild, PUB_KEY, prepareParley, type ServerProcess, SUB_KEY, startServer } from './lib/servers.ts';
 import { LOAD_CORE, pinned, pinSelfToLoadCore, sleep } from './lib/system.ts';
 
 const SECRET = 'bench-secret-0123456789abcdef0123456789';
@@ -69,8 +69,14 @@ async function grantToken(port: number): Promise<string> {
   });
   const params = { uuid: 'bench-admin', timestamp: String(Math.floor(Date.now() / 1000)) };
   const signature = signRequest({ publishKey: PUB_KEY, secretKey: SECRET }, { method: 'POST', path, params, body });
-  const qs = Object.entries(params).map(([k, v]) => `${k}=${encodeString(v)}`).join('&');
-  const res = await fetch(`http://${HOST}:${port}${path}?${qs}&signature=${signature}`, { method: 'POST', body, headers: { 'Content-Type': 'application/json' } });
+  const qs = Object.entries(params)
+    .map(([k, v]) => `${k}=${encodeString(v)}`)
+    .join('&');
+  const res = await fetch(`http://${HOST}:${port}${path}?${qs}&signature=${signature}`, {
+    method: 'POST',
+    body,
+    headers: { 'Content-Type': 'application/json' },
+  });
   const answer = (await res.json()) as { data?: { token?: string } };
   if (res.status !== 200 || typeof answer.data?.token !== 'string') throw new Error(`grant failed: HTTP ${res.status} ${JSON.stringify(answer).slice(0, 200)}`);
   return answer.data.token;
@@ -192,7 +198,8 @@ export async function runPublishBench(o: PublishOptions): Promise<PublishRow[]> 
       // One request by hand: the load must be publishes that succeed, not fast refusals.
       const check = await fetch(`http://${HOST}:${srv.port}${urlPath}`);
       const checkBody = await check.text();
-      if (check.status !== 200 || !checkBody.startsWith('[1,"Sent"')) throw new Error(`${server}: a publish answered HTTP ${check.status} ${checkBody.slice(0, 200)}`);
+      if (check.status !== 200 || !checkBody.startsWith('[1,"Sent"'))
+        throw new Error(`${server}: a publish answered HTTP ${check.status} ${checkBody.slice(0, 200)}`);
     }
     const run = (t: Target, seconds: number): Promise<LoadResult> =>
       useWrk ? runWrk(t.srv.port, t.urlPath, seconds, o.connections) : runRawLoad(t.srv.port, t.urlPath, seconds, o.connections);

@@ -48,8 +48,7 @@ if (typeof process.send === 'function') {
   const fullGc = vm.runInNewContext('gc');
   const session = new Session();
   session.connect();
-  const post = (method, params) =>
-    new Promise((resolve, reject) => session.post(method, params, (err, result) => (err ? reject(err) : resolve(result))));
+  const post = (method, params) => new Promise((resolve, reject) => session.post(method, params, (err, result) => (err ? reject(err) : resolve(result))));
   const reply = (m) => void process.send?.(m);
 
   process.on('message', (msg) => {
@@ -75,7 +74,9 @@ if (typeof process.send === 'function') {
         break;
       case 'alloc-start':
         void post('HeapProfiler.enable')
-          .then(() => post('HeapProfiler.startSampling', { samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true }))
+          .then(() =>
+            post('HeapProfiler.startSampling', { samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true }),
+          )
           .then(() => reply({ probe: 'alloc-start' }));
         break;
       case 'alloc-stop':

@@ -137,10 +137,13 @@ const mib = (bytes: number): number => Math.round((bytes / 1_048_576) * 10) / 10
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const drainMs = 30_000;
-  setTimeout(() => {
-    process.stderr.write('soak: watchdog: the run took too long, giving up\n');
-    process.exit(2);
-  }, (o.seconds + 240) * 1000).unref();
+  setTimeout(
+    () => {
+      process.stderr.write('soak: watchdog: the run took too long, giving up\n');
+      process.exit(2);
+    },
+    (o.seconds + 240) * 1000,
+  ).unref();
   pinSelfToLoadCore();
   const build = prepareParley(o.parley);
   const setting =
@@ -177,7 +180,10 @@ async function main(): Promise<void> {
     await new Promise<void>((resolve) => {
       const tick = (): void => {
         const elapsed = performance.now() - start;
-        if (elapsed >= o.seconds * 1000) return resolve();
+        if (elapsed >= o.seconds * 1000) {
+          resolve();
+          return;
+        }
         const due = Math.floor((elapsed / 1000) * o.rate) + 1;
         while (published + skipped < due) {
           // A server that cannot keep up would have publishes pile up: count them, do not queue them.
@@ -223,7 +229,8 @@ async function main(): Promise<void> {
   };
 
   process.stdout.write('\nmemory (server):\n   s    RSS MiB   heap MiB\n');
-  for (const m of memory) process.stdout.write(`${String(m.atSeconds).padStart(4)}  ${m.rssMiB.toFixed(1).padStart(9)}  ${m.heapUsedMiB.toFixed(1).padStart(9)}\n`);
+  for (const m of memory)
+    process.stdout.write(`${String(m.atSeconds).padStart(4)}  ${m.rssMiB.toFixed(1).padStart(9)}  ${m.heapUsedMiB.toFixed(1).padStart(9)}\n`);
   process.stdout.write(
     `heap after a full GC: ${mib(startSettled.heapUsedBytes)} MiB at the start, ${mib(endSettled.heapUsedBytes)} MiB at the end; ` +
       `RSS ${mib(startSettled.rssBytes)} → ${mib(endSettled.rssBytes)} MiB\n`,

@@ -112,7 +112,9 @@ function main() {
       say('TypeScript is not installed (a production install): running dist/ as built, although src/ has changed since');
       return 0;
     }
-    say('cannot build: TypeScript is not installed (npm ci --omit=dev leaves it out). Build where dev dependencies are installed (npm ci && npm run build), then npm ci --omit=dev');
+    say(
+      'cannot build: TypeScript is not installed (npm ci --omit=dev leaves it out). Build where dev dependencies are installed (npm ci && npm run build), then npm ci --omit=dev',
+    );
     return 1;
   }
   lock();

@@ -35,7 +35,12 @@ const PUB = 'pub-bench';
 const SUB = 'sub-bench';
 const TICKS_PER_SEC = 100; // USER_HZ on Linux
 
-for (const [name, v, max] of [['workers', WORKERS, 64], ['seconds', SECONDS, 120], ['connections', CONNECTIONS, 1000], ['rounds', ROUNDS, 20]]) {
+for (const [name, v, max] of [
+  ['workers', WORKERS, 64],
+  ['seconds', SECONDS, 120],
+  ['connections', CONNECTIONS, 1000],
+  ['rounds', ROUNDS, 20],
+]) {
   if (!Number.isInteger(v) || v < 1 || v > max) throw new Error(`--${name} must be 1..${max}`);
 }
 if (spawnSync('wrk', ['--version']).error) throw new Error('wrk is not installed (apt-get install wrk)');
@@ -77,9 +82,17 @@ function childrenOf(pid) {
 
 async function startParley(workers, prefix) {
   const env = {
-    ...process.env, PORT: '0', PARLEY_HOST: '127.0.0.1', PARLEY_LOG_LEVEL: 'error', PARLEY_DEMO_ENABLED: 'false',
-    PARLEY_PUBLISH_KEY: PUB, PARLEY_SUBSCRIBE_KEY: SUB, PARLEY_SECRET_KEY: '',
-    PARLEY_REDIS_URL: REDIS_URL, PARLEY_REDIS_PREFIX: prefix, PARLEY_CLUSTER_WORKERS: workers === 1 ? 'off' : String(workers),
+    ...process.env,
+    PORT: '0',
+    PARLEY_HOST: '127.0.0.1',
+    PARLEY_LOG_LEVEL: 'error',
+    PARLEY_DEMO_ENABLED: 'false',
+    PARLEY_PUBLISH_KEY: PUB,
+    PARLEY_SUBSCRIBE_KEY: SUB,
+    PARLEY_SECRET_KEY: '',
+    PARLEY_REDIS_URL: REDIS_URL,
+    PARLEY_REDIS_PREFIX: prefix,
+    PARLEY_CLUSTER_WORKERS: workers === 1 ? 'off' : String(workers),
   };
   const child = spawn(process.execPath, [join(ROOT, 'dist/main.js')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise((resolve, reject) => {
@@ -187,7 +200,11 @@ try {
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-console.log(`\nmachine: ${availableParallelism()} CPUs, load average before the last run ${loadavg().map((l) => l.toFixed(2)).join(' ')}; wrk -t1 -c${CONNECTIONS}, ${SECONDS} s per run, ${ROUNDS} rounds (median)\n`);
+console.log(
+  `\nmachine: ${availableParallelism()} CPUs, load average before the last run ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}; wrk -t1 -c${CONNECTIONS}, ${SECONDS} s per run, ${ROUNDS} rounds (median)\n`,
+);
 console.log('| storage | processes | publishes/s | p99 | Parley CPU-s per 10k | Redis CPU-s per 10k | ratio to 1 process |');
 console.log('|---|---|---|---|---|---|---|');
 for (const store of ['0', '1']) {
@@ -196,6 +213,8 @@ for (const store of ['0', '1']) {
     const rs = rows.filter((r) => r.store === store && r.workers === workers);
     const rps = median(rs.map((r) => r.rps));
     const per10k = (k) => median(rs.map((r) => (r[k] / r.requests) * 10_000)).toFixed(2);
-    console.log(`| ${store === '1' ? 'on (Redis history)' : 'off (store=0)'} | ${workers} | ${rps.toFixed(0)} | ${median(rs.map((r) => r.p99)).toFixed(1)} ms | ${per10k('parleyCpu')} | ${per10k('redisCpu')} | ${(rps / base).toFixed(2)}x |`);
+    console.log(
+      `| ${store === '1' ? 'on (Redis history)' : 'off (store=0)'} | ${workers} | ${rps.toFixed(0)} | ${median(rs.map((r) => r.p99)).toFixed(1)} ms | ${per10k('parleyCpu')} | ${per10k('redisCpu')} | ${(rps / base).toFixed(2)}x |`,
+    );
   }
 }

@@ -36,12 +36,65 @@ export const ERROR_CATALOG = {
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;
 
-export class ParleyError extends Error {
-  override readonly name = 'ParleyError';
-  readonly code: ErrorCode;
-  readonly details?: Record<string, unknown>;
+/** The codes of an Access Manager refusal: each may say what was missing (a 403 in every family). */
+export type DenialCode =
+  | 'ACCESS_DENIED'
+  | 'TOKEN_EXPIRED'
+  | 'TOKEN_REVOKED'
+  | 'TOKEN_ISSUED_BEFORE_EPOCH'
+  | 'TOKEN_MALFORMED'
+  | 'TOKEN_BAD_SIGNATURE'
+  | 'TOKEN_WRONG_KEYSET'
+  | 'TOKEN_WRONG_UUID'
+  | 'UUID_KICKED'
+  | 'SIGNATURE_MISSING'
+  | 'SIGNATURE_MISMATCH'
+  | 'SIGNATURE_EXPIRED'
+  | 'STORE_UNAVAILABLE';
 
-  constructor(code: ErrorCode, message?: string, options?: { details?: Record<string, unknown>; cause?: unknown }) {
+/** The resources a refusal names, per kind (PubNub's 403 body lists them). */
+export interface MissingResources {
+  channels: string[];
+  groups: string[];
+  uuids: string[];
+}
+
+/** One problem with a request body, as the Access Manager v3 error shape lists them. */
+export interface BodyIssue {
+  message: string;
+  location: string;
+}
+
+/** A limit that refused a request (counted in parley_cap_refusals_total by this name). */
+export interface CapDetails {
+  cap: string;
+}
+
+/**
+ * What an error may carry besides its message, per code; a code not listed carries none. The one
+ * reader is protocol/error-response.ts (and the cap counter in protocol/server.ts).
+ */
+export interface ErrorDetailsByCode extends Record<DenialCode, { missing: MissingResources }> {
+  TOO_MANY_REQUESTS: CapDetails;
+  INVALID_PARAM:
+    | CapDetails
+    /** A v2 grant parameter that is wrong. */
+    | { location: string }
+    /** A v3 grant or revoke body that is wrong. */
+    | { source?: 'grant' | 'revoke'; details: BodyIssue[] }
+    /** A row of a message batch a store refused. */
+    | { index: number; field: string };
+  INVALID_JSON: { details: BodyIssue[] };
+}
+
+export type ErrorDetails<C extends ErrorCode = ErrorCode> = C extends keyof ErrorDetailsByCode ? ErrorDetailsByCode[C] : never;
+
+export class ParleyError<C extends ErrorCode = ErrorCode> extends Error {
+  override readonly name = 'ParleyError';
+  readonly code: C;
+  readonly details?: ErrorDetails<C>;
+
+  constructor(code: C, message?: string, options?: { details?: ErrorDetails<C>; cause?: unknown }) {
     super(message ?? ERROR_CATALOG[code].message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.details = options?.details;
@@ -54,4 +107,22 @@ export class ParleyError extends Error {
 
 export function isParleyError(err: unknown): err is ParleyError {
   return err instanceof ParleyError;
+}
+
+/** The limit that refused a request, when a cap did. */
+export function capOf(err: ParleyError): string | undefined {
+  const d = err.details;
+  return d !== undefined && 'cap' in d ? d.cap : undefined;
+}
+
+/** The resources an Access Manager refusal names, when it names them. */
+export function missingOf(err: ParleyError): MissingResources | undefined {
+  const d = err.details;
+  return d !== undefined && 'missing' in d ? d.missing : undefined;
+}
+
+/** The body problems of a refused grant, revoke or JSON body, and which call it was. */
+export function bodyIssuesOf(err: ParleyError): { source?: 'grant' | 'revoke'; details: BodyIssue[] } | undefined {
+  const d = err.details;
+  return d !== undefined && 'details' in d ? d : undefined;
 }

@@ -93,7 +93,13 @@ export class LogDestination {
 
   private writeNext(): void {
     if (this.queue.length === 0 && this.droppedLines > 0) {
-      const line = JSON.stringify({ level: 40, time: Date.now(), service: 'parley', droppedLines: this.droppedLines, msg: 'log lines dropped: the log reader was too slow' });
+      const line = JSON.stringify({
+        level: 40,
+        time: Date.now(),
+        service: 'parley',
+        droppedLines: this.droppedLines,
+        msg: 'log lines dropped: the log reader was too slow',
+      });
       this.droppedLines = 0;
       this.queue.push(line + '\n');
       this.bufferedBytes += Buffer.byteLength(line) + 1;

@@ -6,11 +6,25 @@ export { LogDestination };
 
 /** Paths that may carry credentials; redaction is the second line of defence after never logging them. */
 export const REDACT_PATHS = [
-  'secretKey', '*.secretKey', 'auth', '*.auth', 'token', '*.token', 'signature', '*.signature',
-  'query.auth', 'query.signature', 'query.token', 'keysets[*].secretKey',
-  'previousSecretKey', '*.previousSecretKey', 'keysets[*].previousSecretKey',
+  'secretKey',
+  '*.secretKey',
+  'auth',
+  '*.auth',
+  'token',
+  '*.token',
+  'signature',
+  '*.signature',
+  'query.auth',
+  'query.signature',
+  'query.token',
+  'keysets[*].secretKey',
+  'previousSecretKey',
+  '*.previousSecretKey',
+  'keysets[*].previousSecretKey',
   // A Redis URL may hold a password; ioredis errors carry the command's arguments (auth keys in grant fields).
-  'redis.url', '*.redis.url', 'err.command.args',
+  'redis.url',
+  '*.redis.url',
+  'err.command.args',
 ];
 
 const REDACTED = '[redacted]';

@@ -35,7 +35,9 @@ function demoOrExit(config: Config, log: Logger | null): { isOn: boolean; warnin
   if (!policy.enabled) return { isOn: false, warning: null };
   if (isDemoSdkInstalled()) return { isOn: true, warning: policy.warning };
   if (config.demo.enabled === true) {
-    process.stderr.write('parley: demo.enabled is true but the demo\'s SDK (the pubnub package, a dev dependency) is not installed: install dev dependencies (npm ci), or set demo.enabled (PARLEY_DEMO_ENABLED) to auto or false\n');
+    process.stderr.write(
+      "parley: demo.enabled is true but the demo's SDK (the pubnub package, a dev dependency) is not installed: install dev dependencies (npm ci), or set demo.enabled (PARLEY_DEMO_ENABLED) to auto or false\n",
+    );
     process.exit(EX_CONFIG);
   }
   log?.warn('demo not started: its SDK (the pubnub package, a dev dependency) is not installed; the server runs without it');
@@ -63,10 +65,23 @@ async function main(): Promise<void> {
 }
 
 /** One Parley: the whole server, or one worker of a cluster (then the primary owns the banner and SIGINT). */
-async function runServer(config: Config, log: Logger, demoPlan: { isOn: boolean; warning: string | null }, exit: (code: number) => Promise<never>): Promise<void> {
+async function runServer(
+  config: Config,
+  log: Logger,
+  demoPlan: { isOn: boolean; warning: string | null },
+  exit: (code: number) => Promise<never>,
+): Promise<void> {
   const parley = createParley({ config, log });
-  // Loaded only when it runs: a production install has no demo SDK to import.
-  const demo = demoPlan.isOn ? (await import('./demo/attach.ts')).attachDemo(parley, log) : null;
+  // Loaded only when it runs: a production install has no demo SDK to import. The demo gets plain values
+  // and a way to serve HTTP; it reaches Parley itself only over HTTP, through the SDK.
+  const demo = demoPlan.isOn
+    ? (await import('./demo/attach.ts')).attachDemo({
+        keyset: parley.keysets.find((k) => k.secretKey.length > 0) ?? null,
+        config: config.demo,
+        addHandler: (handler) => parley.addFallback(handler),
+        log,
+      })
+    : null;
 
   let stopping = false;
   const stop = async (signal: string, code: number): Promise<void> => {
@@ -159,7 +174,10 @@ function logStartup(config: Config, log: Logger, url: string, parley: Pick<Parle
   }
   if (parley.usingDemoKeyset) {
     const k = parley.keysets[0];
-    log.warn({ file: `${config.dataDir}/demo-keyset.json` }, 'no keyset configured: using the demo keyset (set PARLEY_PUBLISH_KEY, PARLEY_SUBSCRIBE_KEY, PARLEY_SECRET_KEY for your own)');
+    log.warn(
+      { file: `${config.dataDir}/demo-keyset.json` },
+      'no keyset configured: using the demo keyset (set PARLEY_PUBLISH_KEY, PARLEY_SUBSCRIBE_KEY, PARLEY_SECRET_KEY for your own)',
+    );
     const where = config.store.kind === 'sqlite' ? `in ${config.dataDir}/demo-keyset.json` : 'random for this run (memory store)';
     process.stdout.write(`\nParley is listening on ${url}\n  publish key:   ${k.publishKey}\n  subscribe key: ${k.subscribeKey}\n  secret key:    ${where}\n`);
   } else {

@@ -1,114 +1,158 @@
-/**
- * A small Prometheus registry: counters and gauges with fixed label names, rendered in the text
- * exposition format. Enough for Parley's handful of series without a dependency.
- */
-type Labels = Record<string, string>;
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
-interface Series {
-  name: string;
-  help: string;
-  type: 'counter' | 'gauge';
-  /** Rendered labels → value; a cell is updated in place, so a count is one lookup (none unlabelled). */
-  values: Map<string, { n: number }>;
-  collect?: () => number;
+/**
+ * Parley's Prometheus metrics, on prom-client: one registry per server for Parley's own series, and the
+ * process's (CPU, memory, heap, GC, event-loop lag) from collectDefaultMetrics, rendered with them on
+ * every scrape. docs/metrics.md lists every series with its labels and buckets.
+ */
+export type Labels = Readonly<Record<string, string>>;
+
+/** Counts one event (or `by` of them) for a label set: the `m.xxx(labels)` calls across src/. */
+export type Count = (labels?: Labels, by?: number) => void;
+
+/**
+ * parley_request_duration_seconds, in seconds: from 0.5 ms (a publish or /time on a LAN answers in well
+ * under a millisecond) through the store's and Redis's few milliseconds to 10 s (a large upload, a store
+ * that stalls); past 10 s is +Inf.
+ */
+export const REQUEST_SECONDS_BUCKETS: readonly number[] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/**
+ * parley_publish_to_deliver_seconds, in seconds. Timetokens and the clock count whole milliseconds here,
+ * so the first bucket is 1 ms; 2.5 ms to 100 ms is a healthy fan-out (in-process or over Redis), up to
+ * 10 s a slow one, and 30 s / 60 s separate a reconnect gap from a catch-up after a longer absence.
+ */
+export const DELIVERY_SECONDS_BUCKETS: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+/**
+ * What prom-client keeps per label set of a counter (the cells its asynchronous get() lists). value()
+ * reads them directly: the console's sampler and tests need a counter's value synchronously, and
+ * prom-client has no synchronous reader. test/unit/metrics.test.ts checks value() against the scrape,
+ * so a prom-client that keeps them differently fails there.
+ */
+interface CounterCells {
+  hashMap: Record<string, { labels: Labels; value: number }>;
 }
 
-const keyCache = new WeakMap<Labels, string>();
+let processRegistry: Registry | undefined;
+
 /**
- * One-label keys by label name, then value: a fresh `{ code }` per call is rendered once per value.
- * Label values come from small fixed sets (error codes, routes, caps), as the series' own keys do.
+ * The process's series, collected once per process however many servers it runs (tests run several):
+ * collectDefaultMetrics installs a GC observer and an event-loop delay monitor that cannot be removed, so
+ * one set per server would pile them up, and they describe the process, not a server. No prefix:
+ * `process_*` and `nodejs_*` are the names every Prometheus client library and the usual Node.js
+ * dashboards use; the scrape's `job` label already says they are Parley's.
  */
-const singleKeys = new Map<string, Map<string, string>>();
-const renderOne = (name: string, value: string): string => `${name}="${value.replace(/["\\\n]/g, '_')}"`;
-/** Label objects reused by callers (per route) are rendered once; one-label objects by name and value. */
-function labelKey(labels: Labels): string {
-  let k = keyCache.get(labels);
-  if (k !== undefined) return k;
-  let only: string | undefined;
-  let count = 0;
-  for (const name in labels) {
-    only = name;
-    if (++count > 1) break;
+function processMetrics(): Registry {
+  if (processRegistry === undefined) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
   }
-  if (count === 1) {
-    const name = only as string;
-    const value = labels[name];
-    let byValue = singleKeys.get(name);
-    if (byValue === undefined) singleKeys.set(name, (byValue = new Map()));
-    k = byValue.get(value);
-    if (k === undefined) byValue.set(value, (k = renderOne(name, value)));
-    return k;
-  }
-  k = Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)).map(([n, v]) => renderOne(n, v)).join(',');
-  keyCache.set(labels, k);
-  return k;
+  return processRegistry;
 }
 
 export class Metrics {
-  private readonly series = new Map<string, Series>();
+  /** This server's own series; the process's are added when rendering (render). */
+  private readonly registry = new Registry();
+  private readonly counters = new Map<string, Counter>();
+  private readonly gauges = new Map<string, () => number>();
 
-  private get(name: string, help: string, type: Series['type']): Series {
-    let s = this.series.get(name);
-    if (!s) {
-      s = { name, help, type, values: new Map() };
-      this.series.set(name, s);
-    }
-    return s;
+  constructor() {
+    // Started with the first server, so process_cpu_* count from then.
+    processMetrics();
   }
 
-  counter(name: string, help: string): (labels?: Labels, by?: number) => void {
-    const s = this.get(name, help, 'counter');
-    let unlabelled: { n: number } | null = null;
-    const cell = (k: string): { n: number } => {
-      let c = s.values.get(k);
-      if (c === undefined) s.values.set(k, (c = { n: 0 }));
-      return c;
-    };
-    return (labels, by = 1) => {
-      if (labels) cell(labelKey(labels)).n += by;
-      else (unlabelled ??= cell('')).n += by;
-    };
+  counter(name: string, help: string, labelNames: readonly string[] = []): Count {
+    const c = new Counter({ name, help, labelNames, registers: [this.registry] });
+    this.counters.set(name, c);
+    // prom-client reads a number as the first argument as the amount: an unlabelled counter gets `by` alone.
+    if (labelNames.length === 0) return (_labels, by = 1) => c.inc(by);
+    return (labels = {}, by = 1) => c.inc(labels, by);
   }
 
   /** A gauge read at scrape time. */
-  gauge(name: string, help: string, collect: () => number): void {
-    this.get(name, help, 'gauge').collect = collect;
+  gauge(name: string, help: string, read: () => number): void {
+    new Gauge({
+      name,
+      help,
+      registers: [this.registry],
+      collect() {
+        this.set(read());
+      },
+    });
+    this.gauges.set(name, read);
   }
 
+  histogram<L extends string>(name: string, help: string, labelNames: readonly L[], buckets: readonly number[]): Histogram<L> {
+    return new Histogram<L>({ name, help, labelNames, buckets: [...buckets], registers: [this.registry] });
+  }
+
+  /** A counter's total over the label sets that include `labels` (all of them without), or a gauge's value. */
   value(name: string, labels?: Labels): number {
-    const s = this.series.get(name);
-    if (!s) return 0;
-    if (s.collect) return s.collect();
-    if (labels) return s.values.get(labelKey(labels))?.n ?? 0;
+    const read = this.gauges.get(name);
+    if (read !== undefined) return read();
+    const c = this.counters.get(name);
+    if (c === undefined) return 0;
     let total = 0;
-    for (const v of s.values.values()) total += v.n;
+    for (const cell of Object.values((c as unknown as CounterCells).hashMap)) {
+      if (labels === undefined || Object.keys(labels).every((k) => cell.labels[k] === labels[k])) total += cell.value;
+    }
     return total;
   }
 
-  render(): string {
-    const lines: string[] = [];
-    for (const s of this.series.values()) {
-      lines.push(`# HELP ${s.name} ${s.help}`, `# TYPE ${s.name} ${s.type}`);
-      if (s.collect) lines.push(`${s.name} ${s.collect()}`);
-      else if (s.values.size === 0) lines.push(`${s.name} 0`);
-      else for (const [k, v] of s.values) lines.push(k ? `${s.name}{${k}} ${v.n}` : `${s.name} ${v.n}`);
-    }
-    return lines.join('\n') + '\n';
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** The text exposition of this server's series and the process's. */
+  render(): Promise<string> {
+    return Registry.merge([processMetrics(), this.registry]).metrics();
   }
 }
 
 /** The series Parley exports; created once per server. */
 export function createParleyMetrics(m: Metrics) {
+  const requestDuration = m.histogram(
+    'parley_request_duration_seconds',
+    "From a request's arrival to its answer, by route; parked long-polls are not observed (their time is the hold)",
+    ['route'],
+    REQUEST_SECONDS_BUCKETS,
+  );
+  // One child per route, made on its first request: the key is the route's own label object (server.ts).
+  const byRoute = new WeakMap<Labels, Histogram.Internal<'route'>>();
+  const publishToDeliver = m.histogram(
+    'parley_publish_to_deliver_seconds',
+    "From a message's timetoken to the subscribe answer carrying it, once per answer (its oldest message), by whether the poll was parked",
+    ['poll'],
+    DELIVERY_SECONDS_BUCKETS,
+  );
+  const parked = publishToDeliver.labels('parked');
+  const immediate = publishToDeliver.labels('immediate');
   return {
-    requests: m.counter('parley_requests_total', 'HTTP requests by route'),
-    publishes: m.counter('parley_publishes_total', 'Accepted publishes and signals'),
+    requests: m.counter('parley_requests_total', 'HTTP requests by route', ['route']),
+    publishes: m.counter('parley_publishes_total', 'Accepted publishes and signals', ['kind']),
     deliveries: m.counter('parley_deliveries_total', 'Envelopes delivered to subscribers'),
-    denials: m.counter('parley_access_denials_total', 'Requests denied by the Access Manager, by code'),
-    errors: m.counter('parley_errors_total', 'Requests answered with an error, by code'),
+    denials: m.counter('parley_access_denials_total', 'Requests denied by the Access Manager, by code', ['code', 'operation']),
+    errors: m.counter('parley_errors_total', 'Requests answered with an error, by code', ['code']),
     /** One per refusal by a resource cap; `cap` is the limits.* setting that refused (docs/security.md "Limits"). */
-    capRefusals: m.counter('parley_cap_refusals_total', 'Connections and requests refused by a resource cap, by cap (the limits.* setting)'),
+    capRefusals: m.counter('parley_cap_refusals_total', 'Connections and requests refused by a resource cap, by cap (the limits.* setting)', ['cap']),
     /** Requests read and answered on the socket by the lane (protocol/lane.ts: subscribe, and publish and signal by GET), not node:http. */
     laneRequests: m.counter('parley_lane_requests_total', 'Subscribe, publish and signal GETs served by the lane instead of node:http'),
+    /** One request's latency; `labels` is the same object for every request of a route (its child is made once). */
+    requestDuration(labels: Labels, seconds: number): void {
+      let child = byRoute.get(labels);
+      if (child === undefined) byRoute.set(labels, (child = requestDuration.labels(labels)));
+      child.observe(seconds);
+    },
+    /**
+     * One subscribe answer written at `nowMs` (the timetokens' clock) whose oldest message has `timetoken`;
+     * `wasParked`: the poll waited in the hub and a delivery woke it, else it found the messages on arrival
+     * (a reconnect gap or a catch-up). A timetoken ahead of this node's clock (another node's) counts as 0.
+     */
+    publishToDeliver(timetoken: bigint, nowMs: number, wasParked: boolean): void {
+      const seconds = (nowMs - Number(timetoken) / 10_000) / 1000;
+      (wasParked ? parked : immediate).observe(Math.max(seconds, 0));
+    },
   };
 }
 export type ParleyMetrics = ReturnType<typeof createParleyMetrics>;

@@ -78,7 +78,9 @@ function panel(x0: number, title: string, yLabel: string, series: Series[], ns: 
     const d = pts.map((p, i) => `${i === 0 ? 'M' : 'L'}${fx(p.n).toFixed(1)},${fy(p.v).toFixed(1)}`).join(' ');
     parts.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="2.5"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
     for (const p of pts) {
-      parts.push(`<circle cx="${fx(p.n).toFixed(1)}" cy="${fy(p.v).toFixed(1)}" r="3.5" fill="${s.dashed ? '#fff' : color}" stroke="${color}" stroke-width="2"/>`);
+      parts.push(
+        `<circle cx="${fx(p.n).toFixed(1)}" cy="${fy(p.v).toFixed(1)}" r="3.5" fill="${s.dashed ? '#fff' : color}" stroke="${color}" stroke-width="2"/>`,
+      );
       parts.push(`<text x="${(fx(p.n) + 6).toFixed(1)}" y="${(fy(p.v) - 6).toFixed(1)}" font-size="10" fill="${color}">${short(p.v)}</text>`);
     }
   }

@@ -17,7 +17,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { HOST, PUB_KEY, SUB_KEY, type Dialect, type ServerProcess } from './servers.ts';
+import { type Dialect, HOST, PUB_KEY, type ServerProcess, SUB_KEY } from './servers.ts';
 import { selfCpuSeconds, sleep, waitIdle } from './system.ts';
 
 export const CHANNEL = 'bench-fanout';
@@ -287,7 +287,13 @@ export class Load {
     // nchan publishes the POST body; Parley and the baseline take PubNub's GET publish.
     const post = this.dialect === 'nchan';
     const req = http.request(
-      { agent: this.pubAgent, host: HOST, port: this.server.port, method: post ? 'POST' : 'GET', path: post ? pathBase : `${pathBase}/${encodeURIComponent(message)}?uuid=bench-pub` },
+      {
+        agent: this.pubAgent,
+        host: HOST,
+        port: this.server.port,
+        method: post ? 'POST' : 'GET',
+        path: post ? pathBase : `${pathBase}/${encodeURIComponent(message)}?uuid=bench-pub`,
+      },
       (res) => {
         let body = '';
         res.setEncoding('utf8');

@@ -9,7 +9,7 @@
  *             long-poll subscribers and HTTP publish at the same URLs the load generator uses.
  * Node servers load bench/server-probe.mjs and answer GC, allocation and profile requests over IPC.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -97,6 +97,8 @@ export interface ServerOptions {
   nodeArgs?: string[];
   /** Parley's keyset secret: turns the Access Manager on. */
   secretKey?: string;
+  /** More PARLEY_* settings for Parley (e.g. PARLEY_FAST_LANE=false), after the benchmark's own. */
+  parleyEnv?: Record<string, string>;
 }
 
 const children = new Set<ChildProcess>();
@@ -137,7 +139,8 @@ export function prepareParley(from: 'dist' | 'src'): ParleyBuild {
   if (from === 'dist') {
     try {
       execFileSync(process.execPath, ['scripts/build.mjs', '--if-stale'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
-      if (existsSync(path.join(ROOT, 'dist', 'main.js'))) return { script: 'dist/main.js', nodeArgs: [], description: 'dist/main.js (compiled, as npm start runs it)' };
+      if (existsSync(path.join(ROOT, 'dist', 'main.js')))
+        return { script: 'dist/main.js', nodeArgs: [], description: 'dist/main.js (compiled, as npm start runs it)' };
     } catch (err) {
       process.stderr.write(`bench: could not build dist/ (${(err as Error).message.split('\n')[0]}); running Parley from source through tsx\n`);
     }
@@ -195,7 +198,12 @@ async function stopChild(child: ChildProcess, exited: Promise<void>, signal: Nod
 const PROBE = path.join(ROOT, 'bench', 'server-probe.mjs');
 
 async function startNode(kind: 'parley' | 'baseline' | 'json', o: ServerOptions, build: ParleyBuild | null): Promise<ServerProcess> {
-  const script = kind === 'parley' ? build!.script : kind === 'baseline' ? (process.env.BENCH_BASELINE ?? 'bench/baseline-longpoll-server.ts') : 'bench/baseline-json-server.ts';
+  const script =
+    kind === 'parley'
+      ? build!.script
+      : kind === 'baseline'
+        ? (process.env.BENCH_BASELINE ?? 'bench/baseline-longpoll-server.ts')
+        : 'bench/baseline-json-server.ts';
   const loader = kind === 'parley' ? build!.nodeArgs : ['--import', 'tsx'];
   const nodeArgs = [...loader, '--import', PROBE, ...(o.nodeArgs ?? []), script];
   // The benchmark owns the configuration: drop PARLEY_* from the caller's environment (a stray
@@ -219,6 +227,7 @@ async function startNode(kind: 'parley' | 'baseline' | 'json', o: ServerOptions,
     PARLEY_LIMITS_MAX_LONG_POLLS_PER_ADDRESS: '19000',
     ...(o.secretKey ? { PARLEY_SECRET_KEY: o.secretKey } : {}),
     ...(dataDir ? { PARLEY_DATA_DIR: dataDir } : {}),
+    ...(kind === 'parley' ? o.parleyEnv : {}),
   });
   // taskset execs node in place, so the child's pid is the server's pid.
   const { command, args } = pinned(SERVER_CORE, process.execPath, nodeArgs);

@@ -21,7 +21,7 @@
  * kicked is refused if it was issued in or before the kick's second (UUID_KICKED; kick() below).
  */
 import type { Clock } from '../clock.ts';
-import { ParleyError, type ErrorCode } from '../errors.ts';
+import { type DenialCode, ParleyError } from '../errors.ts';
 import { hasAccessManager, type Keyset } from '../keyset.ts';
 import type { Logger } from '../log.ts';
 import type { DenyList, GrantStore, KickEntry } from '../store/types.ts';
@@ -152,7 +152,10 @@ export class AccessManager {
       this.purgeTimer.unref();
     }
     this.started = true;
-    this.log.info({ grants: grantCount, revokedTokens: revoked.length, kicks: this.kicks.size, denyListEpoch: new Date(this.tokens.epoch).toISOString() }, 'access manager started');
+    this.log.info(
+      { grants: grantCount, revokedTokens: revoked.length, kicks: this.kicks.size, denyListEpoch: new Date(this.tokens.epoch).toISOString() },
+      'access manager started',
+    );
   }
 
   close(): void {
@@ -260,7 +263,7 @@ export class AccessManager {
     return authorizeV2(requirements, this.index.keyset(keyset.subscribeKey), auth, { nowMs, uuid, credential });
   }
 
-  private refuse(req: AccessRequest, code: ErrorCode, message: string): Decision {
+  private refuse(req: AccessRequest, code: DenialCode, message: string): Decision {
     const decision = deny(code, missingAll(req.requirements), message);
     this.logDenial(req.keyset.subscribeKey, decision, req.uuid);
     return decision;
@@ -421,10 +424,12 @@ export class AccessManager {
     if (typeof uuid !== 'string' || uuid.length === 0 || uuid.length > 256 || !isWellFormedUnicode(uuid)) {
       throw new ParleyError('INVALID_PARAM', 'kick.uuid: must be a uuid of 1 to 256 characters');
     }
-    if (authKeys.length > MAX_KICK_AUTH_KEYS) throw new ParleyError('INVALID_PARAM', `kick.authKeys: at most ${MAX_KICK_AUTH_KEYS} auth keys per kick (got ${authKeys.length})`);
+    if (authKeys.length > MAX_KICK_AUTH_KEYS)
+      throw new ParleyError('INVALID_PARAM', `kick.authKeys: at most ${MAX_KICK_AUTH_KEYS} auth keys per kick (got ${authKeys.length})`);
     authKeys.forEach((k, i) => {
       // '' would be the grants made for every auth key: withdrawing those is a grant, not a kick.
-      if (typeof k !== 'string' || k.length === 0 || k.length > 256) throw new ParleyError('INVALID_PARAM', `kick.authKeys[${i}]: must be an auth key of 1 to 256 characters`);
+      if (typeof k !== 'string' || k.length === 0 || k.length > 256)
+        throw new ParleyError('INVALID_PARAM', `kick.authKeys[${i}]: must be an auth key of 1 to 256 characters`);
     });
     if (!tokens && authKeys.length === 0) throw new ParleyError('INVALID_PARAM', 'kick: nothing to cut off: set tokens, authKeys or both');
     const subscribeKey = keyset.subscribeKey;

@@ -7,7 +7,7 @@
  * AccessManager; token-level rules that need only the token and the clock (expiry, authorized
  * uuid) live here so recheck() of parked subscribers applies them too.
  */
-import type { ErrorCode } from '../errors.ts';
+import type { DenialCode } from '../errors.ts';
 import type { Credential, Decision, Missing, Requirement, ResourceKind } from './types.ts';
 import { describePermissions } from './permissions.ts';
 import { KEYSET_LEVEL } from './enforcement.ts';
@@ -24,9 +24,7 @@ export interface AuthorizeContext {
   credential: Credential;
 }
 
-export type GrantSource =
-  | { kind: 'v2'; grants: KeysetGrants; authKey: string }
-  | { kind: 'v3'; token: VerifiedToken };
+export type GrantSource = { kind: 'v2'; grants: KeysetGrants; authKey: string } | { kind: 'v3'; token: VerifiedToken };
 
 /** Names listed per kind in a denial message before "and N more". */
 const MESSAGE_NAMES_PER_KIND = 10;
@@ -75,7 +73,7 @@ export function describeUnmet(unmet: readonly Requirement[]): string {
   return parts.join('; ');
 }
 
-export function deny(code: ErrorCode, missing: Missing, message: string): Decision {
+export function deny(code: DenialCode, missing: Missing, message: string): Decision {
   return { allowed: false, code, missing, message };
 }
 
@@ -169,9 +167,7 @@ export function authorizeToken(requirements: readonly Requirement[], token: Veri
 }
 
 export function authorize(requirements: readonly Requirement[], source: GrantSource, ctx: AuthorizeContext): Decision {
-  return source.kind === 'v2'
-    ? authorizeV2(requirements, source.grants, source.authKey, ctx)
-    : authorizeToken(requirements, source.token, ctx);
+  return source.kind === 'v2' ? authorizeV2(requirements, source.grants, source.authKey, ctx) : authorizeToken(requirements, source.token, ctx);
 }
 
 // ---------------------------------------------------------------------------------------------

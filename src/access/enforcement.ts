@@ -129,11 +129,27 @@ const OPERATION_TABLE = {
 
   // Operator console and app servers (docs/security.md "Operator console, kick and rotation"): Parley's
   // admin API, under /v1/admin/{sub}/; a valid secret-key signature and nothing else, like the above.
-  admin_stats: { summary: 'per-node figures of the last 15 minutes: health, long-polls, connections, rates, denials (GET /v1/admin/{sub}/stats)', resources: {}, admin: true },
-  admin_inspect_token: { summary: 'a v3 token\'s state (valid, expired, revoked, kicked, bad signature…) and decoded grants (POST /v1/admin/{sub}/token/inspect)', resources: {}, admin: true },
+  admin_stats: {
+    summary: 'per-node figures of the last 15 minutes: health, long-polls, connections, rates, denials (GET /v1/admin/{sub}/stats)',
+    resources: {},
+    admin: true,
+  },
+  admin_inspect_token: {
+    summary: "a v3 token's state (valid, expired, revoked, kicked, bad signature…) and decoded grants (POST /v1/admin/{sub}/token/inspect)",
+    resources: {},
+    admin: true,
+  },
   admin_explain: { summary: 'which grant or token entry decides one operation for one credential (POST /v1/admin/{sub}/explain)', resources: {}, admin: true },
-  admin_kick: { summary: 'cut one uuid off now: its tokens and/or auth keys, parked long-polls, presence (POST /v1/admin/{sub}/kick)', resources: {}, admin: true },
-  admin_rotate_secret: { summary: 'rotate the keyset\'s secret key; the old one stays accepted for an overlap window (POST /v1/admin/{sub}/secret/rotate)', resources: {}, admin: true },
+  admin_kick: {
+    summary: 'cut one uuid off now: its tokens and/or auth keys, parked long-polls, presence (POST /v1/admin/{sub}/kick)',
+    resources: {},
+    admin: true,
+  },
+  admin_rotate_secret: {
+    summary: "rotate the keyset's secret key; the old one stays accepted for an overlap window (POST /v1/admin/{sub}/secret/rotate)",
+    resources: {},
+    admin: true,
+  },
 } as const satisfies Record<string, OperationSpec>;
 
 export type Operation = keyof typeof OPERATION_TABLE;
@@ -194,9 +210,6 @@ export function requirementsFor(operation: Operation, resources: OperationResour
 }
 
 /** Requirements plus the admin flag: everything an AccessRequest needs from the route. */
-export function accessFor(
-  operation: Operation,
-  resources: OperationResources = {},
-): { requirements: Requirement[]; adminOnly: boolean } {
+export function accessFor(operation: Operation, resources: OperationResources = {}): { requirements: Requirement[]; adminOnly: boolean } {
   return { requirements: requirementsFor(operation, resources), adminOnly: isAdminOperation(operation) };
 }

@@ -59,11 +59,14 @@ function slotSet(slot: Slot, entry: GrantEntry): void {
   const key = entry.authKey;
   if (key === '') slot.any = entry;
   else if (slot.more !== undefined) slot.more.set(key, entry);
-  else if (slot.oneKey === undefined || slot.oneKey === key) {
+  else if (slot.oneKey === undefined || slot.one === undefined || slot.oneKey === key) {
     slot.oneKey = key;
     slot.one = entry;
   } else {
-    slot.more = new Map([[slot.oneKey, slot.one!], [key, entry]]);
+    slot.more = new Map([
+      [slot.oneKey, slot.one],
+      [key, entry],
+    ]);
     slot.oneKey = undefined;
     slot.one = undefined;
   }

@@ -245,18 +245,35 @@ export function auditPayload(subscribeKey: string, records: readonly GrantRecord
   const live = records.filter(
     (r) => r.subscribeKey === subscribeKey && (r.expiresAtMs === null || r.expiresAtMs > nowMs) && (!wanted || wanted.has(r.authKey)),
   );
-  const at = (level: GrantLevel, resource?: string) =>
-    live.filter((r) => r.level === level && (resource === undefined || r.resource === resource));
+  const at = (level: GrantLevel, resource?: string) => live.filter((r) => r.level === level && (resource === undefined || r.resource === resource));
   const base = { subscribe_key: subscribeKey };
 
   if (params.channel !== undefined && params.group === undefined) {
     const found = at('channel', params.channel);
-    if (wanted) return { level: 'channel+auth', ...base, channel: params.channel, auths: authMap(found.filter((r) => r.authKey !== ''), nowMs) };
+    if (wanted)
+      return {
+        level: 'channel+auth',
+        ...base,
+        channel: params.channel,
+        auths: authMap(
+          found.filter((r) => r.authKey !== ''),
+          nowMs,
+        ),
+      };
     return { level: 'channel', ...base, channels: resourceMap(found, nowMs) };
   }
   if (params.group !== undefined && params.channel === undefined) {
     const found = at('channel-group', params.group);
-    if (wanted) return { level: 'channel-group+auth', ...base, 'channel-group': params.group, auths: authMap(found.filter((r) => r.authKey !== ''), nowMs) };
+    if (wanted)
+      return {
+        level: 'channel-group+auth',
+        ...base,
+        'channel-group': params.group,
+        auths: authMap(
+          found.filter((r) => r.authKey !== ''),
+          nowMs,
+        ),
+      };
     return { level: 'channel-group', ...base, 'channel-groups': resourceMap(found, nowMs) };
   }
   if (params.channel !== undefined && params.group !== undefined) {

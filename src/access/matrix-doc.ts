@@ -18,9 +18,7 @@ function needs(spec: OperationSpec): string {
 }
 
 export function renderAccessMatrixDoc(): string {
-  const rows = Object.entries(OPERATIONS).map(
-    ([name, spec]: [string, OperationSpec]) => `| \`${name}\` | ${spec.summary} | ${needs(spec)} |`,
-  );
+  const rows = Object.entries(OPERATIONS).map(([name, spec]: [string, OperationSpec]) => `| \`${name}\` | ${spec.summary} | ${needs(spec)} |`);
   return [
     '# Access matrix',
     '',
@@ -31,10 +29,10 @@ export function renderAccessMatrixDoc(): string {
     'How a requirement is met:',
     '',
     '- **v2 auth key**: a live grant with the bit at subkey level, on the exact name, or on a wildcard `a.*` /',
-    '  `a.b.*` whose prefix the name starts with; for the caller\'s auth key or for every auth key. A request',
+    "  `a.b.*` whose prefix the name starts with; for the caller's auth key or for every auth key. A request",
     '  without `auth` is met only by grants made for every auth key.',
     '- **v3 token**: an exact `res` entry or a `pat` RegEx (full-string match) with the bit; the token must be',
-    '  unexpired, not revoked, and its authorized uuid (if any) must equal the request\'s `uuid`.',
+    "  unexpired, not revoked, and its authorized uuid (if any) must equal the request's `uuid`.",
     '- **keyset level** (list all channel groups, global here-now, list all App Context metadata): a v2',
     '  subkey-level grant, or a v3 pattern that matches every name (`.*`, `^.*$`). Global here-now is not',
     '  filtered down to permitted channels: the caller may read presence everywhere, or gets 403.',
@@ -48,9 +46,9 @@ export function renderAccessMatrixDoc(): string {
     '1. **Opening it** needs `read` on the wildcard name itself, like every other name in the request: a v2',
     '   grant on that wildcard (or at subkey level), or a v3 `res` entry or `pat` pattern that matches the',
     '   literal text `a.*`.',
-    '2. **Every message it would deliver** needs `read` on the message\'s own channel, for the same',
+    "2. **Every message it would deliver** needs `read` on the message's own channel, for the same",
     '   credential and by the rules above (`AccessManager.canRead`). A channel the credential cannot read is',
-    '   skipped without an error, and the subscriber\'s timetoken still moves past it. So a token whose only',
+    "   skipped without an error, and the subscriber's timetoken still moves past it. So a token whose only",
     '   grant is the pattern `^team\\.[^.]+$` may subscribe to `team.*`, and receives `team.a` but never',
     '   `team.hr.salaries`. A v2 grant on `team.*` reads every `team.…` channel, deeper names included, so',
     '   for v2 auth keys the check matters when a grant expires or is withdrawn. The answer for a channel is',
@@ -60,7 +58,7 @@ export function renderAccessMatrixDoc(): string {
     '   and `a.*-pnpres` delivers nothing), whatever the grants. Subscribe to `X-pnpres` by name, which',
     '   needs `read` on `X-pnpres`.',
     '4. A channel that the same subscribe also names, or reaches through a channel group, is delivered',
-    '   through that name or group under its own check, not judged by the wildcard\'s.',
+    "   through that name or group under its own check, not judged by the wildcard's.",
     '',
     '## Operations',
     '',

@@ -139,7 +139,7 @@ function scanForCatastrophe(src: string): PatternCheck {
       continue;
     }
     if (c === ')') {
-      const frame = stack.length > 1 ? stack.pop()! : stack[0];
+      const frame = (stack.length > 1 ? stack.pop() : undefined) ?? stack[0];
       const parent = stack[stack.length - 1];
       // Nested repetition inside stays visible to enclosing groups: ((a+)b)+ is as bad as (a+)+.
       if (frame.hasRepeat) parent.hasRepeat = true;
@@ -295,7 +295,7 @@ export class PatternCache {
     let check = this.checks.get(source);
     if (check === undefined) {
       check = validateRegexPattern(source);
-      if (this.checks.size >= this.maxEntries) this.checks.delete(this.checks.keys().next().value!);
+      if (this.checks.size >= this.maxEntries) dropOldest(this.checks);
       this.checks.set(source, check);
     }
     return check;
@@ -307,7 +307,7 @@ export class PatternCache {
     if (regex === undefined) {
       regex = compilePattern(source);
       // Drop the oldest entry; patterns are cheap to recompile, so plain FIFO is enough.
-      if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+      if (this.entries.size >= this.maxEntries) dropOldest(this.entries);
       this.entries.set(source, regex);
     }
     return regex;
@@ -376,4 +376,10 @@ export function wildcardPrefixesOf(channel: string): [string | undefined, string
   if (first <= 0) return [undefined, undefined];
   const second = channel.indexOf('.', first + 1);
   return [channel.slice(0, first + 1), second === -1 ? undefined : channel.slice(0, second + 1)];
+}
+
+/** Deletes a Map's oldest entry (Maps iterate in insertion order): the FIFO caches above. */
+function dropOldest<K, V>(map: Map<K, V>): void {
+  const oldest = map.keys().next();
+  if (oldest.done !== true) map.delete(oldest.value);
 }

@@ -99,7 +99,13 @@ export function open(sealed: string, withSecret: string, subscribeKey: string, a
 }
 
 /** Seals one rotation from `oldSecret` to `newSecret` (the record the store keeps). */
-export function sealRotation(subscribeKey: string, oldSecret: string, newSecret: string, rotatedAtMs: number, previousValidUntilMs: number): SecretRotationRecord {
+export function sealRotation(
+  subscribeKey: string,
+  oldSecret: string,
+  newSecret: string,
+  rotatedAtMs: number,
+  previousValidUntilMs: number,
+): SecretRotationRecord {
   const aad = associatedData({ subscribeKey, rotatedAtMs, previousValidUntilMs });
   return {
     subscribeKey,
@@ -206,7 +212,10 @@ export class SecretRotation {
         throw new ParleyError('INVALID_PARAM', 'secretKey: must be 32 to 256 printable ASCII characters without spaces');
       }
       if (!Number.isInteger(overlapMinutes) || overlapMinutes < 0 || overlapMinutes > MAX_OVERLAP_MINUTES) {
-        throw new ParleyError('INVALID_PARAM', `overlapMinutes: must be a whole number of minutes 0..${MAX_OVERLAP_MINUTES} (got ${String(overlapMinutes).slice(0, 20)})`);
+        throw new ParleyError(
+          'INVALID_PARAM',
+          `overlapMinutes: must be a whole number of minutes 0..${MAX_OVERLAP_MINUTES} (got ${String(overlapMinutes).slice(0, 20)})`,
+        );
       }
       // Never back to a secret this keyset had (it may be why the rotation is made), nor another keyset's.
       const used = new Set<string>();
@@ -224,7 +233,10 @@ export class SecretRotation {
       const base = this.base.get(keyset.subscribeKey) ?? { secretKey: keyset.secretKey };
       const next = replayRotations(base, await this.store.list(keyset.subscribeKey));
       if (next.secretKey !== secretKey) {
-        throw new ParleyError('CONFLICT', 'another rotation of this keyset was stored at the same time and took effect instead; read the keyset again and retry');
+        throw new ParleyError(
+          'CONFLICT',
+          'another rotation of this keyset was stored at the same time and took effect instead; read the keyset again and retry',
+        );
       }
       applySecrets(keyset, this.inForce(next));
       this.log.info({ subscribeKey: keyset.subscribeKey, previousValidUntil: isoOrNull(previousValidUntilMs) }, 'keyset secret rotated');

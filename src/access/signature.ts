@@ -150,7 +150,10 @@ function canonicalForms(kept: readonly SignedPair[]): string[] {
     if (!forms.includes(rubySort)) forms.push(rubySort);
   }
   if (kept.every((p) => p.raw !== undefined)) {
-    const asSent = join([...kept].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : (a.raw as string) < (b.raw as string) ? -1 : 1)), (p) => p.raw as string);
+    const asSent = join(
+      [...kept].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : (a.raw as string) < (b.raw as string) ? -1 : 1)),
+      (p) => p.raw as string,
+    );
     if (!forms.includes(asSent)) forms.push(asSent);
   }
   return forms;

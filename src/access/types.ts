@@ -1,4 +1,4 @@
-import type { ErrorCode } from '../errors.ts';
+import type { DenialCode, MissingResources } from '../errors.ts';
 import type { Keyset } from '../keyset.ts';
 
 export type ResourceKind = 'channels' | 'groups' | 'uuids';
@@ -11,11 +11,7 @@ export interface Requirement {
 }
 
 /** The denied resources, as PubNub's 403 payload lists them. */
-export interface Missing {
-  channels: string[];
-  groups: string[];
-  uuids: string[];
-}
+export type Missing = MissingResources;
 
 /** Who the caller proved to be; kept by parked long-polls so they can be re-checked later. */
 export type Credential =
@@ -24,9 +20,7 @@ export type Credential =
   | { kind: 'authKey'; authKey: string } // v2
   | { kind: 'token'; tokenId: string; token: string }; // v3 (token string kept for cache lookups)
 
-export type Decision =
-  | { allowed: true; credential: Credential; reason?: string }
-  | { allowed: false; code: ErrorCode; missing: Missing; message: string };
+export type Decision = { allowed: true; credential: Credential; reason?: string } | { allowed: false; code: DenialCode; missing: Missing; message: string };
 
 /** A parsed query as the Access Manager reads it. */
 export interface RequestQuery {

@@ -155,8 +155,7 @@ function comparison(parts: string[], op: Op, value: string | number | boolean | 
     }
     default: {
       if (typeof value !== 'string' && typeof value !== 'number') throw bad(`${op} needs a string or a number`);
-      const test =
-        op === '<' ? (c: number) => c < 0 : op === '<=' ? (c: number) => c <= 0 : op === '>' ? (c: number) => c > 0 : (c: number) => c >= 0;
+      const test = op === '<' ? (c: number) => c < 0 : op === '<=' ? (c: number) => c <= 0 : op === '>' ? (c: number) => c > 0 : (c: number) => c >= 0;
       return (v) => {
         const x = read(v);
         if (typeof x !== typeof value) return false;

@@ -58,14 +58,7 @@ export function decodeCursor(raw: string): { after: boolean; position: unknown[]
   throw new ParleyError('INVALID_PARAM', 'start/end: not a page cursor from this server');
 }
 
-export function parseListQuery(input: {
-  filter?: string;
-  sort: readonly string[];
-  limit?: number;
-  start?: string;
-  end?: string;
-  count?: boolean;
-}): ListQuery {
+export function parseListQuery(input: { filter?: string; sort: readonly string[]; limit?: number; start?: string; end?: string; count?: boolean }): ListQuery {
   const raw = input.start ? { after: true, raw: input.start } : input.end ? { after: false, raw: input.end } : null;
   let cursor: ListQuery['cursor'] = null;
   if (raw !== null) {
@@ -94,9 +87,10 @@ function compareValues(a: unknown, b: unknown): number {
   const rb = rank(b);
   if (ra !== rb) return ra - rb;
   if (ra === 3) return 0;
-  const x = a as Scalar;
-  const y = b as Scalar;
-  return x! < y! ? -1 : x! > y! ? 1 : 0;
+  // Same rank, not null: two numbers, two strings or two booleans.
+  const x = a as NonNullable<Scalar>;
+  const y = b as NonNullable<Scalar>;
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 /** The sort keys of one item, the tie-breaking id last: also its position in a page cursor. */

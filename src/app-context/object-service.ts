@@ -3,14 +3,7 @@ import { ParleyError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { MembershipRecord, ObjectKind, ObjectMetadata, ObjectStore, OutgoingMessage } from '../store/types.ts';
 import { runListQuery, type ListQuery, type Page } from './list-query.ts';
-import {
-  applyMetadataPatch,
-  applyRelationInput,
-  metadataView,
-  relationView,
-  type MetadataPatch,
-  type RelationInput,
-} from './records.ts';
+import { applyMetadataPatch, applyRelationInput, metadataView, relationView, type MetadataPatch, type RelationInput } from './records.ts';
 
 /** A membership with the other side's metadata, when that side has any. */
 export interface Relation {
@@ -94,9 +87,7 @@ export class ObjectService {
   async relations(subscribeKey: string, side: ObjectKind, id: string, q: ListQuery): Promise<Page<Relation>> {
     const memberships = await this.deps.store.memberships(subscribeKey, side, id);
     const otherKind = other(side);
-    const others = await Promise.all(
-      memberships.map((m) => this.deps.store.get(subscribeKey, otherKind, side === 'uuid' ? m.channel : m.uuid)),
-    );
+    const others = await Promise.all(memberships.map((m) => this.deps.store.get(subscribeKey, otherKind, side === 'uuid' ? m.channel : m.uuid)));
     const relations: Relation[] = memberships.map((membership, i) => ({ membership, other: others[i] }));
     return runListQuery(relations, (r) => relationView(side, r.membership, r.other), q, [otherKind, 'id']);
   }
@@ -106,7 +97,14 @@ export class ObjectService {
    * `set` entries create or update relations to the listed other ids, `remove` deletes them. When an
    * id is in both, the removal wins, as it is applied last.
    */
-  async changeRelations(subscribeKey: string, side: ObjectKind, id: string, set: readonly RelationInput[], remove: readonly string[], actor: string): Promise<void> {
+  async changeRelations(
+    subscribeKey: string,
+    side: ObjectKind,
+    id: string,
+    set: readonly RelationInput[],
+    remove: readonly string[],
+    actor: string,
+  ): Promise<void> {
     const pair = (otherId: string) => (side === 'uuid' ? { uuid: id, channel: otherId } : { uuid: otherId, channel: id });
     const current = new Map((await this.deps.store.memberships(subscribeKey, side, id)).map((m) => [side === 'uuid' ? m.channel : m.uuid, m]));
     const removing = new Set(remove);
@@ -122,7 +120,9 @@ export class ObjectService {
     if (puts.size > 0) await this.deps.store.putMemberships(subscribeKey, [...puts.values()]);
     if (removals.length > 0) await this.deps.store.removeMemberships(subscribeKey, removals.map(pair));
     const events: Announcement[] = [...puts.values()].map((m) => ({
-      channels: [m.channel, m.uuid], event: 'set', type: 'membership',
+      channels: [m.channel, m.uuid],
+      event: 'set',
+      type: 'membership',
       data: { channel: { id: m.channel }, uuid: { id: m.uuid }, status: m.status, type: m.type, custom: m.custom, updated: m.updated, eTag: m.eTag },
     }));
     for (const { uuid, channel } of removals.map(pair)) {

@@ -139,7 +139,12 @@ export function emptyMetadata(id: string): ObjectMetadata {
 }
 
 /** The record after the patch, and which wire fields changed (empty when the PATCH changes nothing). */
-export function applyMetadataPatch(current: ObjectMetadata | undefined, id: string, patch: MetadataPatch, updated: string): {
+export function applyMetadataPatch(
+  current: ObjectMetadata | undefined,
+  id: string,
+  patch: MetadataPatch,
+  updated: string,
+): {
   record: ObjectMetadata;
   changed: string[];
 } {
@@ -161,7 +166,13 @@ export function applyMetadataPatch(current: ObjectMetadata | undefined, id: stri
 }
 
 /** The membership after a `set` entry, or undefined when it would change nothing. */
-export function applyRelationInput(current: MembershipRecord | undefined, uuid: string, channel: string, input: RelationInput, updated: string): MembershipRecord | undefined {
+export function applyRelationInput(
+  current: MembershipRecord | undefined,
+  uuid: string,
+  channel: string,
+  input: RelationInput,
+  updated: string,
+): MembershipRecord | undefined {
   const next: MembershipRecord = {
     uuid,
     channel,
@@ -191,6 +202,10 @@ export function relationView(side: ObjectKind, m: MembershipRecord, other: Objec
   return {
     [otherKind]: other ? metadataView(otherKind, other) : { id: otherId },
     [side]: { id: side === 'uuid' ? m.uuid : m.channel },
-    status: m.status, type: m.type, custom: m.custom, updated: m.updated, eTag: m.eTag,
+    status: m.status,
+    type: m.type,
+    custom: m.custom,
+    updated: m.updated,
+    eTag: m.eTag,
   };
 }

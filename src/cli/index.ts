@@ -12,7 +12,8 @@ import { newSecretKey, SecretRotation } from '../access/secret-rotation.ts';
 import { encodeString, signRequest } from '../access/signature.ts';
 import { tokenBytes, checkTokenSignature } from '../access/token/verify.ts';
 import { decodeTokenClaims, type PermissionMaps } from '../access/token/codec.ts';
-import { storesFromConfig } from '../store/index.ts';
+import { TimetokenGenerator } from '../realtime/timetoken.ts';
+import { backendsFromConfig } from '../store/index.ts';
 import { isParleyError } from '../errors.ts';
 
 /**
@@ -65,7 +66,7 @@ function tokenInspect(args: string[]): void {
   if (!token) fail('token inspect needs a token');
   const bytes = tokenBytes(token);
   if (!bytes) fail('not a token: not base64url', 1);
-  let claims;
+  let claims: ReturnType<typeof decodeTokenClaims>;
   try {
     claims = decodeTokenClaims(bytes);
   } catch (err) {
@@ -109,16 +110,16 @@ async function explainCommand(args: string[]): Promise<void> {
   const keysets = keysetsOf(cfg);
   const keyset = values['subscribe-key'] ? keysets.find((k) => k.subscribeKey === values['subscribe-key']) : keysets[0];
   if (!keyset) fail(`no keyset with subscribe key ${values['subscribe-key']}`, 1);
-  let requirements;
+  let requirements: ReturnType<typeof requirementsFor>;
   try {
     requirements = requirementsFor(op as Operation, { channels: values.channel, groups: values.group, uuids: values['uuid-resource'] });
   } catch (err) {
     fail((err as Error).message);
   }
-  // The backend the server uses (sqlite file, Redis prefix): the same choice as app.ts makes.
+  // The server's backend (sqlite file, Redis prefix), chosen by the same function as app.ts uses.
   const log = createLogger({ level: 'silent' });
-  const stores = storesFromConfig(cfg, log);
   const clock = { nowMs: () => Date.now() };
+  const { stores, broker } = backendsFromConfig(cfg, { clock, timetokens: new TimetokenGenerator(clock), log });
   const access = new AccessManager({ grants: stores.grants, denyList: stores.denyList, clock, log, keysets });
   try {
     try {
@@ -134,13 +135,16 @@ async function explainCommand(args: string[]): Promise<void> {
     out(`operation  ${op}${OPERATIONS[op as Operation].admin ? '  (needs a secret-key signature)' : ''}`);
     out(`credential ${values.auth ? (values.auth.length > 40 ? 'v3 token' : 'v2 auth key') : '(none)'}${values.uuid ? `, uuid ${values.uuid}` : ''}`);
     for (const c of checks) {
-      out(`  ${c.allowed ? 'ALLOW' : 'DENY '} ${describePermissions(c.requirement.perm)} on ${c.requirement.kind.slice(0, -1)} ${c.requirement.name === '' ? '(keyset level)' : JSON.stringify(c.requirement.name)}: ${c.detail}`);
+      out(
+        `  ${c.allowed ? 'ALLOW' : 'DENY '} ${describePermissions(c.requirement.perm)} on ${c.requirement.kind.slice(0, -1)} ${c.requirement.name === '' ? '(keyset level)' : JSON.stringify(c.requirement.name)}: ${c.detail}`,
+      );
     }
     if (decision.allowed) out('decision   ALLOW');
     else out(`decision   DENY ${decision.code}: ${decision.message}`);
     process.exitCode = decision.allowed ? 0 : 1;
   } finally {
     access.close();
+    await broker.close();
     await stores.close();
   }
 }
@@ -200,12 +204,19 @@ async function secretCommand(args: string[]): Promise<void> {
   let res: Response;
   try {
     res = await fetch(`${base}${path}?uuid=${params.uuid}&timestamp=${params.timestamp}&signature=${signature}`, {
-      method: 'POST', body, headers: { 'Content-Type': 'application/json' },
+      method: 'POST',
+      body,
+      headers: { 'Content-Type': 'application/json' },
     });
   } catch (err) {
     fail(`cannot reach ${base}: ${(err as Error).message}`, EX_UNAVAILABLE);
   }
-  const answer = (await res.json().catch(() => null)) as { data?: { rotatedAt: string; previousSecretValidUntil: string }; code?: string; reason?: string; message?: string } | null;
+  const answer = (await res.json().catch(() => null)) as {
+    data?: { rotatedAt: string; previousSecretValidUntil: string };
+    code?: string;
+    reason?: string;
+    message?: string;
+  } | null;
   if (!res.ok || !answer?.data) {
     fail(`rotation refused: ${res.status} ${answer?.code ?? ''} ${answer?.reason ?? answer?.message ?? ''}`.trim(), 1);
   }

@@ -3,12 +3,23 @@ import { ConfigSchema } from './schema.ts';
 
 const snake = (s: string): string => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
 
+/** The part of a JSON Schema node (as zod renders the config schema) the table reads. */
+interface SchemaNode {
+  type?: string;
+  properties?: Record<string, SchemaNode>;
+  default?: unknown;
+  description?: string;
+  enum?: string[];
+  anyOf?: SchemaNode[];
+  const?: unknown;
+}
+
 /** docs/config.md, rendered from the schema's defaults and descriptions. */
 export function renderConfigDoc(): string {
   const rows: string[] = [];
-  const json = z.toJSONSchema(ConfigSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, any>;
-  const walk = (node: Record<string, any>, path: string[]): void => {
-    for (const [key, prop] of Object.entries<Record<string, any>>(node.properties ?? {})) {
+  const json = z.toJSONSchema(ConfigSchema, { io: 'input', unrepresentable: 'any' }) as SchemaNode;
+  const walk = (node: SchemaNode, path: string[]): void => {
+    for (const [key, prop] of Object.entries(node.properties ?? {})) {
       const p = [...path, key];
       if (prop.type === 'object' && prop.properties) {
         walk(prop, p);
@@ -16,9 +27,9 @@ export function renderConfigDoc(): string {
       }
       const env = prop.type === 'array' ? '(file only)' : `\`PARLEY_${p.map(snake).join('_')}\``;
       const def = prop.default === undefined ? '' : `\`${JSON.stringify(prop.default)}\``;
-      const variant = (v: Record<string, any>): string => (v.const !== undefined ? `\`${v.const}\`` : (v.type ?? 'any'));
+      const variant = (v: SchemaNode): string => (v.const !== undefined ? `\`${String(v.const)}\`` : (v.type ?? 'any'));
       const type = prop.enum
-        ? prop.enum.map((e: string) => `\`${e}\``).join(' \\| ')
+        ? prop.enum.map((e) => `\`${e}\``).join(' \\| ')
         : Array.isArray(prop.anyOf)
           ? prop.anyOf.map(variant).join(' \\| ')
           : (prop.type ?? 'any');

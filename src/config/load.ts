@@ -38,7 +38,16 @@ function envLeaves(): Array<{ path: string[]; env: string; type: LeafType }> {
 
 /** The env names Parley reads, for docs and `parley config`. */
 export function envNames(): string[] {
-  return ['PORT', 'PARLEY_CONFIG', 'PARLEY_PUBLISH_KEY', 'PARLEY_SUBSCRIBE_KEY', 'PARLEY_SECRET_KEY', 'PARLEY_STORE', 'PARLEY_REDIS_URL', ...envLeaves().map((l) => l.env)];
+  return [
+    'PORT',
+    'PARLEY_CONFIG',
+    'PARLEY_PUBLISH_KEY',
+    'PARLEY_SUBSCRIBE_KEY',
+    'PARLEY_SECRET_KEY',
+    'PARLEY_STORE',
+    'PARLEY_REDIS_URL',
+    ...envLeaves().map((l) => l.env),
+  ];
 }
 
 function setPath(target: Obj, path: string[], value: Json): void {
@@ -70,10 +79,7 @@ function deepMerge(base: Obj, over: Obj): Obj {
   const out: Obj = { ...base };
   for (const [k, v] of Object.entries(over)) {
     const b = out[k];
-    out[k] =
-      v && typeof v === 'object' && !Array.isArray(v) && b && typeof b === 'object' && !Array.isArray(b)
-        ? deepMerge(b as Obj, v as Obj)
-        : v;
+    out[k] = v && typeof v === 'object' && !Array.isArray(v) && b && typeof b === 'object' && !Array.isArray(b) ? deepMerge(b as Obj, v as Obj) : v;
   }
   return out;
 }

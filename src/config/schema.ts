@@ -9,17 +9,17 @@ import { z } from 'zod';
 /** Upper bound of cluster.workers: far past any one machine's cores, low enough to catch a typo. */
 export const MAX_CLUSTER_WORKERS = 256;
 
-const name = z.string().min(1).max(256).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
+const name = z
+  .string()
+  .min(1)
+  .max(256)
+  .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
 
 export const KeysetSchema = z
   .object({
     publishKey: name.describe('Publish key clients put in publish and signal paths'),
     subscribeKey: name.describe('Subscribe key; scopes all data of the keyset'),
-    secretKey: z
-      .string()
-      .max(256)
-      .default('')
-      .describe('Secret key; non-empty turns the Access Manager on for this keyset, empty leaves it open'),
+    secretKey: z.string().max(256).default('').describe('Secret key; non-empty turns the Access Manager on for this keyset, empty leaves it open'),
     previousSecretKey: z
       .string()
       .min(1)
@@ -43,13 +43,15 @@ export const ConfigSchema = z
       .string()
       .min(1)
       .default('./data')
-      .describe('Directory of the sqlite engine: its database and the demo keyset\'s secret; created if missing and checked writable at start (exit 78 otherwise); other engines never use it'),
+      .describe(
+        "Directory of the sqlite engine: its database and the demo keyset's secret; created if missing and checked writable at start (exit 78 otherwise); other engines never use it",
+      ),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino level'),
     fastLane: z
       .boolean()
       .default(true)
       .describe(
-        'Serve subscribe long-polls and GET publishes on the socket (protocol/lane.ts) instead of through node:http: about 1.4x the deliveries per CPU-second; anything else, or false, is node:http\'s',
+        "Serve subscribe long-polls and GET publishes on the socket (protocol/lane.ts) instead of through node:http: about 1.4x the deliveries per CPU-second; anything else, or false, is node:http's",
       ),
     shutdownTimeoutSec: z
       .number()
@@ -60,21 +62,34 @@ export const ConfigSchema = z
       .describe('Longest a graceful stop (SIGTERM, SIGINT) may take, seconds; past it the process exits with code 1 whatever is still open'),
     store: z
       .object({
-        kind: z.enum(['sqlite', 'memory', 'redis']).default('sqlite').describe('Storage engine: sqlite (durable, default), memory (tests) or redis (several nodes)'),
+        kind: z
+          .enum(['sqlite', 'memory', 'redis'])
+          .default('sqlite')
+          .describe('Storage engine: sqlite (durable, default), memory (tests) or redis (several nodes)'),
       })
       .strict()
       .prefault({}),
     redis: z
       .object({
         url: z.string().default('').describe('redis:// URL shared by every node; setting it (PARLEY_REDIS_URL) selects the redis engine'),
-        prefix: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'letters, digits and _ . : - only (no braces or spaces)').default('parley').describe('Key prefix of this deployment; all its nodes use the same'),
+        prefix: z
+          .string()
+          .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'letters, digits and _ . : - only (no braces or spaces)')
+          .default('parley')
+          .describe('Key prefix of this deployment; all its nodes use the same'),
       })
       .strict()
       .prefault({}),
     keysets: z.array(KeysetSchema).default([]).describe('Keysets; empty = the demo keyset'),
     subscribe: z
       .object({
-        longPollTimeoutSec: z.number().int().min(1).max(300).default(280).describe('How long a long-poll is held before an empty answer (SDK gives up at 310 s)'),
+        longPollTimeoutSec: z
+          .number()
+          .int()
+          .min(1)
+          .max(300)
+          .default(280)
+          .describe('How long a long-poll is held before an empty answer (SDK gives up at 310 s)'),
         region: z.number().int().min(1).max(255).default(1).describe('Region number sent as t.r / p.r; must be non-zero'),
         bufferPerChannel: z.number().int().min(1).max(100_000).default(500).describe('Recent messages kept in memory per channel for fast catch-up'),
         bufferMaxAgeSec: z.number().int().min(1).default(600).describe('Age after which buffered messages are dropped from memory (history keeps them)'),
@@ -155,7 +170,9 @@ export const ConfigSchema = z
           .int()
           .min(1)
           .default(256)
-          .describe('Open TCP connections from one client address (IPv6: one /64); past it a new connection is answered 429 and closed. Not applied when trustProxy is on (every connection comes from the proxy)'),
+          .describe(
+            'Open TCP connections from one client address (IPv6: one /64); past it a new connection is answered 429 and closed. Not applied when trustProxy is on (every connection comes from the proxy)',
+          ),
         maxLongPolls: z.number().int().min(1).default(8_000).describe('Subscribe long-polls held open by this node at once; past it a new one gets 429'),
         maxLongPollsPerAddress: z
           .number()
@@ -166,14 +183,18 @@ export const ConfigSchema = z
         trustProxy: z
           .boolean()
           .default(false)
-          .describe('Take the client address for the per-address caps from the last entry of X-Forwarded-For (set by the proxy in front); off: the socket address, and the header is ignored'),
+          .describe(
+            'Take the client address for the per-address caps from the last entry of X-Forwarded-For (set by the proxy in front); off: the socket address, and the header is ignored',
+          ),
         bodyIdleTimeoutMs: z
           .number()
           .int()
           .min(10)
           .max(600_000)
           .default(10_000)
-          .describe('Longest pause between two chunks of a request body, ms; a body that stops arriving is answered 408 and its connection closed. A file download its client stops reading is cut after the same time'),
+          .describe(
+            'Longest pause between two chunks of a request body, ms; a body that stops arriving is answered 408 and its connection closed. A file download its client stops reading is cut after the same time',
+          ),
       })
       .strict()
       .prefault({}),
@@ -183,7 +204,9 @@ export const ConfigSchema = z
         acceptV1Signatures: z
           .boolean()
           .default(true)
-          .describe('Accept the older v1 request signature (Python, Kotlin and Go sign POST publish with it) on GET requests and POST publish; it covers neither method nor body'),
+          .describe(
+            'Accept the older v1 request signature (Python, Kotlin and Go sign POST publish with it) on GET requests and POST publish; it covers neither method nor body',
+          ),
         tokenCacheSize: z.number().int().min(0).default(10_000).describe('Verified tokens cached in memory (0 = no cache)'),
       })
       .strict()
@@ -244,13 +267,15 @@ export const ConfigSchema = z
     if (workers !== 'off' && workers !== 0) {
       if (cfg.store.kind !== 'redis') {
         ctx.addIssue({
-          code: 'custom', path: ['cluster', 'workers'],
+          code: 'custom',
+          path: ['cluster', 'workers'],
           message: `cluster.workers is ${JSON.stringify(workers)} but store.kind is "${cfg.store.kind}": worker processes share subscriptions, history and grants only through the redis engine (set redis.url / PARLEY_REDIS_URL), or set cluster.workers to off`,
         });
       }
       if (cfg.keysets.length === 0) {
         ctx.addIssue({
-          code: 'custom', path: ['cluster', 'workers'],
+          code: 'custom',
+          path: ['cluster', 'workers'],
           message: `cluster.workers is ${JSON.stringify(workers)} but no keyset is configured: the demo keyset's secret would be drawn per worker, so workers would reject each other's tokens; set PARLEY_PUBLISH_KEY, PARLEY_SUBSCRIBE_KEY and PARLEY_SECRET_KEY (or keysets)`,
         });
       }
@@ -271,19 +296,22 @@ export const ConfigSchema = z
     const { limits } = cfg;
     if (limits.maxConnectionsPerAddress > limits.maxConnections) {
       ctx.addIssue({
-        code: 'custom', path: ['limits', 'maxConnectionsPerAddress'],
+        code: 'custom',
+        path: ['limits', 'maxConnectionsPerAddress'],
         message: `limits.maxConnectionsPerAddress (${limits.maxConnectionsPerAddress}) is larger than limits.maxConnections (${limits.maxConnections})`,
       });
     }
     if (limits.maxChannelsPerSubscription > limits.maxSubscribedChannelsPerNode) {
       ctx.addIssue({
-        code: 'custom', path: ['limits', 'maxChannelsPerSubscription'],
+        code: 'custom',
+        path: ['limits', 'maxChannelsPerSubscription'],
         message: `limits.maxChannelsPerSubscription (${limits.maxChannelsPerSubscription}) is larger than limits.maxSubscribedChannelsPerNode (${limits.maxSubscribedChannelsPerNode})`,
       });
     }
     if (limits.maxLongPollsPerAddress > limits.maxLongPolls) {
       ctx.addIssue({
-        code: 'custom', path: ['limits', 'maxLongPollsPerAddress'],
+        code: 'custom',
+        path: ['limits', 'maxLongPollsPerAddress'],
         message: `limits.maxLongPollsPerAddress (${limits.maxLongPollsPerAddress}) is larger than limits.maxLongPolls (${limits.maxLongPolls})`,
       });
     }
@@ -315,7 +343,11 @@ export const ConfigSchema = z
       }
       if (!hasKey) return;
       if (k.secretKey === '') {
-        ctx.addIssue({ code: 'custom', path: ['keysets', i, 'previousSecretKey'], message: `keysets[${i}].previousSecretKey needs a secretKey (the keyset has none)` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['keysets', i, 'previousSecretKey'],
+          message: `keysets[${i}].previousSecretKey needs a secretKey (the keyset has none)`,
+        });
         return;
       }
       if (k.previousSecretKey === k.secretKey) {

@@ -87,8 +87,13 @@ export function readSample(raw: unknown): NodeSample | undefined {
     denials[code] = n;
   }
   const sample: NodeSample = {
-    t: r.t, ok: r.ok, parkedLongPolls: r.parkedLongPolls, connections: r.connections,
-    publishesPerSec: r.publishesPerSec, deliveriesPerSec: r.deliveriesPerSec, denials,
+    t: r.t,
+    ok: r.ok,
+    parkedLongPolls: r.parkedLongPolls,
+    connections: r.connections,
+    publishesPerSec: r.publishesPerSec,
+    deliveriesPerSec: r.deliveriesPerSec,
+    denials,
   };
   if (typeof r.reason === 'string') sample.reason = r.reason.slice(0, 200);
   return sample;
@@ -194,9 +199,7 @@ export class NodeStats {
   view(): StatsView {
     const nowMs = this.o.clock.nowMs();
     const staleAfterMs = 3 * this.o.intervalMs;
-    const nodes: NodeSeries[] = [
-      { nodeId: this.o.nodeId, self: true, lastSeenMs: this.own.last?.t ?? nowMs, stale: false, samples: this.own.list() },
-    ];
+    const nodes: NodeSeries[] = [{ nodeId: this.o.nodeId, self: true, lastSeenMs: this.own.last?.t ?? nowMs, stale: false, samples: this.own.list() }];
     for (const [nodeId, entry] of [...this.others].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       if (nowMs - entry.lastSeenMs > STATS_WINDOW_MS) {
         this.others.delete(nodeId);

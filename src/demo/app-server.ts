@@ -23,6 +23,11 @@ const RENDEZVOUS_RENEW_MS = (RENDEZVOUS_TTL_MINUTES * 60_000) / 3;
 /** stop() withdraws the rendezvous grants; it waits this long at most (the grants expire anyway). */
 const WITHDRAW_TIMEOUT_MS = 2000;
 
+/** A time source (src/clock.ts's Clock, by shape: the demo imports nothing of Parley's core). */
+export interface DemoClock {
+  nowMs(): number;
+}
+
 export interface DemoAppServerOptions {
   /** Parley's base URL as this server reaches it, e.g. http://127.0.0.1:8080. */
   parleyUrl: string;
@@ -30,6 +35,8 @@ export interface DemoAppServerOptions {
   channel: string;
   grantTtlMinutes: number;
   log: Logger;
+  /** Where the expiry told to the page is read from (the clock Parley expires grants by); Date.now by default. */
+  clock?: DemoClock;
 }
 
 const USER_ID = /^[A-Za-z0-9_.@-]{1,64}$/;
@@ -38,10 +45,12 @@ const AUTH_KEY = /^[A-Za-z0-9_-]{16,128}$/;
 export class DemoAppServer {
   private readonly pubnub: InstanceType<typeof PubNub>;
   private readonly o: DemoAppServerOptions;
+  private readonly clock: DemoClock;
   private renewTimer: NodeJS.Timeout | undefined;
 
   constructor(o: DemoAppServerOptions) {
     this.o = o;
+    this.clock = o.clock ?? { nowMs: () => Date.now() };
     this.pubnub = new PubNub({
       publishKey: o.keyset.publishKey,
       subscribeKey: o.keyset.subscribeKey,
@@ -109,7 +118,7 @@ export class DemoAppServer {
       authorized_uuid: userId,
       resources: { channels: { [this.o.channel]: { read: true, write: true } } },
     });
-    return { token, expiresAt: Date.now() + this.o.grantTtlMinutes * 60_000 };
+    return { token, expiresAt: this.clock.nowMs() + this.o.grantTtlMinutes * 60_000 };
   }
 
   async revokeToken(token: string): Promise<void> {
@@ -137,7 +146,7 @@ export class DemoAppServer {
         await this.pubnub.publish({ channel: ackChannel, message: { action: 'logout', ok: true } });
       } else {
         await this.grantAuthKey(authKey, true);
-        const expiresAt = Date.now() + this.o.grantTtlMinutes * 60_000;
+        const expiresAt = this.clock.nowMs() + this.o.grantTtlMinutes * 60_000;
         await this.pubnub.publish({ channel: ackChannel, message: { action: 'login', ok: true, expiresAt } });
       }
     } catch (err) {

@@ -28,7 +28,7 @@ const port = Number(values.port);
 const ttl = Number(values['ttl-minutes']);
 if (!Number.isInteger(port) || port < 0 || port > 65535) fail('--port must be 0-65535');
 if (!Number.isInteger(ttl) || ttl < 1) fail('--ttl-minutes must be a whole number ≥ 1');
-if (!isDemoSdkInstalled()) fail('the demo\'s SDK (the pubnub package, a dev dependency) is not installed: npm ci without --omit=dev');
+if (!isDemoSdkInstalled()) fail("the demo's SDK (the pubnub package, a dev dependency) is not installed: npm ci without --omit=dev");
 // Imported once the SDK is known to be there, so its absence is the line above rather than a stack trace.
 const { DemoAppServer } = await import('./app-server.ts');
 const { serveDemoFile } = await import('./attach.ts');

@@ -9,7 +9,7 @@ import type { Services } from './services.ts';
  */
 
 /** At most limits.maxGroupsPerSubscribe distinct groups; `g` and `g-pnpres` count once. */
-export function checkGroupCount(s: Services, groups: readonly string[]): void {
+export function checkGroupCount(s: Pick<Services, 'config'>, groups: readonly string[]): void {
   const max = s.config.limits.maxGroupsPerSubscribe;
   if (groups.length <= max) return;
   const distinct = new Set(groups.map(stripPresence)).size;
@@ -21,7 +21,7 @@ export function checkGroupCount(s: Services, groups: readonly string[]): void {
 }
 
 /** Refuses a request whose channels, once its groups are expanded, pass limits.maxChannelsPerSubscription. */
-export function checkExpandedCount(s: Services, count: number): void {
+export function checkExpandedCount(s: Pick<Services, 'config'>, count: number): void {
   const max = s.config.limits.maxChannelsPerSubscription;
   if (count > max) {
     throw new ParleyError(

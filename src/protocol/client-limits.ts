@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { isIP, isIPv4, type Socket } from 'node:net';
-import { ParleyError } from '../errors.ts';
+import { capOf, ParleyError } from '../errors.ts';
 import { errorBody } from './error-response.ts';
 
 /**
@@ -46,7 +46,10 @@ export function addressKey(address: string | undefined): string {
     const tail = groups(bare.slice(gap + 2));
     all = [...head, ...new Array<string>(Math.max(0, 8 - head.length - tail.length)).fill('0'), ...tail];
   }
-  return `${all.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(':')}::/64`;
+  return `${all
+    .slice(0, 4)
+    .map((g) => parseInt(g, 16).toString(16))
+    .join(':')}::/64`;
 }
 
 /**
@@ -110,11 +113,14 @@ export class ClientLimits {
     if (this.connections >= this.o.maxConnections) {
       refusal = tooMany('maxConnections', `this node has ${this.o.maxConnections} open connections, its limit (limits.maxConnections); retry later`);
     } else if (!this.o.trustProxy && (this.connectionsByAddress.get(key) ?? 0) >= this.o.maxConnectionsPerAddress) {
-      refusal = tooMany('maxConnectionsPerAddress', `at most ${this.o.maxConnectionsPerAddress} open connections per client address (limits.maxConnectionsPerAddress)`);
+      refusal = tooMany(
+        'maxConnectionsPerAddress',
+        `at most ${this.o.maxConnectionsPerAddress} open connections per client address (limits.maxConnectionsPerAddress)`,
+      );
     }
     if (refusal !== null) {
       this.refused.add(socket);
-      this.o.onRefusal({ cap: refusal.details?.cap as string });
+      this.o.onRefusal({ cap: capOf(refusal) ?? 'unknown' });
       const { status, body } = errorBody(refusal, 'generic', 'Parley');
       socket.end(
         `HTTP/1.1 ${status} Too Many Requests\r\nContent-Type: application/json; charset=UTF-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
@@ -163,7 +169,10 @@ export class ClientLimits {
     const key = this.keyOf(address);
     const held = this.longPollsByAddress.get(key) ?? 0;
     if (held >= this.o.maxLongPollsPerAddress) {
-      throw tooMany('maxLongPollsPerAddress', `at most ${this.o.maxLongPollsPerAddress} open subscribe long-polls per client address (limits.maxLongPollsPerAddress)`);
+      throw tooMany(
+        'maxLongPollsPerAddress',
+        `at most ${this.o.maxLongPollsPerAddress} open subscribe long-polls per client address (limits.maxLongPollsPerAddress)`,
+      );
     }
     this.longPolls++;
     this.longPollsByAddress.set(key, held + 1);

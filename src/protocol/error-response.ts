@@ -1,4 +1,4 @@
-import { ERROR_CATALOG, type ErrorCode, ParleyError } from '../errors.ts';
+import { bodyIssuesOf, ERROR_CATALOG, type ErrorCode, missingOf, type ParleyError } from '../errors.ts';
 import type { Missing } from '../access/types.ts';
 
 /**
@@ -63,7 +63,7 @@ export function denialBody(code: ErrorCode, message: string, missing: Missing): 
 export function errorBody(err: ParleyError, family: ErrorFamily, service: string, timetoken = '0'): ErrorBody {
   const status = HTTP_STATUS[err.code];
   if (status === 403) {
-    const missing = (err.details?.missing as Missing | undefined) ?? { channels: [], groups: [], uuids: [] };
+    const missing = missingOf(err) ?? { channels: [], groups: [], uuids: [] };
     return denialBody(err.code, err.message, missing);
   }
   const message = status >= 500 ? ERROR_CATALOG[err.code].message : err.message;
@@ -73,14 +73,15 @@ export function errorBody(err: ParleyError, family: ErrorFamily, service: string
     case 'history3':
       return { status, body: JSON.stringify({ status, error: true, error_message: message, channels: {}, code: err.code }) };
     case 'pam3': {
-      const details = (err.details?.details as Array<{ message: string; location: string }> | undefined) ?? [];
+      const issues = bodyIssuesOf(err);
+      const details = issues?.details ?? [];
       return {
         status,
         body: JSON.stringify({
           status,
           error: {
             message,
-            source: (err.details?.source as string | undefined) ?? 'grant',
+            source: issues?.source ?? 'grant',
             details: details.map((d) => ({ message: d.message, location: d.location, locationType: 'body' })),
           },
           service: 'Access Manager',

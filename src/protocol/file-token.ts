@@ -39,7 +39,9 @@ function macKey(keyset: Keyset, secretKey: string, purpose: FileTokenPurpose): B
 
 /** Signed with the keyset's current secret; after a rotation, verified under the previous one too (its window). */
 function mac(keyset: Keyset, purpose: FileTokenPurpose, payload: string, secretKey = keyset.secretKey): Buffer {
-  return createHmac('sha256', macKey(keyset, secretKey, purpose)).update(payload).digest();
+  return createHmac('sha256', macKey(keyset, secretKey, purpose))
+    .update(payload)
+    .digest();
 }
 
 /**

@@ -35,8 +35,15 @@ function tokenize(src: string): Token[] {
   let i = 0;
   while (i < src.length) {
     const c = src[i];
-    if (/\s/.test(c)) { i++; continue; }
-    if (c === '(' || c === ')') { out.push({ t: c, v: c }); i++; continue; }
+    if (/\s/.test(c)) {
+      i++;
+      continue;
+    }
+    if (c === '(' || c === ')') {
+      out.push({ t: c, v: c });
+      i++;
+      continue;
+    }
     if (c === "'" || c === '"') {
       const end = src.indexOf(c, i + 1);
       if (end < 0) throw bad('unterminated string');
@@ -45,11 +52,23 @@ function tokenize(src: string): Token[] {
       continue;
     }
     const two = src.slice(i, i + 2);
-    if (['==', '!=', '<=', '>=', '&&', '||'].includes(two)) { out.push({ t: 'op', v: two }); i += 2; continue; }
-    if ('<>!'.includes(c)) { out.push({ t: 'op', v: c }); i++; continue; }
+    if (['==', '!=', '<=', '>=', '&&', '||'].includes(two)) {
+      out.push({ t: 'op', v: two });
+      i += 2;
+      continue;
+    }
+    if ('<>!'.includes(c)) {
+      out.push({ t: 'op', v: c });
+      i++;
+      continue;
+    }
     const num = /^-?\d+(\.\d+)?/.exec(src.slice(i));
-    if (num) { out.push({ t: 'num', v: num[0] }); i += num[0].length; continue; }
-    const id = /^[A-Za-z_][A-Za-z0-9_.\-]*/.exec(src.slice(i));
+    if (num) {
+      out.push({ t: 'num', v: num[0] });
+      i += num[0].length;
+      continue;
+    }
+    const id = /^[A-Za-z_][A-Za-z0-9_.-]*/.exec(src.slice(i));
     if (id) {
       const upper = id[0].toUpperCase();
       out.push(upper === 'LIKE' || upper === 'CONTAINS' ? { t: 'op', v: upper } : { t: 'id', v: id[0] });
@@ -126,16 +145,22 @@ function compare(op: string, a: unknown, b: unknown): boolean {
     if (Array.isArray(a)) return a.some((x) => String(x) === String(b));
     return typeof a === 'string' && a.includes(String(b));
   }
-  const na = typeof a === 'number' ? a : typeof a === 'string' && a !== '' && !isNaN(Number(a)) ? Number(a) : NaN;
-  const nb = typeof b === 'number' ? b : typeof b === 'string' && b !== '' && !isNaN(Number(b)) ? Number(b) : NaN;
-  const numeric = !isNaN(na) && !isNaN(nb);
+  const na = typeof a === 'number' ? a : typeof a === 'string' && a !== '' && !Number.isNaN(Number(a)) ? Number(a) : NaN;
+  const nb = typeof b === 'number' ? b : typeof b === 'string' && b !== '' && !Number.isNaN(Number(b)) ? Number(b) : NaN;
+  const numeric = !Number.isNaN(na) && !Number.isNaN(nb);
   switch (op) {
-    case '==': return numeric ? na === nb : String(a) === String(b);
-    case '!=': return numeric ? na !== nb : String(a) !== String(b);
-    case '<': return numeric && na < nb;
-    case '>': return numeric && na > nb;
-    case '<=': return numeric && na <= nb;
-    case '>=': return numeric && na >= nb;
+    case '==':
+      return numeric ? na === nb : String(a) === String(b);
+    case '!=':
+      return numeric ? na !== nb : String(a) !== String(b);
+    case '<':
+      return numeric && na < nb;
+    case '>':
+      return numeric && na > nb;
+    case '<=':
+      return numeric && na <= nb;
+    case '>=':
+      return numeric && na >= nb;
   }
   return false;
 }

@@ -11,7 +11,7 @@ const OPEN_CREDENTIAL: Credential = Object.freeze({ kind: 'open' });
 const NONE: readonly Requirement[] = Object.freeze([]);
 
 /** The keyset named by a raw subscribe-key segment; INVALID_KEY when unknown. */
-export function keysetFor(s: Services, rawSubscribeKey: string, publishKey?: string): Keyset {
+export function keysetFor(s: Pick<Services, 'keysets'>, rawSubscribeKey: string, publishKey?: string): Keyset {
   const keyset = s.keysets.get(decodeComponent(rawSubscribeKey, 'subscribe key'));
   if (!keyset) throw new ParleyError('INVALID_KEY', 'Invalid Subscribe Key');
   if (publishKey !== undefined && keyset.publishKey !== decodeComponent(publishKey, 'publish key')) {
@@ -53,7 +53,7 @@ export function authorizeChecks(ctx: RequestContext, s: Services, keyset: Keyset
 }
 
 /** Validates channel names from a request; INVALID_CHANNEL names the first bad one. */
-export function checkChannels(s: Services, names: readonly string[], what: string, allowWildcard = false): void {
+export function checkChannels(s: Pick<Services, 'config'>, names: readonly string[], what: string, allowWildcard = false): void {
   for (const n of names) {
     const problem = channelNameProblem(n, s.config.limits.maxChannelLength, allowWildcard);
     if (problem) throw new ParleyError('INVALID_CHANNEL', `${what} "${n.slice(0, 100)}": ${problem}`);

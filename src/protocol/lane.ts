@@ -68,9 +68,24 @@ const SPECIAL_HEADERS = /(?:^|\r\n)(host|connection|content-length|transfer-enco
 const KEEP_ALIVE = /^[ \t]*keep-alive[ \t]*$/i;
 /** node:http keeps the first of these when a request repeats them (IncomingMessage._addHeaderLine). */
 const FIRST_WINS = new Set([
-  'age', 'authorization', 'content-length', 'content-type', 'etag', 'expires', 'from', 'host', 'if-modified-since',
-  'if-unmodified-since', 'last-modified', 'location', 'max-forwards', 'proxy-authorization', 'referer', 'retry-after',
-  'server', 'user-agent',
+  'age',
+  'authorization',
+  'content-length',
+  'content-type',
+  'etag',
+  'expires',
+  'from',
+  'host',
+  'if-modified-since',
+  'if-unmodified-since',
+  'last-modified',
+  'location',
+  'max-forwards',
+  'proxy-authorization',
+  'referer',
+  'retry-after',
+  'server',
+  'user-agent',
 ]);
 
 let utcCache: string | undefined;
@@ -275,14 +290,15 @@ class LaneResponse extends Emitter implements WholeAnswerResponse {
     validateHeaderValue(name, value as string);
     const i = this.indexOf(name);
     // node:http keeps a replaced header where it was first set.
-    if (i >= 0) this.headers![i] = [this.headers![i][0], value];
-    else (this.headers ??= []).push([name, value]);
+    const headers = (this.headers ??= []);
+    if (i >= 0) headers[i] = [headers[i][0], value];
+    else headers.push([name, value]);
     return this;
   }
 
   getHeader(name: string): string | number | readonly string[] | undefined {
     const i = this.indexOf(name);
-    return i < 0 ? undefined : this.headers![i][1];
+    return i < 0 ? undefined : this.headers?.[i][1];
   }
 
   hasHeader(name: string): boolean {
@@ -292,14 +308,18 @@ class LaneResponse extends Emitter implements WholeAnswerResponse {
   removeHeader(name: string): void {
     if (this.headersSent) throw headersSentError('remove');
     const i = this.indexOf(name);
-    if (i >= 0) this.headers!.splice(i, 1);
+    if (i >= 0) this.headers?.splice(i, 1);
   }
 
   getHeaderNames(): string[] {
     return (this.headers ?? []).map(([n]) => n.toLowerCase());
   }
 
-  writeHead(status: number, reasonOrHeaders?: string | Record<string, string | number | readonly string[]>, maybeHeaders?: Record<string, string | number | readonly string[]>): this {
+  writeHead(
+    status: number,
+    reasonOrHeaders?: string | Record<string, string | number | readonly string[]>,
+    maybeHeaders?: Record<string, string | number | readonly string[]>,
+  ): this {
     if (this.headersSent) throw headersSentError('set');
     const headers = typeof reasonOrHeaders === 'string' ? maybeHeaders : reasonOrHeaders;
     if (typeof reasonOrHeaders === 'string') this.statusMessage = reasonOrHeaders;
@@ -337,7 +357,8 @@ class LaneResponse extends Emitter implements WholeAnswerResponse {
 
   end(body?: string | Buffer | (() => void), encodingOrCallback?: BufferEncoding | (() => void)): this {
     if (this.writableEnded) return this;
-    const bytes = typeof body === 'string' ? Buffer.from(body, typeof encodingOrCallback === 'string' ? encodingOrCallback : 'utf8') : Buffer.isBuffer(body) ? body : null;
+    const bytes =
+      typeof body === 'string' ? Buffer.from(body, typeof encodingOrCallback === 'string' ? encodingOrCallback : 'utf8') : Buffer.isBuffer(body) ? body : null;
     let head = `HTTP/1.1 ${this.statusCode} ${this.statusMessage || STATUS_CODES[this.statusCode] || 'unknown'}\r\n`;
     let hasLength = false;
     let hasDate = false;
@@ -474,7 +495,10 @@ class LaneConnection {
     }
     const head = end + 4 <= maxHead ? buf.toString('latin1', 0, end) : null;
     const parsed = head === null ? null : this.lane.parse(head);
-    if (parsed === null) return this.handOver();
+    if (parsed === null) {
+      this.handOver();
+      return;
+    }
     this.buf = end + 4 < buf.length ? buf.subarray(end + 4) : null;
     const req = new LaneRequest(parsed.url, parsed.headerText, this.socket, parsed.match);
     const res = new LaneResponse(this);

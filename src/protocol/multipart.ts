@@ -182,7 +182,9 @@ export function readUploadForm(req: IncomingMessage, limits: UploadLimits, befor
         if (!settled) chunks.push(c);
       });
       stream.on('limit', () => fail(tooLarge(limits.maxFileBytes)));
-      stream.on('error', (err: Error) => fail(req.complete ? invalid(err.message) : new ParleyError('CLIENT_CLOSED_REQUEST', 'the client closed the connection during the upload')));
+      stream.on('error', (err: Error) =>
+        fail(req.complete ? invalid(err.message) : new ParleyError('CLIENT_CLOSED_REQUEST', 'the client closed the connection during the upload')),
+      );
     });
     parser.on('filesLimit', () => fail(invalid('more than one file part')));
     parser.on('fieldsLimit', () => fail(invalid(`more than ${MAX_FIELDS} fields`)));

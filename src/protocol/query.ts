@@ -85,7 +85,7 @@ export class ParsedQuery implements ReadonlyMap<string, string> {
     return this.single.size;
   }
   forEach(cb: (value: string, key: string, map: ReadonlyMap<string, string>) => void): void {
-    this.single.forEach((v, k) => cb(v, k, this));
+    for (const [k, v] of this.single) cb(v, k, this);
   }
   entries(): MapIterator<[string, string]> {
     return this.single.entries();
@@ -131,7 +131,10 @@ export function parseQuery(rawQuery: string): ParsedQuery {
       const eq = part.indexOf('=');
       const name = eq < 0 ? part : part.slice(0, eq);
       if (!PLAIN_NAME.test(name)) {
-        throw new ParleyError('INVALID_PARAM', `query parameter name "${name.slice(0, 40)}" is not in plain form (letters, digits, _ . ~ - only, not percent-encoded)`);
+        throw new ParleyError(
+          'INVALID_PARAM',
+          `query parameter name "${name.slice(0, 40)}" is not in plain form (letters, digits, _ . ~ - only, not percent-encoded)`,
+        );
       }
       // A scan, not a set: there are at most MAX_QUERY_PARAMS pairs.
       if (!MULTI_VALUED.has(name) && hasName(pairs, name)) {

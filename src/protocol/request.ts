@@ -136,8 +136,14 @@ export interface WholeAnswerResponse {
 export function sendJson(res: ServerResponse, status: number, body: string | Buffer, contentType = 'application/json; charset=UTF-8'): void {
   if (res.headersSent || res.destroyed) return;
   const whole = (res as Partial<WholeAnswerResponse>).sendWhole;
-  if (whole !== undefined) return whole.call(res, status, contentType, body, ANSWER_HEADERS);
-  const headers: Record<string, string | number> = { 'Content-Type': contentType, 'Content-Length': typeof body === 'string' ? Buffer.byteLength(body) : body.length };
+  if (whole !== undefined) {
+    whole.call(res, status, contentType, body, ANSWER_HEADERS);
+    return;
+  }
+  const headers: Record<string, string | number> = {
+    'Content-Type': contentType,
+    'Content-Length': typeof body === 'string' ? Buffer.byteLength(body) : body.length,
+  };
   for (const [name, value] of ANSWER_HEADERS) headers[name] = value;
   res.writeHead(status, headers);
   res.end(body);

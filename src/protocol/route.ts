@@ -13,6 +13,12 @@ import type { Services } from './services.ts';
  * checked on. The server resolves the keyset, runs every check through the Access Manager and only
  * then reads the body (unless a signature must cover it) and calls the handler. A handler is never
  * reached by a request the Access Manager refused, and admin-only comes from the operation table.
+ *
+ * Routes also declare their dependencies: `D` is what a route family's parse and handlers may use,
+ * a part of Services (a `Pick`), so a handler cannot reach what its family did not declare. The
+ * server hands every route the whole Services; `Route<D>` is assignable to `Route` (= Route<Services>)
+ * only when Services has everything D names, because the functions that take D are properties
+ * (checked contravariantly under strictFunctionTypes), so routes/index.ts checks every family.
  */
 
 export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -41,17 +47,17 @@ export interface Granted {
   readonly requirements: readonly Requirement[];
 }
 
-export interface PublicRoute extends RouteBase {
+export interface PublicRoute<D = Services> extends RouteBase {
   readonly access: { readonly public: string };
   /**
    * The handler reads `ctx.req` itself (the file upload streams its form, authorizing before the file
    * part): the server reads no body for it, and `maxBodyBytes` is the handler's to enforce.
    */
   readonly readsOwnBody?: boolean;
-  readonly handler: (ctx: RequestContext, s: Services) => Promise<void>;
+  readonly handler: (ctx: RequestContext, s: D) => Promise<void>;
 }
 
-export interface GuardedRoute extends RouteBase {
+export interface GuardedRoute<D = Services> extends RouteBase {
   readonly access: {
     /** Every operation this route may ask for; a check naming another one is a wiring error (500). */
     readonly operations: readonly Operation[];
@@ -59,7 +65,7 @@ export interface GuardedRoute extends RouteBase {
     readonly readsBody: boolean;
   };
   /** Parses what the checks need; `run` is called only after every check allowed. */
-  readonly prepare: (ctx: RequestContext, s: Services, keyset: Keyset) => Prepared;
+  readonly prepare: (ctx: RequestContext, s: D, keyset: Keyset) => Prepared;
 }
 
 export interface Prepared {
@@ -67,31 +73,30 @@ export interface Prepared {
   readonly run: (granted: Granted) => Promise<void>;
 }
 
-export type Route = PublicRoute | GuardedRoute;
+/** A route of a family that uses `D`; plain `Route` is one the server can call with the whole Services. */
+export type Route<D = Services> = PublicRoute<D> | GuardedRoute<D>;
 
-export function isGuarded(route: Route): route is GuardedRoute {
+export function isGuarded<D>(route: Route<D>): route is GuardedRoute<D> {
   return 'operations' in route.access;
 }
 
 /** What `parse` hands back: the resources of the route's one operation, or explicit checks. */
-export type Parsed<V> =
-  | { readonly value: V; readonly resources: OperationResources }
-  | { readonly value: V; readonly checks: readonly AccessCheck[] };
+export type Parsed<V> = { readonly value: V; readonly resources: OperationResources } | { readonly value: V; readonly checks: readonly AccessCheck[] };
 
-export interface GuardedDefinition<V> extends RouteBase {
+export interface GuardedDefinition<V, D = Services> extends RouteBase {
   /** The operation, or every operation the route may perform (then `parse` returns `checks`). */
   readonly operation: Operation | readonly Operation[];
   readonly readsBody?: boolean;
   /** Validates the request's names and parameters (400s come before 403s) and names the resources. */
-  readonly parse: (ctx: RequestContext, s: Services, keyset: Keyset) => Parsed<V>;
-  readonly handler: (ctx: RequestContext, s: Services, value: V, granted: Granted) => Promise<void>;
+  readonly parse: (ctx: RequestContext, s: D, keyset: Keyset) => Parsed<V>;
+  readonly handler: (ctx: RequestContext, s: D, value: V, granted: Granted) => Promise<void>;
 }
 
 function baseOf(def: RouteBase): RouteBase {
   return { method: def.method, path: def.path, family: def.family, service: def.service, maxBodyBytes: def.maxBodyBytes };
 }
 
-export function guarded<V>(def: GuardedDefinition<V>): GuardedRoute {
+export function guarded<V, D>(def: GuardedDefinition<V, D>): GuardedRoute<D> {
   const operations: readonly Operation[] = typeof def.operation === 'string' ? [def.operation] : def.operation;
   const single = typeof def.operation === 'string' ? def.operation : undefined;
   return {
@@ -106,9 +111,9 @@ export function guarded<V>(def: GuardedDefinition<V>): GuardedRoute {
   };
 }
 
-export function publicRoute(
-  def: RouteBase & { readonly why: string; readonly handler: PublicRoute['handler']; readonly readsOwnBody?: boolean },
-): PublicRoute {
+export function publicRoute<D>(
+  def: RouteBase & { readonly why: string; readonly handler: PublicRoute<D>['handler']; readonly readsOwnBody?: boolean },
+): PublicRoute<D> {
   return {
     ...baseOf(def),
     readsOwnBody: def.readsOwnBody,

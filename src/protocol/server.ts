@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { inflateSync, gunzipSync } from 'node:zlib';
-import { ParleyError, isParleyError } from '../errors.ts';
+import { capOf, ParleyError, isParleyError } from '../errors.ts';
 import { errorBody, type ErrorFamily } from './error-response.ts';
 import { signatureCoversBody } from '../access/signature.ts';
 import { redactPath, type Logger } from '../log.ts';
@@ -97,7 +97,9 @@ function readBody(req: IncomingMessage, limit: number, idleMs: number): Promise<
 /** An error of the request's own stream after its client went away (not a backend's ECONNRESET). */
 function isClientGone(err: unknown, req: IncomingMessage): boolean {
   const code = (err as NodeJS.ErrnoException | null)?.code;
-  return (code === 'ECONNRESET' || code === 'ECONNABORTED' || code === 'EPIPE' || code === 'ERR_STREAM_PREMATURE_CLOSE') && (req.destroyed || req.socket.destroyed);
+  return (
+    (code === 'ECONNRESET' || code === 'ECONNABORTED' || code === 'EPIPE' || code === 'ERR_STREAM_PREMATURE_CLOSE') && (req.destroyed || req.socket.destroyed)
+  );
 }
 
 /**
@@ -187,7 +189,10 @@ export class LaneRoutes {
     const s4 = rawPath.indexOf('/', s3 + 1);
     const s5 = rawPath.indexOf('/', s4 + 1);
     const s6 = rawPath.indexOf('/', s5 + 1);
-    return { route, params: { pub: rawPath.slice(s1 + 1, s2), sub: rawPath.slice(s2 + 1, s3), channel: rawPath.slice(s4 + 1, s5), payload: rawPath.slice(s6 + 1) } };
+    return {
+      route,
+      params: { pub: rawPath.slice(s1 + 1, s2), sub: rawPath.slice(s2 + 1, s3), channel: rawPath.slice(s4 + 1, s5), payload: rawPath.slice(s6 + 1) },
+    };
   }
 }
 
@@ -262,6 +267,10 @@ class RequestRun {
   private family: ErrorFamily = 'generic';
   private service = 'Parley';
   private ctx: ServerRequestContext | null = null;
+  /** performance.now() at the request's arrival, for parley_request_duration_seconds. */
+  private readonly arrivedMs = performance.now();
+  /** The matched route's label; null until a route matches (fallbacks are neither counted nor timed). */
+  private label: { route: string } | null = null;
   private readonly rawPath: string;
   private readonly rawQuery: string;
   private readonly method: string;
@@ -301,7 +310,7 @@ class RequestRun {
     const route = match.route;
     this.family = route.family;
     this.service = route.service;
-    s.m.requests(routeLabel(route));
+    s.m.requests((this.label = routeLabel(route)));
     const query = parseQuery(this.rawQuery);
     const hasBody = method === 'POST' || method === 'PATCH' || method === 'DELETE';
     const maxBodyBytes = route.maxBodyBytes?.(s.config) ?? MAX_BODY_BYTES;
@@ -346,20 +355,29 @@ class RequestRun {
   fail(err: unknown): void {
     const { env, req, res, rawPath } = this;
     const s = env.s;
-    const perr = isParleyError(err)
-      ? err
-      : new ParleyError(isClientGone(err, req) ? 'CLIENT_CLOSED_REQUEST' : 'INTERNAL', undefined, { cause: err });
+    const perr = isParleyError(err) ? err : new ParleyError(isClientGone(err, req) ? 'CLIENT_CLOSED_REQUEST' : 'INTERNAL', undefined, { cause: err });
     const log = (): Logger => (this.ctx !== null ? this.ctx.log : env.requestLog());
     if (perr.code === 'INTERNAL' || perr.code === 'STORE_UNAVAILABLE') log().error({ err, path: redactPath(rawPath) }, 'request failed');
     else if (s.log.isLevelEnabled('debug')) log().debug({ code: perr.code, path: redactPath(rawPath) }, 'request rejected');
     s.m.errors({ code: perr.code });
-    const cap = perr.details?.cap;
+    const cap = capOf(perr);
     if (typeof cap === 'string') s.m.capRefusals({ cap });
     // A body refused before it was read is not read afterwards either (Node would read and drop
     // it to keep the connection): the answer closes the connection instead.
     if (!req.complete && !res.headersSent) res.setHeader('Connection', 'close');
     const { status, body, contentType } = errorBody(perr, this.family, this.service);
     sendJson(res, status, body, contentType);
+    this.settled();
+  }
+
+  /**
+   * The handler has settled: a routed request whose answer is written by now is timed. A parked
+   * long-poll's handler settles before its answer, whose wait is the hold, not latency: it is not
+   * (parley_publish_to_deliver_seconds covers what it delivers).
+   */
+  settled(): void {
+    if (this.label === null || !this.res.writableEnded) return;
+    this.env.s.m.requestDuration(this.label, (performance.now() - this.arrivedMs) / 1000);
   }
 }
 
@@ -446,7 +464,12 @@ export function createHttpServer(options: HttpServerOptions): Server {
       run.fail(err);
       return;
     }
-    if (pending !== undefined && pending !== DONE) pending.then(undefined, (err: unknown) => run.fail(err));
+    if (pending === DONE) run.settled();
+    else if (pending !== undefined)
+      pending.then(
+        () => run.settled(),
+        (err: unknown) => run.fail(err),
+      );
   }
 
   return server;

@@ -13,12 +13,15 @@ import type { AccessRequest, Credential, Decision, Requirement, ResourceKind } f
 import type { StatsView } from '../console/node-stats.ts';
 import type { ObjectService } from '../app-context/object-service.ts';
 import type { ChannelGroupService } from '../realtime/channel-groups.ts';
+import type { FileService } from '../realtime/files.ts';
 import type { Hub } from '../realtime/hub.ts';
+import type { MessageActionService } from '../realtime/message-actions.ts';
 import type { PresenceService } from '../realtime/presence.ts';
 import type { PublishPipeline } from '../realtime/publish.ts';
 import type { SubscriptionService } from '../realtime/subscription.ts';
 import type { TimetokenGenerator } from '../realtime/timetoken.ts';
-import type { FileStore, HealthReport, MessageActionStore, MessageStore } from '../store/types.ts';
+import type { HealthReport, MessageStore } from '../store/types.ts';
+import type { AnswerEncoder } from './wire.ts';
 
 /** The Access Manager as the protocol layer uses it (implemented by access/access-manager.ts). */
 export interface AccessGate {
@@ -56,7 +59,10 @@ export interface SecretsAdmin {
   status(keyset: Keyset): RotationStatus;
 }
 
-/** Everything a route may use; built once in app.ts. */
+/**
+ * Everything the routes use together; built once in app.ts and handed whole to every route by the
+ * server. Each route family declares the part it uses (a `Pick` of this, in its own file: route.ts).
+ */
 export interface Services {
   config: Config;
   keysets: ReadonlyMap<string, Keyset>;
@@ -67,13 +73,16 @@ export interface Services {
   nodeStats: { view(): StatsView };
   pipeline: PublishPipeline;
   subscriptions: SubscriptionService;
+  /** Subscribe answer bodies for this node's region, one encoding per delivery shared by the polls it wakes (wire.ts). */
+  answers: AnswerEncoder;
   presence: PresenceService;
   groups: ChannelGroupService;
   /** App Context (objects v2). */
   objects: ObjectService;
+  /** History (routes/history.ts reads and deletes it directly). */
   messages: MessageStore;
-  messageActions: MessageActionStore;
-  files: FileStore;
+  messageActions: MessageActionService;
+  files: FileService;
   hub: Hub;
   timetokens: TimetokenGenerator;
   clock: Clock;

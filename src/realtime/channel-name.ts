@@ -38,6 +38,7 @@ export function channelNameProblem(name: string, maxLength: number, allowWildcar
   if (name.length === 0) return 'channel name is empty';
   if (name.length > maxLength) return `channel name is longer than ${maxLength} characters`;
   if (name === '.' || name === '..') return 'channel name may not be "." or ".."';
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this refuses
   if (/[\u0000-\u001f\u007f]/.test(name)) return 'channel name contains a control character';
   if (name.includes('*')) {
     if (!allowWildcard || wildcardPrefix(name) === undefined) return 'channel name may not contain "*" here';

@@ -350,15 +350,21 @@ function appendNewer(arr: readonly Envelope[], after: bigint, via: string | null
   for (let i = lo; i < arr.length; i++) out.push({ env: arr[i], via });
 }
 
-const EMPTY: ReadonlySet<Waiter> = new Set();
-
 /**
  * Sorts by timetoken (then channel: with Redis, timetokens are unique per channel only) and drops
  * repeats of one (channel, timetoken), keeping the first source that matched it.
  */
 export function sortAndDedupe(items: Matched[]): Matched[] {
   items.sort((a, b) =>
-    a.env.timetoken !== b.env.timetoken ? (a.env.timetoken < b.env.timetoken ? -1 : 1) : a.env.channel < b.env.channel ? -1 : a.env.channel > b.env.channel ? 1 : 0,
+    a.env.timetoken !== b.env.timetoken
+      ? a.env.timetoken < b.env.timetoken
+        ? -1
+        : 1
+      : a.env.channel < b.env.channel
+        ? -1
+        : a.env.channel > b.env.channel
+          ? 1
+          : 0,
   );
   let w = 0;
   for (let r = 0; r < items.length; r++) {

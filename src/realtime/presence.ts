@@ -141,7 +141,12 @@ export class PresenceService {
    * Occupancy of each channel; `occupants` lists the page `[offset, offset + limit)` of its uuids
    * (all of them without a page), and state is read for the listed ones only.
    */
-  async hereNow(subscribeKey: string, channels: readonly string[], withState: boolean, page?: { offset: number; limit: number }): Promise<Map<string, Occupancy>> {
+  async hereNow(
+    subscribeKey: string,
+    channels: readonly string[],
+    withState: boolean,
+    page?: { offset: number; limit: number },
+  ): Promise<Map<string, Occupancy>> {
     const out = new Map<string, Occupancy>();
     for (const ch of channels) {
       const uuids = await this.o.store.occupants(subscribeKey, ch);

@@ -84,7 +84,7 @@ export class PublishPipeline {
     try {
       const tts = await this.deps.broker.commit(batch.map((p) => p.message));
       this.published += batch.length;
-      batch.forEach((p, i) => p.resolve(tts[i]));
+      for (const [i, p] of batch.entries()) p.resolve(tts[i]);
     } catch (err) {
       // All or nothing: the publishers get a 5xx and may retry; no subscriber saw any of it.
       const perr = err instanceof ParleyError ? err : new ParleyError('STORE_UNAVAILABLE', undefined, { cause: err });

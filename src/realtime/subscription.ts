@@ -2,7 +2,7 @@ import { ParleyError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { MessageStore } from '../store/types.ts';
 import { PRESENCE_SUFFIX, isPresenceName, stripPresence, wildcardPrefix } from './channel-name.ts';
-import { AnswerEncoder, envelopeFromStored, type Envelope } from './envelope.ts';
+import { envelopeFromStored, type Envelope } from './envelope.ts';
 import { sortAndDedupe, type Hub, type Matched, type Source, type Waiter } from './hub.ts';
 import type { TimetokenGenerator } from './timetoken.ts';
 
@@ -52,9 +52,21 @@ export interface GroupResolver {
   members(subscribeKey: string, group: string): Promise<readonly string[]>;
 }
 
+/**
+ * What a handshake answers on an engine whose timetokens are not drawn from this node's generator
+ * (Redis: the commit script stamps them, from every node's clock and Redis's own): a cut of the
+ * keyset's commit order as a current timetoken, every message committed before it at or below it and
+ * every message committed after it above it (docs/redis.md §Ordering). The store of such an engine has
+ * it. Without it the node's generator is the commit order (LocalBroker draws every timetoken from it),
+ * and its now() is that cut.
+ */
+export interface HandshakeCut {
+  handshakeTimetoken(subscribeKey: string): Promise<bigint>;
+}
+
 export interface SubscriptionOptions {
   hub: Hub;
-  messages: MessageStore;
+  messages: MessageStore & Partial<HandshakeCut>;
   groups: GroupResolver;
   timetokens: TimetokenGenerator;
   log: Logger;
@@ -77,16 +89,12 @@ export interface SubscriptionOptions {
 export class SubscriptionService {
   /** Sources held by this node's open long-polls, against maxSourcesPerNode. */
   private heldSources = 0;
-  /** Answer bodies for this node's region; one encoding per delivery shared by the polls it wakes. */
-  readonly answers: AnswerEncoder;
   /** When each parked poll's hold time ends. */
   readonly holds = new HoldQueue();
   /** channel → the sources of a subscribe to it alone (see directSources). */
   private readonly singleChannelSources = new Map<string, readonly Source[]>();
 
-  constructor(private readonly o: SubscriptionOptions) {
-    this.answers = new AnswerEncoder(o.region);
-  }
+  constructor(private readonly o: SubscriptionOptions) {}
 
   /** Sources (channels, presence channels, wildcards) all open long-polls listen on. */
   get subscribedChannels(): number {
@@ -131,13 +139,28 @@ export class SubscriptionService {
    * cap throws (or rejects with) its ParleyError.
    */
   open(req: SubscribeRequest, cb: PollCallbacks): PollHandle | Promise<PollHandle> {
-    if (req.cursor === null || req.cursor === 0n) {
-      // §3.2: handshake answers at once with the current timetoken (never held: the EE waits 15 s only).
+    if (req.cursor === null || req.cursor === 0n) return this.handshake(req.subscribeKey, cb);
+    if (req.groups.length > 0) return this.resolveSources(req.subscribeKey, req.channels, req.groups).then((sources) => this.openWith(req, cb, sources));
+    return this.openWith(req, cb, this.directSources(req.channels));
+  }
+
+  /**
+   * §3.2: a handshake answers at once with the current timetoken (never held: the EE waits 15 s only),
+   * a cut of the keyset's commit order (HandshakeCut), so a poll from it gets every message committed
+   * after the handshake and none from before.
+   */
+  private handshake(subscribeKey: string, cb: PollCallbacks): PollHandle | Promise<PollHandle> {
+    const messages = this.o.messages;
+    if (messages.handshakeTimetoken === undefined) {
       cb.answer({ timetoken: this.o.timetokens.now(), items: [] });
       return NO_POLL;
     }
-    if (req.groups.length > 0) return this.resolveSources(req.subscribeKey, req.channels, req.groups).then((sources) => this.openWith(req, cb, sources));
-    return this.openWith(req, cb, this.directSources(req.channels));
+    return messages.handshakeTimetoken(subscribeKey).then((timetoken) => {
+      // /time never falls behind a cursor this node handed out.
+      this.o.timetokens.observe(timetoken);
+      cb.answer({ timetoken, items: [] });
+      return NO_POLL;
+    });
   }
 
   private openWith(req: SubscribeRequest, cb: PollCallbacks, sources: readonly Source[]): PollHandle | Promise<PollHandle> {

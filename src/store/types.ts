@@ -59,7 +59,7 @@ export interface MessageStore {
    * Appends a batch atomically and durably: when the promise resolves, every message survives a
    * process crash (kill -9). Timetokens are unique per (subscribeKey, channel); appending an existing
    * (subscribeKey, channel, timetoken) replaces it; within one batch the later row wins.
-   * A batch with an invalid row (store/validate-message-batch.ts: e.g. a timetoken outside
+   * A batch with an invalid row (store/shared/validate-message-batch.ts: e.g. a timetoken outside
    * 0..2^63-1) rejects with ParleyError('INVALID_PARAM') and stores nothing. An empty batch is a no-op.
    */
   append(messages: readonly StoredMessage[]): Promise<void>;
@@ -319,35 +319,57 @@ export interface NodeSample {
 }
 
 /**
- * The publish side of an engine. The embedded engine commits locally; the Redis engine commits
- * through Redis so every node sees one order.
+ * The publish side of an engine, one per node. The single-node engines (memory, sqlite) commit locally
+ * and their only node is this one; the Redis engine commits through Redis so every node sees one order.
+ * Every implementation runs test/contract/broker.contract.ts.
  */
 export interface Broker {
+  /** Names this node in the operator console and in its control events; unique among a deployment's nodes. */
+  readonly nodeId: string;
   /**
    * Assigns each message a timetoken unique and strictly increasing per (subscribeKey, channel) across
-   * all nodes, durably appends the `store` ones to history, and hands the batch to every node's
-   * onMessages handler (this node's included) in timetoken order per channel. Resolves with the
-   * timetokens in input order once durable. Rejects (STORE_UNAVAILABLE) when nothing was committed;
-   * a batch is all or nothing.
+   * all nodes (within a batch in input order), never behind the committing node's clock (nowMs × 10,000),
+   * durably appends the `store` ones to history (a null publisher is stored as ''), and hands the batch
+   * to every node's onMessages handler (this node's included), each message once and unchanged but for
+   * its timetoken, in commit order, and only once its history append is visible to every node's
+   * MessageStore. Resolves with the timetokens in input order once durable. A batch is all or nothing:
+   * a row to store that MessageStore.append would refuse rejects the whole batch with INVALID_PARAM, a
+   * backend failure with STORE_UNAVAILABLE, and then nothing of it is stored or delivered. An empty batch
+   * resolves [] and delivers nothing. After close() it rejects with STORE_UNAVAILABLE.
    */
   commit(batch: readonly OutgoingMessage[]): Promise<bigint[]>;
-  /** One handler; called with committed batches in commit order. */
+  /** One handler (a later call replaces it); called with committed batches in commit order. */
   onMessages(handler: (batch: readonly CommittedMessage[]) => void): void;
-  /** Tells every other node (not this one). */
+  /**
+   * Tells every other node's onControl handlers (never this node's), in broadcast order. With no other
+   * node (the single-node engines) it resolves and tells no one. After close() it rejects with
+   * STORE_UNAVAILABLE.
+   */
   broadcast(event: ControlEvent): Promise<void>;
+  /** Adds a handler; every handler gets every event other nodes broadcast. */
   onControl(handler: (event: ControlEvent) => void): void;
-  /** False while this node may be missing other nodes' events: access checks then fail closed. */
+  /** False while this node may be missing other nodes' events (access checks then fail closed), and after close(). */
   isHealthy(): boolean;
-  /** Called after the link to other nodes came back: mirrors must reload. */
+  /** Called after the link to other nodes came back: mirrors must reload. A single-node broker never calls it. */
   onResync(handler: () => void): void;
-  /** Resolves once the broker can commit and receive (start-up); rejects with STORE_UNAVAILABLE on timeout. */
+  /** Resolves once the broker can commit and receive (start-up); rejects with STORE_UNAVAILABLE on timeout and after close(). */
   ready(): Promise<void>;
   /**
    * Readiness now, for /health: not ok whenever isHealthy() is false (with the reason), and after close().
    * Never rejects; resolves within about 2 s.
    */
   health(): Promise<HealthReport>;
+  /** Releases the broker's links; from then on no handler of this node is called. Idempotent. */
   close(): Promise<void>;
+}
+
+/**
+ * Where a single-node broker draws timetokens: the node's generator (realtime/timetoken.ts), so commits,
+ * /time and subscribe handshakes share one sequence. Typed here so store/ never imports realtime/.
+ */
+export interface TimetokenSource {
+  /** A timetoken strictly greater than every one drawn or observed before, never behind the node's clock (nowMs × 10,000). */
+  next(): bigint;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -26,7 +26,16 @@ before(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--headless',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   server = await startServer({ store: 'memory', overrides: CONSOLE });
 });
@@ -93,13 +102,19 @@ test('a wrong secret gets a clear sign-in error and no data; the right one signs
   assert.match(error, /secret key \(or the publish key\) does not match this keyset/);
   assert.match(error, /403 SIGNATURE_MISMATCH/);
   assert.equal(await c.page.locator('#app').isHidden(), true, 'no console without a signature Parley accepts');
-  assert.deepEqual(apiRequests(c).map((r) => new URL(r.url).pathname), [`/v1/admin/${SUB}/stats`], 'one signed call, refused, and nothing else');
+  assert.deepEqual(
+    apiRequests(c).map((r) => new URL(r.url).pathname),
+    [`/v1/admin/${SUB}/stats`],
+    'one signed call, refused, and nothing else',
+  );
   await c.page.screenshot({ path: `${ARTIFACTS}/signin-error.png` });
 
   // The console has no back door: its own calls without a signature are refused like anyone's.
   const unsigned = await c.page.evaluate(`fetch('/v1/admin/${SUB}/stats?uuid=parley-console').then((r) => r.json())`);
   assert.equal((unsigned as { code: string }).code, 'SIGNATURE_MISSING');
-  const grant = await c.page.evaluate(`fetch('/v3/pam/${SUB}/grant?uuid=parley-console', { method: 'POST', body: '{"ttl":5,"permissions":{"resources":{"channels":{"x":1}}}}' }).then((r) => r.status)`);
+  const grant = await c.page.evaluate(
+    `fetch('/v3/pam/${SUB}/grant?uuid=parley-console', { method: 'POST', body: '{"ttl":5,"permissions":{"resources":{"channels":{"x":1}}}}' }).then((r) => r.status)`,
+  );
   assert.equal(grant, 403);
 
   c.requests.length = 0;
@@ -132,7 +147,11 @@ test('overview: per-node health and live charts, with denials by reason', async 
 
 test('channels: a live subscriber appears with its state; the tail shows what a client publishes; the console publishes as any uuid', async () => {
   const admin = client('admin', { secretKey: PAM_KEYSET.secretKey });
-  const token = await admin.grantToken({ ttl: 10, authorized_uuid: 'alice', resources: { channels: { 'room.1': { read: true, write: true }, 'room.1-pnpres': { read: true } } } } as any);
+  const token = await admin.grantToken({
+    ttl: 10,
+    authorized_uuid: 'alice',
+    resources: { channels: { 'room.1': { read: true, write: true }, 'room.1-pnpres': { read: true } } },
+  } as any);
   const alice = client('alice');
   alice.setToken(token);
   const seen = record(alice);
@@ -162,7 +181,7 @@ test('channels: a live subscriber appears with its state; the tail shows what a 
   await c.page.getByTestId('publish-message').fill('{"text":"from the console"}');
   await c.page.getByTestId('publish-send').click();
   await c.page.waitForFunction(() => /Published as bot-7/.test(document.querySelector('[data-testid=publish-status]')?.textContent ?? ''));
-  const got = await waitFor(() => seen.messages.find((m) => m.message?.text === 'from the console'), 'alice receives the console\'s message');
+  const got = await waitFor(() => seen.messages.find((m) => m.message?.text === 'from the console'), "alice receives the console's message");
   assert.equal(got.publisher, 'bot-7');
   await c.page.locator('[data-testid=tail-item]', { hasText: 'from the console' }).waitFor();
   await c.page.locator('[data-testid=history-list] li', { hasText: 'from the console' }).waitFor();
@@ -218,10 +237,14 @@ test('access: mint a token and see it decoded, inspect it, explain a decision, w
   await close(c);
 });
 
-test('kick: the user\'s SDK client gets 403 and stops receiving, others see it leave, it is refused until granted again', async () => {
+test("kick: the user's SDK client gets 403 and stops receiving, others see it leave, it is refused until granted again", async () => {
   const admin = client('admin', { secretKey: PAM_KEYSET.secretKey });
   const grant = (uuid: string) =>
-    admin.grantToken({ ttl: 10, authorized_uuid: uuid, resources: { channels: { 'room.k': { read: true, write: true }, 'room.k-pnpres': { read: true } } } } as any);
+    admin.grantToken({
+      ttl: 10,
+      authorized_uuid: uuid,
+      resources: { channels: { 'room.k': { read: true, write: true }, 'room.k-pnpres': { read: true } } },
+    } as any);
   const mallory = client('mallory');
   mallory.setToken(await grant('mallory'));
   const watcher = client('watcher');
@@ -244,7 +267,10 @@ test('kick: the user\'s SDK client gets 403 and stops receiving, others see it l
   assert.equal(await text(c.page, 'kick-left'), 'room.k');
   await c.page.screenshot({ path: `${ARTIFACTS}/kick.png`, fullPage: true });
 
-  await waitFor(() => malloryGot.statuses.find((s) => s.error === 'PNAccessDeniedCategory' || s.category === 'PNAccessDeniedCategory'), 'mallory\'s client gets 403');
+  await waitFor(
+    () => malloryGot.statuses.find((s) => s.error === 'PNAccessDeniedCategory' || s.category === 'PNAccessDeniedCategory'),
+    "mallory's client gets 403",
+  );
   await waitFor(() => watcherGot.presence.some((p) => p.action === 'leave' && p.uuid === 'mallory'), 'the watcher sees the leave');
   await admin.publish({ channel: 'room.k', message: 'after the kick' });
   await waitFor(() => watcherGot.messages.some((m) => m.message === 'after the kick'), 'the watcher still receives');
@@ -261,11 +287,15 @@ test('secret rotation from the console: both keys work in the window, the old on
   const node = await startServer({ store: 'memory', clock, overrides: CONSOLE });
   t.after(() => node.stop());
   clock.advance(1000);
-  const minted = await signedFetch(node.url, PAM_KEYSET, 'POST', `/v3/pam/${SUB}/grant`, { body: { ttl: 60, permissions: { resources: { channels: { room: 3 } } } }, nowMs: clock.nowMs() });
+  const minted = await signedFetch(node.url, PAM_KEYSET, 'POST', `/v3/pam/${SUB}/grant`, {
+    body: { ttl: 60, permissions: { resources: { channels: { room: 3 } } } },
+    nowMs: clock.nowMs(),
+  });
   const oldToken = minted.body.data.token as string;
   const erin = client('erin', {}, node);
   erin.setToken(oldToken);
-  const audit = async (secretKey: string) => (await signedFetch(node.url, PAM_KEYSET, 'GET', `/v2/auth/audit/sub-key/${SUB}`, { secretKey, nowMs: clock.nowMs() })).status;
+  const audit = async (secretKey: string) =>
+    (await signedFetch(node.url, PAM_KEYSET, 'GET', `/v2/auth/audit/sub-key/${SUB}`, { secretKey, nowMs: clock.nowMs() })).status;
 
   const c = await openConsole(node);
   await signedIn(c.page);

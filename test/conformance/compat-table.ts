@@ -36,7 +36,10 @@ const ROWS: ReadonlyArray<readonly [string, readonly Feature[]]> = [
   ['fetch v3 (+ with actions)', ['fetch v3', 'fetch with actions']],
   ['message counts', ['message counts']],
   ['delete messages', ['delete messages']],
-  ['channel groups add / list / remove / delete', ['channel group add', 'channel group list', 'channel group list all', 'channel group remove', 'channel group delete']],
+  [
+    'channel groups add / list / remove / delete',
+    ['channel group add', 'channel group list', 'channel group list all', 'channel group remove', 'channel group delete'],
+  ],
   ['App Context uuid set / get / list / remove', ['uuid metadata set', 'uuid metadata get', 'uuid metadata list', 'uuid metadata remove']],
   ['App Context channel set / get / list / remove', ['channel metadata set', 'channel metadata get', 'channel metadata list', 'channel metadata remove']],
   ['App Context memberships / members', ['memberships set', 'memberships get', 'members set', 'members get']],
@@ -84,19 +87,7 @@ export function renderTable(): string {
   const rows = ROWS.map(([label, features]) => `| ${label} | ${SDKS.map((s) => cellFor(s, features, notes).text).join(' | ')} |`);
   const counted = SDKS.map((s) => `${s.name} ${s.cases.length}`).join(', ');
   const footnotes = notes.map((n, i) => `${i + 1}. ${n.replace(/\|/g, '\\|')}`);
-  return [
-    BEGIN,
-    '',
-    head,
-    rule,
-    ...rows,
-    '',
-    `Recorded cases per SDK: ${counted}. Gaps:`,
-    '',
-    ...footnotes,
-    '',
-    END,
-  ].join('\n');
+  return [BEGIN, '', head, rule, ...rows, '', `Recorded cases per SDK: ${counted}. Gaps:`, '', ...footnotes, '', END].join('\n');
 }
 
 /** docs/compat.md with its table replaced by a fresh one. */

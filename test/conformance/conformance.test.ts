@@ -49,7 +49,10 @@ function wireFor(sdk: SdkRecord, c: Case, ctx: Context, run: Run, keyset: Keyset
   if (signs) {
     query.push(['timestamp', String(Math.floor(Date.now() / 1000))]);
     const signature = signer({
-      method: c.request.method, path, query, body: body.text,
+      method: c.request.method,
+      path,
+      query,
+      body: body.text,
       keys: { publishKey: keyset.publishKey, subscribeKey: keyset.subscribeKey, secretKey: keyset.secretKey },
       signsEncoded: new Set(c.signsEncoded ?? []),
     });
@@ -103,7 +106,8 @@ test('SDK conformance: recorded requests of every official SDK, replayed against
   for (const sdk of SDKS) {
     await t.test(sdk.name, async (ts) => {
       await ts.test('open keyset, unsigned', (tr) => replaySdk(tr, sdk, 'open', origin));
-      if (sdk.sign !== null || sdk.cases.some((c) => c.signer)) await ts.test('Access Manager keyset, signed with the secret key', (tr) => replaySdk(tr, sdk, 'signed', origin));
+      if (sdk.sign !== null || sdk.cases.some((c) => c.signer))
+        await ts.test('Access Manager keyset, signed with the secret key', (tr) => replaySdk(tr, sdk, 'signed', origin));
     });
   }
 });

@@ -77,7 +77,10 @@ export function send(origin: { host: string; port: number }, wire: Wire, timeout
   return new Promise<Reply>((resolve, reject) => {
     const req = request(
       {
-        host: origin.host, port: origin.port, method: wire.method, path,
+        host: origin.host,
+        port: origin.port,
+        method: wire.method,
+        path,
         headers: { ...wire.headers, ...(wire.body.length > 0 ? { 'content-length': String(wire.body.length) } : {}), connection: 'close' },
       },
       (res) => {

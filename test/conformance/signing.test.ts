@@ -24,7 +24,10 @@ test('signJavaScript reproduces the five worked examples of wire-protocol.md §9
   const grantBody =
     '{"ttl":15,"permissions":{"resources":{"channels":{"ch1":3},"groups":{},"uuids":{},"users":{},"spaces":{}},"patterns":{"channels":{},"groups":{},"uuids":{},"users":{},"spaces":{}},"meta":{}}}';
   const cases: Array<[SignInput, string]> = [
-    [input('GET', '/publish/demo-pub/demo-sub/0/ch1/0/%7B%22text%22%3A%22hello%22%7D', `store=0&${JS_COMMON}`), 'v2.UdgdIWW9lPzM8yGlJgpHA_J3hXxYi702sCwcM_WTdJk'],
+    [
+      input('GET', '/publish/demo-pub/demo-sub/0/ch1/0/%7B%22text%22%3A%22hello%22%7D', `store=0&${JS_COMMON}`),
+      'v2.UdgdIWW9lPzM8yGlJgpHA_J3hXxYi702sCwcM_WTdJk',
+    ],
     [input('POST', '/publish/demo-pub/demo-sub/0/ch1/0', JS_COMMON, '{"text":"hello"}'), 'v2.frjXUKqnMoLojjPRmODsFy89tKgNOApzwvty3JS6kUs'],
     [
       input('GET', '/v2/auth/grant/sub-key/demo-sub', `channel=ch1%2Cch%202&auth=auth-a&r=1&w=1&m=0&d=0&g=0&j=0&u=0&ttl=60&${JS_COMMON}`),
@@ -43,7 +46,10 @@ test('signJavaScriptFileUrl reproduces the signature of a URL made by the real S
     const rawQuery = url.search.slice(1);
     const signature = qs(rawQuery).find(([k]) => k === 'signature')?.[1];
     assert.ok(signature, 'the URL is signed');
-    const unsigned = rawQuery.split('&').filter((p) => !p.startsWith('signature=')).join('&');
+    const unsigned = rawQuery
+      .split('&')
+      .filter((p) => !p.startsWith('signature='))
+      .join('&');
     assert.equal(signJavaScriptFileUrl(input('GET', url.pathname, unsigned)), signature);
     // And it is not the GET form: a verifier that only tries GET refuses it.
     assert.notEqual(signJavaScript(input('GET', url.pathname, unsigned)), signature);
@@ -54,7 +60,16 @@ test('signJavaScriptFileUrl reproduces the signature of a URL made by the real S
 
 test('signPython reproduces vectors computed by the real Python SDK (v1 for POST /publish, v2 otherwise)', () => {
   const common = 'pnsdk=PubNub-Python%2F10.4.0&uuid=py-user&timestamp=1700000000';
-  assert.equal(signPython(input('POST', '/publish/demo-pub/demo-sub/0/ch1/0', `store=1&${common}`, '{"text": "via post"}')), '4yerZlmS09VbunJ2T7f_fyFXD1lM9_f881FjjxPEcZk=');
-  assert.equal(signPython(input('GET', '/publish/demo-pub/demo-sub/0/ch1/0/%7B%22a%22%3A%201%7D', `store=1&${common}`)), 'v2.mUEw9krS_wGYfls05z6kM5XqprpNQVl_G6CxIj8T3Gs');
-  assert.equal(signPython(input('PATCH', '/v2/objects/demo-sub/uuids/py-user', `include=custom,status&${common}`, '{"name": "Ann"}')), 'v2.SFc3N_cArRUM3nUBOPSiLfz2z1WhmSNccgHjYyZDKGg');
+  assert.equal(
+    signPython(input('POST', '/publish/demo-pub/demo-sub/0/ch1/0', `store=1&${common}`, '{"text": "via post"}')),
+    '4yerZlmS09VbunJ2T7f_fyFXD1lM9_f881FjjxPEcZk=',
+  );
+  assert.equal(
+    signPython(input('GET', '/publish/demo-pub/demo-sub/0/ch1/0/%7B%22a%22%3A%201%7D', `store=1&${common}`)),
+    'v2.mUEw9krS_wGYfls05z6kM5XqprpNQVl_G6CxIj8T3Gs',
+  );
+  assert.equal(
+    signPython(input('PATCH', '/v2/objects/demo-sub/uuids/py-user', `include=custom,status&${common}`, '{"name": "Ann"}')),
+    'v2.SFc3N_cArRUM3nUBOPSiLfz2z1WhmSNccgHjYyZDKGg',
+  );
 });

@@ -137,8 +137,7 @@ export const signRuby: Signer = (i) => {
 };
 
 /** JS getFileUrl (core/pubnub-common.ts L4403-4420): the middleware signs the LOCAL request: method `LOCAL`. */
-export const signJavaScriptFileUrl: Signer = (i) =>
-  v2Digest(i.keys.secretKey, `LOCAL\n${i.keys.publishKey}\n${i.path}\n${canonical(i, encodeString)}\n`);
+export const signJavaScriptFileUrl: Signer = (i) => v2Digest(i.keys.secretKey, `LOCAL\n${i.keys.publishKey}\n${i.path}\n${canonical(i, encodeString)}\n`);
 
 /** Dart getFileUrl (lib/src/dx/files/files.dart L344-379): v1 over the unencoded path segments. */
 export function signDartFileUrl(i: SignInput, rawPath: string): string {

@@ -108,7 +108,10 @@ export function denyListContract(options: ContractOptions): void {
       await denyList.add({ subscribeKey: SUB, tokenId: 'aa11', expiresAtMs: NOW + 10 });
       const edge = NOW + KICK_RETENTION_MS;
       assert.deepEqual((await denyList.listKicks(edge - 1)).map((k) => k.uuid).sort(), ['new', 'old']);
-      assert.deepEqual((await denyList.listKicks(edge)).map((k) => k.uuid), ['new']);
+      assert.deepEqual(
+        (await denyList.listKicks(edge)).map((k) => k.uuid),
+        ['new'],
+      );
       assert.equal(await denyList.purgeExpired(edge), 2, 'the old kick and the expired revocation');
       assert.deepEqual(await denyList.listKicks(0), [{ subscribeKey: SUB, uuid: 'new', kickedAtMs: NOW + 1000 }]);
       assert.equal(await denyList.purgeExpired(edge), 0);

@@ -80,7 +80,15 @@ export function fileStoreContract(options: ContractOptions): void {
 
     test('list is newest first, ties by id descending, and pages with next until null', async (t) => {
       const { files } = await freshStores(t, options);
-      const order = [['c', 5], ['a', 1], ['e', 9], ['b', 5], ['d', 5], ['f', 0], ['g', 9]] as const;
+      const order = [
+        ['c', 5],
+        ['a', 1],
+        ['e', 9],
+        ['b', 5],
+        ['d', 5],
+        ['f', 0],
+        ['g', 9],
+      ] as const;
       for (const [id, at] of order) await files.put(file(id, at), Buffer.from(id));
       const expected = ['g', 'e', 'd', 'c', 'b', 'a', 'f'];
       const whole = await files.list(SUB, 'ch', 100, null);

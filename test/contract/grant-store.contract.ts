@@ -64,7 +64,10 @@ export function grantStoreContract(options: ContractOptions): void {
       await grants.put([grant({ perms: 0 }), grant({ resource: 'never-granted', perms: 0 })]);
       assert.deepEqual(await listed(grants), [keep]);
       await grants.put([grant({ perms: 0 }), grant({ perms: 7 })]);
-      assert.deepEqual(await listed(grants), [keep, grant({ perms: 7 })].sort((a, b) => (a.authKey < b.authKey ? -1 : 1)));
+      assert.deepEqual(
+        await listed(grants),
+        [keep, grant({ perms: 7 })].sort((a, b) => (a.authKey < b.authKey ? -1 : 1)),
+      );
     });
 
     test('expired grants are invisible and purgeExpired removes them', async (t) => {

@@ -74,7 +74,15 @@ export function messageActionStoreContract(options: ContractOptions): void {
     test('list filters by action timetoken, keeps the newest `limit`, and sorts ascending', async (t) => {
       const { messageActions } = await freshStores(t, options);
       // Added out of order, across messages: order is by action timetoken, then message.
-      for (const [m, a] of [[3, 7], [1, 2], [2, 5], [1, 9], [4, 5], [2, 1]]) await messageActions.add(action(m, a));
+      for (const [m, a] of [
+        [3, 7],
+        [1, 2],
+        [2, 5],
+        [1, 9],
+        [4, 5],
+        [2, 1],
+      ])
+        await messageActions.add(action(m, a));
       const all = ['m2@1', 'm1@2', 'm2@5', 'm4@5', 'm3@7', 'm1@9'];
       assert.deepEqual(tags(await messageActions.list(SUB, 'ch', {}, 100)), all);
       assert.deepEqual(tags(await messageActions.list(SUB, 'ch', {}, 2)), ['m3@7', 'm1@9']);
@@ -105,7 +113,14 @@ export function messageActionStoreContract(options: ContractOptions): void {
 
     test('forMessages returns the actions of the named messages only, in listing order', async (t) => {
       const { messageActions } = await freshStores(t, options);
-      for (const [m, a] of [[1, 4], [2, 3], [1, 2], [3, 1], [2, 6]]) await messageActions.add(action(m, a));
+      for (const [m, a] of [
+        [1, 4],
+        [2, 3],
+        [1, 2],
+        [3, 1],
+        [2, 6],
+      ])
+        await messageActions.add(action(m, a));
       assert.deepEqual(tags(await messageActions.forMessages(SUB, 'ch', [T + 2n, T + 1n, T + 1n, T + 99n])), ['m1@2', 'm2@3', 'm1@4', 'm2@6']);
       assert.deepEqual(await messageActions.forMessages(SUB, 'ch', []), []);
       assert.deepEqual(await messageActions.forMessages(SUB, 'other', [T + 1n]), []);

@@ -108,14 +108,8 @@ export function messageStoreContract(options: ContractOptions): void {
       const channels = ['c', 'a', 'b', 'empty'];
       assert.deepEqual(tags(await query(messages, { channels, keep: 'newest', limit: 4 })), ['c6', 'a7', 'b8', 'c9']);
       assert.deepEqual(tags(await query(messages, { channels, keep: 'oldest', limit: 4 })), ['a1', 'b2', 'c3', 'a4']);
-      assert.deepEqual(
-        tags(await query(messages, { channels, keep: 'newest', limit: 3, range: { gt: T + 2n, lte: T + 8n } })),
-        ['c6', 'a7', 'b8'],
-      );
-      assert.deepEqual(
-        tags(await query(messages, { channels, keep: 'oldest', limit: 3, range: { gt: T + 2n, lte: T + 8n } })),
-        ['c3', 'a4', 'b5'],
-      );
+      assert.deepEqual(tags(await query(messages, { channels, keep: 'newest', limit: 3, range: { gt: T + 2n, lte: T + 8n } })), ['c6', 'a7', 'b8']);
+      assert.deepEqual(tags(await query(messages, { channels, keep: 'oldest', limit: 3, range: { gt: T + 2n, lte: T + 8n } })), ['c3', 'a4', 'b5']);
       assert.deepEqual(tags(await query(messages, { channels: ['a', 'b'], limit: 100 })), ['a1', 'b2', 'a4', 'b5', 'a7', 'b8']);
       assert.deepEqual(tags(await query(messages, { channels: ['a', 'a'], limit: 100 })), ['a1', 'a4', 'a7']);
       assert.deepEqual(await query(messages, { channels: [] }), []);
@@ -220,13 +214,7 @@ export function messageStoreContract(options: ContractOptions): void {
     test('a batch with an invalid row is rejected whole with INVALID_PARAM', async (t) => {
       const { messages } = await freshStores(t, options);
       await messages.append([msg('a', 1)]);
-      const bad: Partial<StoredMessage>[] = [
-        { timetoken: -1n },
-        { timetoken: 2n ** 63n },
-        { type: 7 as 0 },
-        { channel: '' },
-        { expiresAtMs: Number.NaN },
-      ];
+      const bad: Partial<StoredMessage>[] = [{ timetoken: -1n }, { timetoken: 2n ** 63n }, { type: 7 as 0 }, { channel: '' }, { expiresAtMs: Number.NaN }];
       for (const override of bad) {
         await assert.rejects(messages.append([msg('a', 2), msg('b', 2), msg('a', 3, override)]), { code: 'INVALID_PARAM' });
       }

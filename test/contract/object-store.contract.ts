@@ -8,8 +8,18 @@ const OTHER_SUB = 'sub-b';
 
 function record(id: string, overrides: Partial<ObjectMetadata> = {}): ObjectMetadata {
   return {
-    id, name: `name of ${id}`, externalId: null, profileUrl: null, email: null, description: null,
-    status: null, type: null, custom: null, updated: '2024-01-02T03:04:05.678Z', eTag: `etag-${id}`, ...overrides,
+    id,
+    name: `name of ${id}`,
+    externalId: null,
+    profileUrl: null,
+    email: null,
+    description: null,
+    status: null,
+    type: null,
+    custom: null,
+    updated: '2024-01-02T03:04:05.678Z',
+    eTag: `etag-${id}`,
+    ...overrides,
   };
 }
 
@@ -22,8 +32,12 @@ export function objectStoreContract(options: ContractOptions): void {
     test('put then get returns the record exactly; an unknown id is undefined', async (t) => {
       const { objects } = await freshStores(t, options);
       const full = record('alice', {
-        externalId: 'ext-1', profileUrl: 'https://example.com/a.png', email: 'a@example.com', status: 'active', type: 'admin',
-        custom: { role: 'admin', score: 12.5, big: 9007199254740991, on: true, none: null, 'ключ': 'значение 😀' },
+        externalId: 'ext-1',
+        profileUrl: 'https://example.com/a.png',
+        email: 'a@example.com',
+        status: 'active',
+        type: 'admin',
+        custom: { role: 'admin', score: 12.5, big: 9007199254740991, on: true, none: null, ключ: 'значение 😀' },
       });
       assert.equal(await objects.put(SUB, 'uuid', full), true);
       assert.deepEqual(await objects.get(SUB, 'uuid', 'alice'), full);
@@ -67,9 +81,7 @@ export function objectStoreContract(options: ContractOptions): void {
     test('concurrent compare-and-sets on one record: exactly one wins', async (t) => {
       const { objects } = await freshStores(t, options);
       await objects.put(SUB, 'uuid', record('u', { eTag: 'base' }));
-      const results = await Promise.all(
-        Array.from({ length: 8 }, (_, i) => objects.put(SUB, 'uuid', record('u', { name: `w${i}`, eTag: `e${i}` }), 'base')),
-      );
+      const results = await Promise.all(Array.from({ length: 8 }, (_, i) => objects.put(SUB, 'uuid', record('u', { name: `w${i}`, eTag: `e${i}` }), 'base')));
       assert.equal(results.filter(Boolean).length, 1);
       const winner = results.indexOf(true);
       assert.equal((await objects.get(SUB, 'uuid', 'u'))!.name, `w${winner}`);
@@ -80,7 +92,10 @@ export function objectStoreContract(options: ContractOptions): void {
       for (const id of ['\uFF5E', '😀', 'b', 'B', 'a', 'é']) await objects.put(SUB, 'uuid', record(id));
       await objects.put(SUB, 'channel', record('only-channel'));
       await objects.put(OTHER_SUB, 'uuid', record('elsewhere'));
-      assert.deepEqual((await objects.list(SUB, 'uuid')).map((r) => r.id), ['B', 'a', 'b', 'é', '😀', '\uFF5E']);
+      assert.deepEqual(
+        (await objects.list(SUB, 'uuid')).map((r) => r.id),
+        ['B', 'a', 'b', 'é', '😀', '\uFF5E'],
+      );
       assert.deepEqual(await objects.list(SUB, 'channel'), [record('only-channel')]);
       assert.deepEqual(await objects.list('sub-empty', 'uuid'), []);
     });
@@ -92,7 +107,10 @@ export function objectStoreContract(options: ContractOptions): void {
         membership('alice', 'alpha'),
         membership('bob', 'alpha', { custom: { n: 1 } }),
       ]);
-      assert.deepEqual((await objects.memberships(SUB, 'uuid', 'alice')).map((m) => m.channel), ['alpha', 'zeta']);
+      assert.deepEqual(
+        (await objects.memberships(SUB, 'uuid', 'alice')).map((m) => m.channel),
+        ['alpha', 'zeta'],
+      );
       assert.deepEqual(await objects.memberships(SUB, 'uuid', 'alice'), [
         membership('alice', 'alpha'),
         membership('alice', 'zeta', { status: 'active', type: 'owner', custom: { lastRead: '17000000000000000' } }),
@@ -116,7 +134,10 @@ export function objectStoreContract(options: ContractOptions): void {
     test('removeMemberships removes both sides and ignores missing pairs', async (t) => {
       const { objects } = await freshStores(t, options);
       await objects.putMemberships(SUB, [membership('u1', 'c1'), membership('u1', 'c2'), membership('u2', 'c1')]);
-      await objects.removeMemberships(SUB, [{ uuid: 'u1', channel: 'c1' }, { uuid: 'u9', channel: 'c9' }]);
+      await objects.removeMemberships(SUB, [
+        { uuid: 'u1', channel: 'c1' },
+        { uuid: 'u9', channel: 'c9' },
+      ]);
       assert.deepEqual(await objects.memberships(SUB, 'uuid', 'u1'), [membership('u1', 'c2')]);
       assert.deepEqual(await objects.memberships(SUB, 'channel', 'c1'), [membership('u2', 'c1')]);
       await objects.removeMemberships(SUB, [{ uuid: 'u1', channel: 'c2' }]);

@@ -24,7 +24,13 @@ export function presenceStoreContract(options: ContractOptions): void {
 
     test('occupants, channels and channelsOf are sorted and keyset-scoped', async (t) => {
       const { presence } = await freshStores(t, options);
-      for (const [channel, uuid] of [['lobby', 'carol'], ['lobby', 'alice'], ['attic', 'alice'], ['lobby', 'bob'], ['zoo', 'alice']]) {
+      for (const [channel, uuid] of [
+        ['lobby', 'carol'],
+        ['lobby', 'alice'],
+        ['attic', 'alice'],
+        ['lobby', 'bob'],
+        ['zoo', 'alice'],
+      ]) {
         await presence.touch(SUB, channel, uuid, NOW + 1000);
       }
       await presence.touch(OTHER_SUB, 'other', 'alice', NOW + 1000);

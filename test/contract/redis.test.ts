@@ -4,7 +4,8 @@ import { after, describe, test, type TestContext } from 'node:test';
 import { createRedisStores } from '../../src/store/redis/index.ts';
 import type { StoredMessage, Stores } from '../../src/store/types.ts';
 import { adminClient, deleteKeysWithPrefix, keysWithPrefix, REDIS_URL, uniqueRedisPrefix } from '../helpers/redis.ts';
-import type { ContractOptions } from './contract-options.ts';
+import { brokerContract } from './broker.contract.ts';
+import { nodeFromConfig, type ContractOptions } from './contract-options.ts';
 import { storesContract } from './stores.contract.ts';
 
 const admin = adminClient();
@@ -37,14 +38,37 @@ const options: ContractOptions = {
 
 storesContract(options);
 
+brokerContract({
+  name: 'redis',
+  create: async (clock, count) => {
+    const prefix = uniqueRedisPrefix();
+    const config = { store: { kind: 'redis' }, redis: { url: REDIS_URL, prefix }, dataDir: '.' } as const;
+    const nodes = Array.from({ length: count }, () => nodeFromConfig(config, clock));
+    return {
+      nodes,
+      cleanup: async () => {
+        await Promise.all(nodes.map((n) => n.close()));
+        await deleteKeysWithPrefix(admin, prefix);
+      },
+    };
+  },
+});
+
 const SUB = 'sub-a';
 const T = 17_000_000_000_000_000n;
 const NOW = 1_700_000_000_000;
 
 function msg(subscribeKey: string, channel: string, offset: number): StoredMessage {
   return {
-    subscribeKey, channel, timetoken: T + BigInt(offset), publisher: 'u-1', payload: `{"n":${offset}}`,
-    meta: null, customMessageType: null, type: 0, expiresAtMs: null,
+    subscribeKey,
+    channel,
+    timetoken: T + BigInt(offset),
+    publisher: 'u-1',
+    payload: `{"n":${offset}}`,
+    meta: null,
+    customMessageType: null,
+    type: 0,
+    expiresAtMs: null,
   };
 }
 
@@ -65,8 +89,19 @@ describe('redis engine', () => {
     await stores.grants.put([{ subscribeKey: 'sub-{x}:y', level: 'channel', resource: 'a', authKey: '', perms: 1, ttlMinutes: 1, expiresAtMs: NOW }]);
     await stores.denyList.add({ subscribeKey: 'sub-{x}:y', tokenId: 'aa', expiresAtMs: NOW });
     await stores.presence.touch('sub-{x}:y', 'a', 'u', NOW);
-    await stores.messageActions.add({ subscribeKey: 'sub-{x}:y', channel: 'a:b', messageTimetoken: T, actionTimetoken: T + 1n, type: 't', value: 'v', uuid: 'u' });
-    await stores.files.put({ subscribeKey: 'sub-{x}:y', channel: 'a:b', id: 'f', name: 'f.txt', size: 1, created: new Date(NOW).toISOString(), contentType: 'text/plain' }, Buffer.from('x'));
+    await stores.messageActions.add({
+      subscribeKey: 'sub-{x}:y',
+      channel: 'a:b',
+      messageTimetoken: T,
+      actionTimetoken: T + 1n,
+      type: 't',
+      value: 'v',
+      uuid: 'u',
+    });
+    await stores.files.put(
+      { subscribeKey: 'sub-{x}:y', channel: 'a:b', id: 'f', name: 'f.txt', size: 1, created: new Date(NOW).toISOString(), contentType: 'text/plain' },
+      Buffer.from('x'),
+    );
     const keys = await keysWithPrefix(admin, prefix);
     assert.ok(keys.length >= 17, `keys: ${keys.join(' ')}`);
     for (const key of keys) {
@@ -163,11 +198,11 @@ describe('redis engine', () => {
     await assert.rejects(stores.files.get(SUB, 'a', 'f'), { code: 'STORE_UNAVAILABLE' });
   });
 
-  test('with Redis unreachable, calls fail fast with STORE_UNAVAILABLE and keep the cause', async (t) => {
+  // How fast they fail is a figure of bench/latency.ts, not asserted here.
+  test('with Redis unreachable, calls fail with STORE_UNAVAILABLE and keep the cause', async (t) => {
     const port = await unusedPort();
     const stores = createRedisStores({ url: `redis://127.0.0.1:${port}`, prefix: uniqueRedisPrefix() });
     t.after(() => stores.close());
-    const started = performance.now();
     await assert.rejects(stores.grants.list(SUB, 0), (err: unknown) => {
       assert.ok(err instanceof Error && 'code' in err && err.code === 'STORE_UNAVAILABLE');
       assert.ok(err.cause instanceof Error, 'the ioredis error is kept as cause');
@@ -175,8 +210,6 @@ describe('redis engine', () => {
     });
     await assert.rejects(stores.messages.append([msg(SUB, 'a', 1)]), { code: 'STORE_UNAVAILABLE' });
     await assert.rejects(stores.presence.expire(NOW), { code: 'STORE_UNAVAILABLE' });
-    const elapsedMs = performance.now() - started;
-    assert.ok(elapsedMs < 1000, `took ${elapsedMs.toFixed(0)} ms`);
   });
 
   test('after the server lost its script cache (restart, SCRIPT FLUSH) scripts are re-sent and work', async (t) => {

@@ -13,7 +13,7 @@ function record(subscribeKey: string, i: number): SecretRotationRecord {
 
 export function secretRotationStoreContract(options: ContractOptions): void {
   describe(`${options.name}: SecretRotationStore`, { skip: options.skip }, () => {
-    test('list returns a keyset\'s rotations in the order they were appended, exactly as given', async (t) => {
+    test("list returns a keyset's rotations in the order they were appended, exactly as given", async (t) => {
       const { secretRotations } = await freshStores(t, options);
       assert.deepEqual(await secretRotations.list(SUB), []);
       const mine = [record(SUB, 3), record(SUB, 1), record(SUB, 2)];

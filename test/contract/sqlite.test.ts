@@ -10,7 +10,8 @@ import Database from 'better-sqlite3';
 import { createSqliteStores } from '../../src/store/sqlite/index.ts';
 import { loadMigrations, migrate } from '../../src/store/sqlite/migrate.ts';
 import type { StoredMessage, Stores } from '../../src/store/types.ts';
-import type { ContractOptions } from './contract-options.ts';
+import { brokerContract } from './broker.contract.ts';
+import { nodeFromConfig, type ContractOptions } from './contract-options.ts';
 import { storesContract } from './stores.contract.ts';
 
 function makeTempDir(): string {
@@ -33,6 +34,23 @@ const options: ContractOptions = {
 };
 
 storesContract(options);
+
+brokerContract({
+  name: 'sqlite',
+  singleNode: 'a sqlite engine is one node: one process owns its database file',
+  create: async (clock, count) => {
+    if (count !== 1) throw new Error(`the sqlite engine has one node (asked for ${count})`);
+    const dir = makeTempDir();
+    const node = nodeFromConfig({ store: { kind: 'sqlite' }, redis: { url: '', prefix: 'parley' }, dataDir: dir }, clock);
+    return {
+      nodes: [node],
+      cleanup: async () => {
+        await node.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  },
+});
 
 const T = 17_000_000_000_000_000n;
 const SUB = 'sub-a';
@@ -116,7 +134,15 @@ describe('sqlite engine', () => {
     await first.denyList.add({ subscribeKey: SUB, tokenId: 'aa11', expiresAtMs: 10_000 });
     const action = { subscribeKey: SUB, channel: 'a', messageTimetoken: T + 1n, actionTimetoken: T + 5n, type: 'reaction', value: 'smiley', uuid: 'u-2' };
     await first.messageActions.add(action);
-    const shared = { subscribeKey: SUB, channel: 'a', id: 'f-1', name: 'a.bin', size: 3, created: '2024-01-01T00:00:00.000Z', contentType: 'application/octet-stream' };
+    const shared = {
+      subscribeKey: SUB,
+      channel: 'a',
+      id: 'f-1',
+      name: 'a.bin',
+      size: 3,
+      created: '2024-01-01T00:00:00.000Z',
+      contentType: 'application/octet-stream',
+    };
     await first.files.put(shared, Buffer.from([0, 1, 255]));
     await first.denyList.addKick({ subscribeKey: SUB, uuid: 'mallory', kickedAtMs: 5_000 });
     const rotation = { subscribeKey: SUB, rotatedAtMs: 6_000, previousValidUntilMs: 66_000, sealedNew: 'n', sealedPrevious: 'p' };

@@ -46,14 +46,20 @@ test('v2 grants: per auth key, wildcard, channel group, audit and withdraw', asy
   // All-false withdraws; a parked subscriber gets its 403 at once.
   await admin.grant({ read: false, ttl: 5 });
   await admin.grant({ channelGroups: ['cg'], authKeys: ['bob-key'], read: false, manage: false });
-  const status = await waitFor(() => seen.statuses.find((s) => s.error === 'PNAccessDeniedCategory' || s.category === 'PNAccessDeniedCategory'), 'parked poll denied');
+  const status = await waitFor(
+    () => seen.statuses.find((s) => s.error === 'PNAccessDeniedCategory' || s.category === 'PNAccessDeniedCategory'),
+    'parked poll denied',
+  );
   assert.ok(status);
   await admin.publish({ channel: 'news', message: 'after withdraw' });
   await admin.grant({ channels: ['chat.*'], authKeys: ['alice-key'], read: false, write: false });
   await assert.rejects(alice.publish({ channel: 'chat.lobby', message: 'after' }), (e: any) => e.status.statusCode === 403);
   assert.equal(seen.messages.length, 1);
   const history = await admin.fetchMessages({ channels: ['chat.lobby'] });
-  assert.deepEqual(history.channels['chat.lobby'].map((m: any) => m.message), ['wildcard write']);
+  assert.deepEqual(
+    history.channels['chat.lobby'].map((m: any) => m.message),
+    ['wildcard write'],
+  );
 });
 
 test('v2 grants survive a restart (sqlite) and a signed server client acts with full access', async (t) => {

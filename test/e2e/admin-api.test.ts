@@ -36,7 +36,10 @@ test('the admin API refuses what is not signed with the secret key, like grant a
   const good = await signedFetch(server.url, PAM_KEYSET, 'POST', path, { body: { uuid: 'eve' } });
   assert.equal(good.status, 200);
   const params = new URLSearchParams({ uuid: 'ops', timestamp: String(Math.floor(Date.now() / 1000)) });
-  params.set('signature', signRequest(PAM_KEYSET, { method: 'POST', path, params: { uuid: 'ops', timestamp: params.get('timestamp') as string }, body: '{"uuid":"eve"}' }));
+  params.set(
+    'signature',
+    signRequest(PAM_KEYSET, { method: 'POST', path, params: { uuid: 'ops', timestamp: params.get('timestamp') as string }, body: '{"uuid":"eve"}' }),
+  );
   const replayed = await fetch(`${server.url}${path}?${params}`, { method: 'POST', body: '{"uuid":"alice"}' });
   assert.equal(replayed.status, 403);
   assert.equal((await replayed.json()).code, 'SIGNATURE_MISMATCH');
@@ -52,17 +55,21 @@ test('a keyset without a secret key has no admin API (its requests are never che
   }
 });
 
-test('stats: this node\'s samples of the last 15 minutes, with publish rates and denials by reason', async (t) => {
+test("stats: this node's samples of the last 15 minutes, with publish rates and denials by reason", async (t) => {
   const { server, client, admin } = await harness(t, { store: 'memory', overrides: CONSOLE });
   const stranger = client('stranger');
   await admin.publish({ channel: 'room', message: { n: 1 } });
   const denied = await stranger.publish({ channel: 'room', message: 'x' }).catch((e: any) => e);
   assert.equal(denied.status.statusCode, 403);
-  const stats = await waitFor(async () => {
-    const { body } = await signedFetch(server.url, PAM_KEYSET, 'GET', `/v1/admin/${SUB}/stats`);
-    const samples = body.data.nodes[0].samples as any[];
-    return samples.some((s) => (s.denials.ACCESS_DENIED ?? 0) >= 1) && samples.some((s) => s.publishesPerSec > 0) ? body.data : undefined;
-  }, 'a sample with the publish and the denial', 10_000);
+  const stats = await waitFor(
+    async () => {
+      const { body } = await signedFetch(server.url, PAM_KEYSET, 'GET', `/v1/admin/${SUB}/stats`);
+      const samples = body.data.nodes[0].samples as any[];
+      return samples.some((s) => (s.denials.ACCESS_DENIED ?? 0) >= 1) && samples.some((s) => s.publishesPerSec > 0) ? body.data : undefined;
+    },
+    'a sample with the publish and the denial',
+    10_000,
+  );
   assert.equal(stats.nodes.length, 1);
   assert.equal(stats.nodes[0].self, true);
   assert.equal(stats.intervalMs, 1000);
@@ -73,13 +80,20 @@ test('stats: this node\'s samples of the last 15 minutes, with publish rates and
   assert.deepEqual(stats.keyset, { subscribeKey: SUB, publishKey: PAM_KEYSET.publishKey, previousSecretValidUntil: null });
 });
 
-test('token inspect: state and decoded grants, verified under the keyset\'s secret', async (t) => {
+test("token inspect: state and decoded grants, verified under the keyset's secret", async (t) => {
   const clock = createFakeClock(Date.now());
   const { server, admin } = await harness(t, { store: 'memory', clock, overrides: CONSOLE });
   // Out of the deny list epoch's second (tokens are never stamped in it: access-manager.ts untilAfterEpochSecond).
   clock.advance(1000);
-  const token = await admin.grantToken({ ttl: 5, authorized_uuid: 'carol', resources: { channels: { 'chat.lobby': { read: true, write: true } } }, patterns: { channels: { '^team\\..*$': { read: true } } }, meta: { role: 'mod' } });
-  const inspect = async (t2: string) => (await signedFetch(server.url, PAM_KEYSET, 'POST', `/v1/admin/${SUB}/token/inspect`, { body: { token: t2 }, nowMs: clock.nowMs() })).body.data;
+  const token = await admin.grantToken({
+    ttl: 5,
+    authorized_uuid: 'carol',
+    resources: { channels: { 'chat.lobby': { read: true, write: true } } },
+    patterns: { channels: { '^team\\..*$': { read: true } } },
+    meta: { role: 'mod' },
+  });
+  const inspect = async (t2: string) =>
+    (await signedFetch(server.url, PAM_KEYSET, 'POST', `/v1/admin/${SUB}/token/inspect`, { body: { token: t2 }, nowMs: clock.nowMs() })).body.data;
   const valid = await inspect(token);
   assert.equal(valid.state, 'valid');
   assert.equal(valid.verified, true);
@@ -94,9 +108,11 @@ test('token inspect: state and decoded grants, verified under the keyset\'s secr
   // Signed by another secret: decoded, but marked unverified.
   const otherServer = await startServer({ store: 'memory', keysets: [{ ...PAM_KEYSET, secretKey: 'another-secret-0123456789abcdef0123' }] });
   t.after(() => otherServer.stop());
-  const forged = (await signedFetch(otherServer.url, { ...PAM_KEYSET, secretKey: 'another-secret-0123456789abcdef0123' }, 'POST', `/v3/pam/${SUB}/grant`, {
-    body: { ttl: 5, permissions: { resources: { channels: { x: 1 } } } },
-  })).body.data.token;
+  const forged = (
+    await signedFetch(otherServer.url, { ...PAM_KEYSET, secretKey: 'another-secret-0123456789abcdef0123' }, 'POST', `/v3/pam/${SUB}/grant`, {
+      body: { ttl: 5, permissions: { resources: { channels: { x: 1 } } } },
+    })
+  ).body.data.token;
   const bad = await inspect(forged);
   assert.equal(bad.state, 'bad_signature');
   assert.equal(bad.verified, false);
@@ -120,12 +136,20 @@ test('explain: the decision and which grant or token entry made it; bad input is
   const allowed = (await explain({ operation: 'publish', channels: ['chat.lobby'], auth: token, uuid: 'carol' })).body.data;
   assert.deepEqual(allowed.decision, { allowed: true });
   assert.equal(allowed.credential, 'token');
-  assert.deepEqual(allowed.checks, [{ kind: 'channels', name: 'chat.lobby', permissions: ['write'], allowed: true, detail: 'token res["chat.lobby"] = read+write' }]);
+  assert.deepEqual(allowed.checks, [
+    { kind: 'channels', name: 'chat.lobby', permissions: ['write'], allowed: true, detail: 'token res["chat.lobby"] = read+write' },
+  ]);
   const wrongUuid = (await explain({ operation: 'publish', channels: ['chat.lobby'], auth: token, uuid: 'dave' })).body.data;
   assert.equal(wrongUuid.decision.code, 'TOKEN_WRONG_UUID');
   const v2 = (await explain({ operation: 'subscribe', channels: ['legacy', 'legacy-pnpres'], auth: 'k1', uuid: 'x' })).body.data;
   assert.equal(v2.decision.code, 'ACCESS_DENIED');
-  assert.deepEqual(v2.checks.map((c: any) => [c.name, c.allowed]), [['legacy', true], ['legacy-pnpres', false]]);
+  assert.deepEqual(
+    v2.checks.map((c: any) => [c.name, c.allowed]),
+    [
+      ['legacy', true],
+      ['legacy-pnpres', false],
+    ],
+  );
   const keysetLevel = (await explain({ operation: 'here_now_global', auth: 'k1' })).body.data;
   assert.equal(keysetLevel.checks[0].name, null);
   const adminOp = (await explain({ operation: 'grant' })).body.data;

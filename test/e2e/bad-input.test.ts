@@ -40,7 +40,11 @@ test('bad input gets the protocol error shapes, never a crash', async (t) => {
   r = await get(`${u}/publish/${P}/${S}/0/ch/0/${big}?uuid=u`);
   assert.equal(r.status, 413);
   assert.deepEqual(r.body, [0, 'Message Too Large', '0']);
-  r = await get(`${u}/publish/${P}/${S}/0/ch/0?uuid=u`, { method: 'POST', body: JSON.stringify('y'.repeat(40_000)), headers: { 'content-type': 'application/json' } });
+  r = await get(`${u}/publish/${P}/${S}/0/ch/0?uuid=u`, {
+    method: 'POST',
+    body: JSON.stringify('y'.repeat(40_000)),
+    headers: { 'content-type': 'application/json' },
+  });
   assert.equal(r.status, 413);
   // Far over every limit: still a JSON answer.
   r = await get(`${u}/publish/${P}/${S}/0/ch/0/${'%22' + 'z'.repeat(120_000) + '%22'}?uuid=u`);
@@ -71,7 +75,7 @@ test('bad input gets the protocol error shapes, never a crash', async (t) => {
   assert.equal(r.status, 404);
   r = await get(`${u}/publish/${P}/${S}/0/ch-pnpres/0/1?uuid=u`);
   assert.equal(r.status, 400);
-  r = await get(`${u}/v2/subscribe/${S}/ch/0?tt=0&filter-expr=${encodeURIComponent("uuid == ")}&uuid=u`);
+  r = await get(`${u}/v2/subscribe/${S}/ch/0?tt=0&filter-expr=${encodeURIComponent('uuid == ')}&uuid=u`);
   assert.equal(r.status, 400);
 
   // Still alive and well.

@@ -53,7 +53,10 @@ test('Chat SDK: files, reactions, edits and soft deletes with a token', async (t
   assert.ok(again);
   assert.equal(again.text, 'see the attached minutes');
   assert.equal(again.deleted, true);
-  assert.deepEqual(again.reactions.map((r) => r.value), ['🎉']);
+  assert.deepEqual(
+    again.reactions.map((r) => r.value),
+    ['🎉'],
+  );
   assert.equal(again.files[0].name, 'minutes.txt');
 
   const restored = await again.restore();

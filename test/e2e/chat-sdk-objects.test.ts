@@ -1,7 +1,7 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { harness } from '../helpers/harness.ts';
+import { test } from 'node:test';
 import { chatFor, chatUserToken } from '../helpers/chat.ts';
+import { harness } from '../helpers/harness.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 /**
@@ -21,9 +21,18 @@ test('Chat SDK: users, channels, join, members and live updates with a token', a
   assert.equal(channel.name, 'General');
   const joined = await channel.join({ status: 'active' });
   assert.equal(joined.channel.id, 'general');
-  assert.deepEqual((await channel.getMembers()).members.map((m) => m.user.id), ['alice']);
-  assert.deepEqual((await chat.getChannels({ filter: "name LIKE 'gen*'" })).channels.map((c) => c.id), ['general']);
-  assert.deepEqual((await chat.getUsers({ sort: { name: 'asc' } })).users.map((u) => u.id), ['alice', 'bob']);
+  assert.deepEqual(
+    (await channel.getMembers()).members.map((m) => m.user.id),
+    ['alice'],
+  );
+  assert.deepEqual(
+    (await chat.getChannels({ filter: "name LIKE 'gen*'" })).channels.map((c) => c.id),
+    ['general'],
+  );
+  assert.deepEqual(
+    (await chat.getUsers({ sort: { name: 'asc' } })).users.map((u) => u.id),
+    ['alice', 'bob'],
+  );
   const [membership] = (await chat.currentUser.getMemberships()).memberships;
   assert.equal(membership.channel.id, 'general');
 
@@ -36,7 +45,9 @@ test('Chat SDK: users, channels, join, members and live updates with a token', a
     membership.streamUpdates((m) => membershipUpdates.push(m)),
     chat.currentUser.streamUpdates((u) => userUpdates.push(u)),
   ];
-  t.after(() => stops.forEach((stop) => stop()));
+  t.after(() => {
+    for (const stop of stops) stop();
+  });
   await channel.update({ description: 'for everyone' });
   await waitFor(() => channelUpdates.length > 0, 'channel update');
   assert.equal(channelUpdates[0].description, 'for everyone');

@@ -39,10 +39,14 @@ test('Chat SDK on Parley: users, a public conversation, messages, edits, reactio
   const received: any[] = [];
   const stopReceiving = bobsView.onMessageReceived((m) => received.push(m));
   t.after(() => stopReceiving());
-  await waitFor(async () => {
-    await general.sendText('warm-up');
-    return received.length > 0;
-  }, 'bob connected', 5000);
+  await waitFor(
+    async () => {
+      await general.sendText('warm-up');
+      return received.length > 0;
+    },
+    'bob connected',
+    5000,
+  );
   await general.sendText('hello bob');
   const msg = await waitFor(() => received.find((m) => m.text === 'hello bob'), 'bob receives the text');
   assert.equal(msg.userId, 'alice');
@@ -69,24 +73,32 @@ test('Chat SDK on Parley: users, a public conversation, messages, edits, reactio
   const typing: string[][] = [];
   const stopTyping = team.onTypingChanged((ids) => typing.push(ids));
   t.after(() => stopTyping());
-  await waitFor(async () => {
-    await bobsTeam.startTyping();
-    return typing.some((ids) => ids.includes('bob'));
-  }, 'alice sees bob typing', 8000);
+  await waitFor(
+    async () => {
+      await bobsTeam.startTyping();
+      return typing.some((ids) => ids.includes('bob'));
+    },
+    'alice sees bob typing',
+    8000,
+  );
 
   // Read receipts: bob marks alice's message as read.
   const receipts: any[] = [];
   const stopReceipts = general.onReadReceiptReceived((r) => receipts.push(r));
   t.after(() => stopReceipts());
   await bobMembership.setLastReadMessage(msg);
-  await waitFor(() => receipts.find((r) => r.userId === 'bob' && r.lastReadTimetoken === msg.timetoken), 'alice gets bob\'s read receipt', 8000);
+  await waitFor(() => receipts.find((r) => r.userId === 'bob' && r.lastReadTimetoken === msg.timetoken), "alice gets bob's read receipt", 8000);
   const fetched = await general.fetchReadReceipts();
   assert.ok(JSON.stringify(fetched).includes(msg.timetoken));
 
   // A file travels with a message.
   // sendText takes no files in this Chat SDK version; sendTextLegacy (and message drafts) do.
   await general.sendTextLegacy('see attached', { files: [{ name: 'notes.txt', mimeType: 'text/plain', data: Buffer.from('parley file') }] } as any);
-  const withFile = await waitFor(() => received.find((m) => m.text === 'see attached' && m.files?.length), 'bob receives the file message: ' + JSON.stringify(received.map((m) => [m.text, m.files, m.content])), 8000);
+  const withFile = await waitFor(
+    () => received.find((m) => m.text === 'see attached' && m.files?.length),
+    'bob receives the file message: ' + JSON.stringify(received.map((m) => [m.text, m.files, m.content])),
+    8000,
+  );
   assert.equal(withFile.files[0].name, 'notes.txt');
   const download = await fetch(withFile.files[0].url);
   assert.equal(download.status, 200);
@@ -98,7 +110,8 @@ test('Chat SDK: a user without the permissions is refused each action with the a
   const aliceToken = await chatUserToken(admin, 'alice');
   // Carol may read the channel and look users up, nothing else.
   const carolToken = await admin.grantToken({
-    ttl: 60, authorized_uuid: 'carol',
+    ttl: 60,
+    authorized_uuid: 'carol',
     resources: { uuids: { carol: { get: true } }, channels: { general: { read: true, get: true }, team: { read: true, get: true } } },
     patterns: { uuids: { '.*': { get: true } } },
   });
@@ -126,8 +139,5 @@ test('Chat SDK: a user without the permissions is refused each action with the a
   await assert.rejects(carol.currentUser.update({ name: 'Carol II' }), accessDenied);
   await assert.rejects(carol.createUser('mallory', { name: 'Mallory' }), accessDenied);
   await assert.rejects(carolsView.update({ name: 'renamed' }), accessDenied);
-  await assert.rejects(
-    carolsView.sendTextLegacy('file', { files: [{ name: 'x.txt', mimeType: 'text/plain', data: Buffer.from('x') }] } as any),
-    accessDenied,
-  );
+  await assert.rejects(carolsView.sendTextLegacy('file', { files: [{ name: 'x.txt', mimeType: 'text/plain', data: Buffer.from('x') }] } as any), accessDenied);
 });

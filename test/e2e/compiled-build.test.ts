@@ -14,7 +14,11 @@ import { adminClient, deleteKeysWithPrefix, REDIS_URL, uniqueRedisPrefix } from 
  * or any other dev package fails here as it would in production.
  */
 const ROOT = resolve(import.meta.dirname, '../..');
-const keysEnv = (k = OPEN_KEYSET): Record<string, string> => ({ PARLEY_PUBLISH_KEY: k.publishKey, PARLEY_SUBSCRIBE_KEY: k.subscribeKey, PARLEY_SECRET_KEY: k.secretKey });
+const keysEnv = (k = OPEN_KEYSET): Record<string, string> => ({
+  PARLEY_PUBLISH_KEY: k.publishKey,
+  PARLEY_SUBSCRIBE_KEY: k.subscribeKey,
+  PARLEY_SECRET_KEY: k.secretKey,
+});
 /** A cap on a hang, not a speed assertion. */
 const EXIT_BOUND_MS = 15_000;
 
@@ -54,11 +58,20 @@ async function publishReachesLongPoll(url: string, channel: string): Promise<voi
   const [now] = (await time.json()) as [number];
   assert.match(String(now), /^\d{17}$/);
   const hello = (await (await fetch(`${url}/v2/subscribe/${S}/${channel}/0?tt=0&uuid=sub`)).json()) as { t: { t: string; r: number } };
-  const poll = fetch(`${url}/v2/subscribe/${S}/${channel}/0?tt=${hello.t.t}&tr=${hello.t.r}&uuid=sub`).then((r) => r.json() as Promise<{ m: Array<{ d: unknown }> }>);
-  const sent = (await (await fetch(`${url}/publish/${P}/${S}/0/${channel}/0/${encodeURIComponent(JSON.stringify({ text: 'hi' }))}?uuid=pub`)).json()) as [number, string, string];
+  const poll = fetch(`${url}/v2/subscribe/${S}/${channel}/0?tt=${hello.t.t}&tr=${hello.t.r}&uuid=sub`).then(
+    (r) => r.json() as Promise<{ m: Array<{ d: unknown }> }>,
+  );
+  const sent = (await (await fetch(`${url}/publish/${P}/${S}/0/${channel}/0/${encodeURIComponent(JSON.stringify({ text: 'hi' }))}?uuid=pub`)).json()) as [
+    number,
+    string,
+    string,
+  ];
   assert.deepEqual(sent.slice(0, 2), [1, 'Sent']);
   const answer = await poll;
-  assert.deepEqual(answer.m.map((m) => m.d), [{ text: 'hi' }]);
+  assert.deepEqual(
+    answer.m.map((m) => m.d),
+    [{ text: 'hi' }],
+  );
   const history = (await (await fetch(`${url}/v2/history/sub-key/${S}/channel/${channel}`)).json()) as [unknown[]];
   assert.deepEqual(history[0], [{ text: 'hi' }]);
 }
@@ -101,7 +114,10 @@ test('without the demo SDK, "auto" on the demo keyset runs the server alone and 
   t.after(() => stopChild(server));
   assert.equal((await fetch(`${server.url}/time/0`)).status, 200);
   assert.equal((await fetch(`${server.url}/demo/`)).status, 404);
-  const lines = server.stdout().split('\n').filter((l) => l.includes('demo not started'));
+  const lines = server
+    .stdout()
+    .split('\n')
+    .filter((l) => l.includes('demo not started'));
   assert.equal(lines.length, 1, server.stdout());
   assert.match(lines[0], /"level":40.*its SDK \(the pubnub package, a dev dependency\) is not installed/);
 });

@@ -27,7 +27,10 @@ function longPoll(t: TestContext, s: TestServer, options: { localAddress?: strin
   const answer = new Promise<{ status: number; body: { code?: string; message?: string } }>((resolve, reject) => {
     const req = request(
       {
-        host: '127.0.0.1', port: s.port, agent: false, localAddress: options.localAddress,
+        host: '127.0.0.1',
+        port: s.port,
+        agent: false,
+        localAddress: options.localAddress,
         path: `/v2/subscribe/${SUB}/ch/0?uuid=u&heartbeat=0${options.handshake ? '' : '&tt=1'}`,
         headers: options.forwardedFor === undefined ? {} : { 'X-Forwarded-For': options.forwardedFor },
       },

@@ -40,7 +40,15 @@ test('only the listed files are served, with a policy that keeps the page to its
   assert.equal(redirect.headers.get('location'), '/console/');
   const head = await fetch(`${server.url}/console/app.js`, { method: 'HEAD' });
   assert.equal(head.status, 200);
-  for (const path of ['/console/../package.json', '/console/%2e%2e/package.json', '/console/sign.d.ts', '/console/public/app.js', '/console/vendor/uPlot.cjs.js', '/console/serve.ts', '/console/nope.js']) {
+  for (const path of [
+    '/console/../package.json',
+    '/console/%2e%2e/package.json',
+    '/console/sign.d.ts',
+    '/console/public/app.js',
+    '/console/vendor/uPlot.cjs.js',
+    '/console/serve.ts',
+    '/console/nope.js',
+  ]) {
     assert.equal((await fetch(`${server.url}${path}`)).status, 404, path);
   }
   assert.equal((await fetch(`${server.url}/console/`, { method: 'POST' })).status, 404);

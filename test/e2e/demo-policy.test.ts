@@ -8,7 +8,7 @@ import { createParley } from '../../src/app.ts';
 import { attachDemo } from '../../src/demo/attach.ts';
 import { ACK_PREFIX, LOGIN_CHANNEL } from '../../src/demo/app-server.ts';
 import { createMemoryStores } from '../../src/store/memory/index.ts';
-import { PAM_KEYSET, tempDir } from '../helpers/start-server.ts';
+import { demoHost, PAM_KEYSET, tempDir } from '../helpers/start-server.ts';
 import { makeClient } from '../helpers/clients.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
@@ -16,7 +16,16 @@ import { waitFor } from '../helpers/wait-for.ts';
 async function spawnMain(t: TestContext, env: Record<string, string>): Promise<{ url: string; output: () => string }> {
   const dataDir = tempDir();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { ...process.env, PARLEY_HOST: '127.0.0.1', PORT: '0', PARLEY_DATA_DIR: dataDir, PARLEY_STORE: 'memory', PARLEY_LOG_LEVEL: 'info', PARLEY_DEMO_ENABLED: '', ...env },
+    env: {
+      ...process.env,
+      PARLEY_HOST: '127.0.0.1',
+      PORT: '0',
+      PARLEY_DATA_DIR: dataDir,
+      PARLEY_STORE: 'memory',
+      PARLEY_LOG_LEVEL: 'info',
+      PARLEY_DEMO_ENABLED: '',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -57,11 +66,21 @@ test('demo.enabled=true on a configured keyset runs it and warns the operator', 
 });
 
 test('every grant the demo makes has a TTL (rendezvous and logins), and stopping it withdraws the rendezvous', { timeout: 60_000 }, async (t) => {
-  const config = loadConfig({ env: {}, overrides: { host: '127.0.0.1', port: 0, store: { kind: 'memory' }, keysets: [PAM_KEYSET], logLevel: 'silent', demo: { enabled: true, grantTtlMinutes: 2 } } });
+  const config = loadConfig({
+    env: {},
+    overrides: {
+      host: '127.0.0.1',
+      port: 0,
+      store: { kind: 'memory' },
+      keysets: [PAM_KEYSET],
+      logLevel: 'silent',
+      demo: { enabled: true, grantTtlMinutes: 2 },
+    },
+  });
   const stores = createMemoryStores();
   const log = createLogger({ level: 'silent' });
   const parley = createParley({ config, log, stores });
-  const demo = attachDemo(parley, log);
+  const demo = attachDemo(demoHost(parley, log));
   const { url, port } = await parley.start();
   t.after(() => parley.stop());
   await demo.start(url);
@@ -80,7 +99,10 @@ test('every grant the demo makes has a TTL (rendezvous and logins), and stopping
   await page.publish({ channel: config.demo.channel, message: 'hello' });
 
   const grants = await stores.grants.list(PAM_KEYSET.subscribeKey, now());
-  assert.ok(grants.some((g) => g.resource === LOGIN_CHANNEL), 'the rendezvous grant exists');
+  assert.ok(
+    grants.some((g) => g.resource === LOGIN_CHANNEL),
+    'the rendezvous grant exists',
+  );
   for (const g of grants) {
     assert.ok(g.ttlMinutes > 0 && g.expiresAtMs !== null, `a permanent demo grant: ${JSON.stringify(g)}`);
   }
@@ -89,5 +111,9 @@ test('every grant the demo makes has a TTL (rendezvous and logins), and stopping
   await demo.stop();
   demoStopped = true;
   const left = await stores.grants.list(PAM_KEYSET.subscribeKey, now());
-  assert.deepEqual(left.filter((g) => g.resource === LOGIN_CHANNEL || g.resource.startsWith(ACK_PREFIX)), [], 'the rendezvous is withdrawn');
+  assert.deepEqual(
+    left.filter((g) => g.resource === LOGIN_CHANNEL || g.resource.startsWith(ACK_PREFIX)),
+    [],
+    'the rendezvous is withdrawn',
+  );
 });

@@ -2,7 +2,7 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { startServer, OPEN_KEYSET, PAM_KEYSET } from '../helpers/start-server.ts';
+import { type startServer, OPEN_KEYSET, PAM_KEYSET } from '../helpers/start-server.ts';
 import { record } from '../helpers/clients.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { harness } from '../helpers/harness.ts';
@@ -24,7 +24,9 @@ const denied = (err: any) => {
 /** generate-upload-url by hand, to look at (and tamper with) what the SDK gets. */
 async function uploadTicket(url: string, channel: string, name: string) {
   const res = await fetch(`${url}/v1/files/${OPEN_KEYSET.subscribeKey}/channels/${channel}/generate-upload-url?uuid=raw`, {
-    method: 'POST', body: JSON.stringify({ name }), headers: { 'Content-Type': 'application/json' },
+    method: 'POST',
+    body: JSON.stringify({ name }),
+    headers: { 'Content-Type': 'application/json' },
   });
   assert.equal(res.status, 200);
   return (await res.json()) as { data: { id: string; name: string }; file_upload_request: { url: string; form_fields: Array<{ key: string; value: string }> } };
@@ -46,7 +48,12 @@ test('sendFile → file event → listFiles → downloadFile → deleteFile, wit
   await waitFor(() => seen.statuses.find((s) => s.category === 'PNConnectedCategory'), 'bob connected');
 
   const bytes = Buffer.concat([Buffer.from([0, 255, 13, 10, 45, 45]), randomBytes(200_000)]);
-  const sent = await alice.sendFile({ channel: 'share', file: { data: bytes, name: 'photo 1.png', mimeType: 'image/png' }, message: { caption: 'look' }, customMessageType: 'file-msg' });
+  const sent = await alice.sendFile({
+    channel: 'share',
+    file: { data: bytes, name: 'photo 1.png', mimeType: 'image/png' },
+    message: { caption: 'look' },
+    customMessageType: 'file-msg',
+  });
   assert.equal(sent.status, 200);
   assert.equal(sent.name, 'photo 1.png');
   assert.match(sent.id, /^[0-9a-f-]{36}$/);
@@ -100,7 +107,10 @@ test('a stream uploads too; listFiles pages newest first; publishFile alone anno
   const c = client('streamer');
   const ids: string[] = [];
   for (let i = 0; i < 5; i++) {
-    const sent = await c.sendFile({ channel: 'docs', file: { stream: Readable.from([Buffer.from(`part-a-${i}`), Buffer.from('|part-b')]), name: `doc${i}.txt` } });
+    const sent = await c.sendFile({
+      channel: 'docs',
+      file: { stream: Readable.from([Buffer.from(`part-a-${i}`), Buffer.from('|part-b')]), name: `doc${i}.txt` },
+    });
     ids.push(sent.id!);
   }
   const file = await c.downloadFile({ channel: 'docs', id: ids[2], name: 'doc2.txt' });
@@ -142,9 +152,15 @@ test('uploads over files.maxFileBytes are refused with 413 and nothing is stored
     return true;
   });
   // Far over the limit (beyond what fits one request body) is refused the same way.
-  await assert.rejects(c.sendFile({ channel: 'big', file: { data: Buffer.alloc(300_000, 2), name: 'huge.bin' } }), (err: any) => err.status?.statusCode === 413);
+  await assert.rejects(
+    c.sendFile({ channel: 'big', file: { data: Buffer.alloc(300_000, 2), name: 'huge.bin' } }),
+    (err: any) => err.status?.statusCode === 413,
+  );
   const listed = await c.listFiles({ channel: 'big' });
-  assert.deepEqual(listed.data.map((f: any) => f.name), ['fits.bin']);
+  assert.deepEqual(
+    listed.data.map((f: any) => f.name),
+    ['fits.bin'],
+  );
   await waitFor(() => events.files.length === 1, 'one file event');
   assert.equal(events.files[0].file.name, 'fits.bin');
 });
@@ -157,7 +173,10 @@ test('the upload URL is on Parley, signed, single-use and expiring', async (t) =
   const token = fields.find((f) => f.key === 'X-Parley-Upload-Token')!.value;
   // The token rides in the URL (checked before the body) and in the form (older nodes, clients that drop the query).
   assert.equal(url, `${server.url}/v1/files/${OPEN_KEYSET.subscribeKey}/upload?token=${token}`);
-  assert.deepEqual(fields.map((f) => f.key), ['key', 'Content-Type', 'X-Parley-Upload-Token']);
+  assert.deepEqual(
+    fields.map((f) => f.key),
+    ['key', 'Content-Type', 'X-Parley-Upload-Token'],
+  );
   assert.equal(fields[0].value, `${ticket.data.id}/a.txt`);
   assert.equal(fields[1].value, 'text/plain; charset=utf-8');
   const bare = url.slice(0, url.indexOf('?'));
@@ -196,7 +215,11 @@ test('the upload URL is on Parley, signed, single-use and expiring', async (t) =
 
   // HTML is never rendered from Parley's origin: attachment, sandboxed.
   const html = await uploadTicket(server.url, 'up', 'x.html');
-  assert.equal((await fetch(html.file_upload_request.url, { method: 'POST', body: form(html.file_upload_request.form_fields, Buffer.from('<script>alert(1)</script>')) })).status, 204);
+  assert.equal(
+    (await fetch(html.file_upload_request.url, { method: 'POST', body: form(html.file_upload_request.form_fields, Buffer.from('<script>alert(1)</script>')) }))
+      .status,
+    204,
+  );
   const served = await fetch(`${server.url}/v1/files/${OPEN_KEYSET.subscribeKey}/channels/up/files/${html.data.id}/x.html?uuid=raw`);
   assert.match(served.headers.get('content-disposition') ?? '', /^attachment;/);
   assert.equal(served.headers.get('content-security-policy'), "default-src 'none'; sandbox");

@@ -16,7 +16,12 @@ import { waitFor } from '../helpers/wait-for.ts';
 async function serve(t: TestContext, overrides: Record<string, unknown>, level = 'error') {
   const config = loadConfig({ env: {}, overrides: { host: '127.0.0.1', port: 0, keysets: [OPEN_KEYSET, PAM_KEYSET], demo: { enabled: false }, ...overrides } });
   const lines: string[] = [];
-  const sink = new Writable({ write(chunk, _enc, cb) { lines.push(String(chunk)); cb(); } });
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(String(chunk));
+      cb();
+    },
+  });
   const parley = createParley({ config, log: createLogger({ level, destination: sink }) });
   const { url, port } = await parley.start();
   t.after(() => parley.stop());
@@ -52,10 +57,14 @@ test('/health answers 503 while Redis is down and 200 again once it is back', { 
   assert.equal((await health(url)).status, 200);
 
   await redis.stop();
-  const down = await waitFor(async () => {
-    const h = await health(url);
-    return h.status === 503 ? h : undefined;
-  }, '/health turns 503', 10_000);
+  const down = await waitFor(
+    async () => {
+      const h = await health(url);
+      return h.status === 503 ? h : undefined;
+    },
+    '/health turns 503',
+    10_000,
+  );
   assert.equal(down.body.status, 'unavailable');
   assert.match(down.body.reason!, /redis/);
   assert.equal((await health(url, '/health/live')).status, 200);
@@ -70,9 +79,12 @@ test('a token in a request path never reaches the log (DELETE /v3/pam/{sub}/gran
   t.after(() => admin.destroy());
   // A token of another keyset: the revoke is refused inside the route, which logs the request's path.
   const foreign = signToken('sec-of-another-keyset-0123456789abcdef', {
-    version: 2, issuedAtSec: Math.floor(Date.now() / 1000), ttlMinutes: 10,
+    version: 2,
+    issuedAtSec: Math.floor(Date.now() / 1000),
+    ttlMinutes: 10,
     resources: { channels: new Map([['lobby', 1]]), groups: new Map(), uuids: new Map() },
-    patterns: { channels: new Map(), groups: new Map(), uuids: new Map() }, meta: new Map(),
+    patterns: { channels: new Map(), groups: new Map(), uuids: new Map() },
+    meta: new Map(),
   });
   await assert.rejects(admin.revokeToken(foreign), (e: any) => e.status?.statusCode === 400);
   const logged = await waitFor(() => lines.find((l) => l.includes('/v3/pam/')), 'the refused revoke is logged');
@@ -84,7 +96,10 @@ test('/health is 503 while the node is stopping', async (t) => {
   const dataDir = tempDir();
   t.after(() => rmSync(dataDir, { recursive: true, force: true }));
   writeFileSync(join(dataDir, 'marker'), '');
-  const config = loadConfig({ env: {}, overrides: { host: '127.0.0.1', port: 0, dataDir, store: { kind: 'memory' }, keysets: [OPEN_KEYSET], demo: { enabled: false }, logLevel: 'silent' } });
+  const config = loadConfig({
+    env: {},
+    overrides: { host: '127.0.0.1', port: 0, dataDir, store: { kind: 'memory' }, keysets: [OPEN_KEYSET], demo: { enabled: false }, logLevel: 'silent' },
+  });
   const parley = createParley({ config, log: createLogger({ level: 'silent' }) });
   await parley.start();
   assert.deepEqual(await parley.services.ready(), { ok: true });

@@ -19,8 +19,14 @@ test('fetchMessages, history v2, message counts and delete', async (t) => {
   await c.publish({ channel: 'h1', message: 'not stored', storeInHistory: false });
 
   const f = await c.fetchMessages({ channels: ['h1'], count: 10, includeMeta: true, includeCustomMessageType: true });
-  assert.deepEqual(f.channels.h1.map((m: any) => m.message), [0, 1, 2, 3, 4].map((i) => ({ i })));
-  assert.deepEqual(f.channels.h1.map((m: any) => m.timetoken), tts);
+  assert.deepEqual(
+    f.channels.h1.map((m: any) => m.message),
+    [0, 1, 2, 3, 4].map((i) => ({ i })),
+  );
+  assert.deepEqual(
+    f.channels.h1.map((m: any) => m.timetoken),
+    tts,
+  );
   assert.equal(f.channels.h1[0].uuid, 'writer');
   assert.deepEqual(f.channels.h1[0].meta, { n: 0 });
   assert.equal(f.channels.h1[0].customMessageType, 'note-type');
@@ -28,24 +34,39 @@ test('fetchMessages, history v2, message counts and delete', async (t) => {
 
   // Paging backwards: start is exclusive.
   const page = await c.fetchMessages({ channels: ['h1'], count: 2, start: tts[3] });
-  assert.deepEqual(page.channels.h1.map((m: any) => m.message.i), [1, 2]);
+  assert.deepEqual(
+    page.channels.h1.map((m: any) => m.message.i),
+    [1, 2],
+  );
   const multi = await c.fetchMessages({ channels: ['h1', 'h2'] });
   assert.equal(multi.channels.h1.length, 5);
-  assert.deepEqual(multi.channels.h2.map((m: any) => m.message), ['other']);
+  assert.deepEqual(
+    multi.channels.h2.map((m: any) => m.message),
+    ['other'],
+  );
 
   const h = await c.history({ channel: 'h1', count: 3, includeMeta: true, stringifiedTimeToken: true });
-  assert.deepEqual(h.messages.map((m: any) => m.entry.i), [2, 3, 4]);
+  assert.deepEqual(
+    h.messages.map((m: any) => m.entry.i),
+    [2, 3, 4],
+  );
   assert.equal(h.messages[0].timetoken, tts[2]);
   assert.deepEqual(h.messages[2].meta, { n: 4 });
   const oldest = await c.history({ channel: 'h1', count: 2, reverse: true });
-  assert.deepEqual(oldest.messages.map((m: any) => m.entry.i), [0, 1]);
+  assert.deepEqual(
+    oldest.messages.map((m: any) => m.entry.i),
+    [0, 1],
+  );
 
   const counts = await c.messageCounts({ channels: ['h1', 'h2'], channelTimetokens: [tts[1]] });
   assert.deepEqual(counts.channels, { h1: 3, h2: 1 });
 
   await c.deleteMessages({ channel: 'h1', start: tts[0], end: tts[2] }); // (start, end]
   const after = await c.fetchMessages({ channels: ['h1'] });
-  assert.deepEqual(after.channels.h1.map((m: any) => m.message.i), [0, 3, 4]);
+  assert.deepEqual(
+    after.channels.h1.map((m: any) => m.message.i),
+    [0, 3, 4],
+  );
   await c.deleteMessages({ channel: 'h1' });
   const none = await c.fetchMessages({ channels: ['h1'] });
   assert.equal(none.channels.h1, undefined);

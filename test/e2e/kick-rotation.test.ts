@@ -25,7 +25,11 @@ async function publishWith(url: string, token: string, uuid: string, channel = '
 test('kick: the SDK client is answered 403 and stops receiving, others see it leave, and it is refused until granted again', async (t) => {
   const { server, client, admin } = await harness(t, { store: 'memory', overrides: CONSOLE });
   const grant = (uuid: string) =>
-    admin.grantToken({ ttl: 10, authorized_uuid: uuid, resources: { channels: { 'room.k': { read: true, write: true }, 'room.k-pnpres': { read: true } } } } as any);
+    admin.grantToken({
+      ttl: 10,
+      authorized_uuid: uuid,
+      resources: { channels: { 'room.k': { read: true, write: true }, 'room.k-pnpres': { read: true } } },
+    } as any);
   const mallory = client('mallory');
   mallory.setToken(await grant('mallory'));
   const watcher = client('watcher');
@@ -46,17 +50,27 @@ test('kick: the SDK client is answered 403 and stops receiving, others see it le
   assert.equal(kicked.body.data.stillParked, 0);
   assert.deepEqual(kicked.body.data.left, ['room.k']);
   assert.equal(kicked.body.data.withdrawnGrants, 0);
-  await waitFor(() => seenByMallory.statuses.find((s) => s.error === 'PNAccessDeniedCategory' || s.category === 'PNAccessDeniedCategory'), `mallory is told 403 (${JSON.stringify(seenByMallory.statuses.map((s) => [s.category, s.error, s.statusCode]))})`);
+  await waitFor(
+    () => seenByMallory.statuses.find((s) => s.error === 'PNAccessDeniedCategory' || s.category === 'PNAccessDeniedCategory'),
+    `mallory is told 403 (${JSON.stringify(seenByMallory.statuses.map((s) => [s.category, s.error, s.statusCode]))})`,
+  );
   await waitFor(() => seenByWatcher.presence.some((p) => p.action === 'leave' && p.uuid === 'mallory'), 'the watcher sees mallory leave');
 
   await admin.publish({ channel: 'room.k', message: 'after' });
   await waitFor(() => seenByWatcher.messages.some((m) => m.message === 'after'), 'the watcher receives after the kick');
-  assert.deepEqual(seenByMallory.messages.map((m) => m.message), ['before'], 'mallory receives nothing after the kick');
+  assert.deepEqual(
+    seenByMallory.messages.map((m) => m.message),
+    ['before'],
+    'mallory receives nothing after the kick',
+  );
   const refused = await mallory.publish({ channel: 'room.k', message: 'x' }).catch((e: any) => e);
   assert.equal(refused.status.statusCode, 403);
   assert.equal(refused.status.errorData.code, 'UUID_KICKED');
   const here = await admin.hereNow({ channels: ['room.k'] });
-  assert.deepEqual(here.channels['room.k'].occupants.map((o: any) => o.uuid), ['watcher']);
+  assert.deepEqual(
+    here.channels['room.k'].occupants.map((o: any) => o.uuid),
+    ['watcher'],
+  );
 
   // Granted again: a token issued after the kick works.
   mallory.setToken(await grant('mallory'));
@@ -64,7 +78,7 @@ test('kick: the SDK client is answered 403 and stops receiving, others see it le
   assert.ok(back.timetoken);
 });
 
-test('kick with auth keys: the v2 client\'s grants are withdrawn and its parked poll ends with 403', async (t) => {
+test("kick with auth keys: the v2 client's grants are withdrawn and its parked poll ends with 403", async (t) => {
   const { server, client, admin } = await harness(t, { store: 'memory', overrides: CONSOLE });
   await admin.grant({ channels: ['room.v2'], authKeys: ['k-bob'], read: true, write: true, ttl: 10 });
   const bob = client('bob', { authKey: 'k-bob' });
@@ -89,18 +103,22 @@ test('kick with auth keys: the v2 client\'s grants are withdrawn and its parked 
   assert.match(nothing.body.message, /nothing to cut off/);
 });
 
-test('secret rotation: both keys sign and both keys\' tokens verify in the window; after it the old key and its tokens are refused, parked polls included', async (t) => {
+test("secret rotation: both keys sign and both keys' tokens verify in the window; after it the old key and its tokens are refused, parked polls included", async (t) => {
   const clock = createFakeClock(Date.now());
   const server = await startServer({ store: 'memory', clock, overrides: CONSOLE });
   t.after(() => server.stop());
   clock.advance(1000);
   const at = () => clock.nowMs();
   const mint = async (keys: Pick<Keyset, 'publishKey' | 'secretKey'>) => {
-    const res = await signedFetch(server.url, keys, 'POST', `/v3/pam/${SUB}/grant`, { body: { ttl: 60, permissions: { resources: { channels: { room: 3 } } } }, nowMs: at() });
+    const res = await signedFetch(server.url, keys, 'POST', `/v3/pam/${SUB}/grant`, {
+      body: { ttl: 60, permissions: { resources: { channels: { room: 3 } } } },
+      nowMs: at(),
+    });
     assert.equal(res.status, 200, JSON.stringify(res.body));
     return res.body.data.token as string;
   };
-  const audit = async (secretKey: string) => (await signedFetch(server.url, PAM_KEYSET, 'GET', `/v2/auth/audit/sub-key/${SUB}`, { secretKey, nowMs: at() })).body;
+  const audit = async (secretKey: string) =>
+    (await signedFetch(server.url, PAM_KEYSET, 'GET', `/v2/auth/audit/sub-key/${SUB}`, { secretKey, nowMs: at() })).body;
   const oldToken = await mint(PAM_KEYSET);
 
   const rotated = await signedFetch(server.url, PAM_KEYSET, 'POST', `/v1/admin/${SUB}/secret/rotate`, { body: { overlapMinutes: 10 }, nowMs: at() });
@@ -144,7 +162,9 @@ test('a runtime rotation and a kick are kept in the store: a node restarted with
   const dataDir = tempDir();
   t.after(() => rmSync(dataDir, { recursive: true, force: true }));
   const first = await startServer({ dataDir, overrides: CONSOLE });
-  const minted = await signedFetch(first.url, PAM_KEYSET, 'POST', `/v3/pam/${SUB}/grant`, { body: { ttl: 60, permissions: { uuid: 'mallory', resources: { channels: { room: 3 } } } } });
+  const minted = await signedFetch(first.url, PAM_KEYSET, 'POST', `/v3/pam/${SUB}/grant`, {
+    body: { ttl: 60, permissions: { uuid: 'mallory', resources: { channels: { room: 3 } } } },
+  });
   const malloryToken = minted.body.data.token as string;
   const rotated = await signedFetch(first.url, PAM_KEYSET, 'POST', `/v1/admin/${SUB}/secret/rotate`, { body: { overlapMinutes: 30 } });
   const newSecret = rotated.body.data.secretKey as string;
@@ -155,7 +175,9 @@ test('a runtime rotation and a kick are kept in the store: a node restarted with
   t.after(() => second.stop());
   assert.equal((await signedFetch(second.url, PAM_KEYSET, 'GET', `/v1/admin/${SUB}/stats`, { secretKey: newSecret })).status, 200);
   assert.equal((await signedFetch(second.url, PAM_KEYSET, 'GET', `/v1/admin/${SUB}/stats`)).status, 200, 'the old key, within its window');
-  const token = (await signedFetch(second.url, PAM_KEYSET, 'POST', `/v3/pam/${SUB}/grant`, { body: { ttl: 5, permissions: { resources: { channels: { x: 1 } } } } })).body.data.token;
+  const token = (
+    await signedFetch(second.url, PAM_KEYSET, 'POST', `/v3/pam/${SUB}/grant`, { body: { ttl: 5, permissions: { resources: { channels: { x: 1 } } } } })
+  ).body.data.token;
   assert.equal(checkTokenSignature(tokenBytes(token) as Buffer, newSecret), 'ok');
   const kicked = await publishWith(second.url, malloryToken, 'mallory');
   assert.equal(kicked.body.code, 'UUID_KICKED');
@@ -167,7 +189,8 @@ test('config rotation: keysets[].previousSecretKey is accepted until previousSec
   const keyset = { ...PAM_KEYSET, previousSecretKey: OLD, previousSecretValidUntil: new Date(clock.nowMs() + 60_000).toISOString() };
   const server = await startServer({ store: 'memory', clock, keysets: [OPEN_KEYSET, keyset as Keyset] });
   t.after(() => server.stop());
-  const audit = async (secretKey: string) => (await signedFetch(server.url, PAM_KEYSET, 'GET', `/v2/auth/audit/sub-key/${SUB}`, { secretKey, nowMs: clock.nowMs() })).status;
+  const audit = async (secretKey: string) =>
+    (await signedFetch(server.url, PAM_KEYSET, 'GET', `/v2/auth/audit/sub-key/${SUB}`, { secretKey, nowMs: clock.nowMs() })).status;
   assert.equal(await audit(OLD), 200);
   assert.equal(await audit(PAM_KEYSET.secretKey), 200);
   clock.advance(60_000);

@@ -170,7 +170,9 @@ test('a connection moves to node:http at the first request the lane does not ser
   line.get(handshake('room', 'a'));
   assert.equal((await line.next()).statusLine, 'HTTP/1.1 200 OK');
   const body = JSON.stringify({ text: 'posted' });
-  line.send(`POST /publish/${PUB}/${SUB}/0/room/0?uuid=a HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+  line.send(
+    `POST /publish/${PUB}/${SUB}/0/room/0?uuid=a HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+  );
   const published = await line.next();
   assert.equal(published.statusLine, 'HTTP/1.1 200 OK');
   assert.match(published.body, /^\[1,"Sent","\d{17}"\]$/);
@@ -204,10 +206,20 @@ test('requests the lane does not take meet node:http: HTTP/1.0, Connection: clos
 
   const cases: Array<{ what: string; request: string; status: RegExp; closes: boolean }> = [
     { what: 'HTTP/1.0', request: `GET ${handshake('room', 'b')} HTTP/1.0\r\nHost: x\r\n\r\n`, status: /^HTTP\/1\.1 200 /, closes: true },
-    { what: 'Connection: close', request: `GET ${handshake('room', 'c')} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`, status: /^HTTP\/1\.1 200 /, closes: true },
+    {
+      what: 'Connection: close',
+      request: `GET ${handshake('room', 'c')} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+      status: /^HTTP\/1\.1 200 /,
+      closes: true,
+    },
     { what: 'no Host', request: `GET ${handshake('room', 'd')} HTTP/1.1\r\n\r\n`, status: /^HTTP\/1\.1 400 /, closes: true },
     { what: 'a space before the colon', request: `GET ${handshake('room', 'e')} HTTP/1.1\r\nHost : x\r\n\r\n`, status: /^HTTP\/1\.1 400 /, closes: true },
-    { what: 'a head over maxHeaderSize', request: `GET ${handshake('room', 'f')}&pad=${'x'.repeat(100_000)} HTTP/1.1\r\nHost: x\r\n\r\n`, status: /^HTTP\/1\.1 414 /, closes: true },
+    {
+      what: 'a head over maxHeaderSize',
+      request: `GET ${handshake('room', 'f')}&pad=${'x'.repeat(100_000)} HTTP/1.1\r\nHost: x\r\n\r\n`,
+      status: /^HTTP\/1\.1 414 /,
+      closes: true,
+    },
   ];
   for (const c of cases) {
     const line = await open(t, s);
@@ -228,7 +240,10 @@ test('a client that leaves while its poll is parked on the lane frees its long-p
   const limits = s.parley.services.clientLimits;
   await waitFor(() => s.parley.services.hub.parkedCount() === 1 && limits.openLongPolls === 1, 'the poll parked, holding a slot');
   line.socket.destroy();
-  await waitFor(() => s.parley.services.hub.parkedCount() === 0 && limits.openLongPolls === 0 && s.parley.services.subscriptions.subscribedChannels === 0, 'slot and poll released');
+  await waitFor(
+    () => s.parley.services.hub.parkedCount() === 0 && limits.openLongPolls === 0 && s.parley.services.subscriptions.subscribedChannels === 0,
+    'slot and poll released',
+  );
   assert.equal(laneRequests(s), 2);
 });
 

@@ -56,10 +56,17 @@ test('add, get and remove message actions; subscribers see e:3 events; a duplica
     },
   );
   const second = await alice.addMessageAction({ channel: 'room', messageTimetoken: String(messageTimetoken), action: { type: 'reaction', value: 'smiley' } });
-  const edit = await alice.addMessageAction({ channel: 'room', messageTimetoken: String(messageTimetoken), action: { type: 'edited', value: 'hello, edited' } });
+  const edit = await alice.addMessageAction({
+    channel: 'room',
+    messageTimetoken: String(messageTimetoken),
+    action: { type: 'edited', value: 'hello, edited' },
+  });
 
   const all = await alice.getMessageActions({ channel: 'room' });
-  assert.deepEqual(all.data.map((a: any) => `${a.uuid}:${a.type}:${a.value}`), ['bob:reaction:smiley', 'alice:reaction:smiley', 'alice:edited:hello, edited']);
+  assert.deepEqual(
+    all.data.map((a: any) => `${a.uuid}:${a.type}:${a.value}`),
+    ['bob:reaction:smiley', 'alice:reaction:smiley', 'alice:edited:hello, edited'],
+  );
   assert.equal(all.more, undefined);
   assert.equal(all.start, added.data.actionTimetoken);
   assert.equal(all.end, edit.data.actionTimetoken);
@@ -70,9 +77,15 @@ test('add, get and remove message actions; subscribers see e:3 events; a duplica
   // Removing again is not an error, and announces nothing more.
   await bob.removeMessageAction({ channel: 'room', messageTimetoken: String(messageTimetoken), actionTimetoken: added.data.actionTimetoken });
   const left = await alice.getMessageActions({ channel: 'room' });
-  assert.deepEqual(left.data.map((a: any) => a.actionTimetoken), [second.data.actionTimetoken, edit.data.actionTimetoken]);
+  assert.deepEqual(
+    left.data.map((a: any) => a.actionTimetoken),
+    [second.data.actionTimetoken, edit.data.actionTimetoken],
+  );
   await waitFor(() => seen.messageActions.length === 4, 'three added and one removed event');
-  assert.deepEqual(seen.messageActions.map((e) => e.event), ['added', 'added', 'added', 'removed']);
+  assert.deepEqual(
+    seen.messageActions.map((e) => e.event),
+    ['added', 'added', 'added', 'removed'],
+  );
   assert.equal(seen.messages.length, 1, 'actions are not delivered as messages');
 });
 
@@ -82,7 +95,9 @@ test('getMessageActions pages backwards with limit and more.start', async (t) =>
   const { timetoken } = await c.publish({ channel: 'pages', message: 'm' });
   const added: string[] = [];
   for (let i = 0; i < 7; i++) {
-    added.push((await c.addMessageAction({ channel: 'pages', messageTimetoken: String(timetoken), action: { type: 'receipt', value: `r${i}` } })).data.actionTimetoken);
+    added.push(
+      (await c.addMessageAction({ channel: 'pages', messageTimetoken: String(timetoken), action: { type: 'receipt', value: `r${i}` } })).data.actionTimetoken,
+    );
   }
   const seen: string[] = [];
   let start: string | undefined;
@@ -100,7 +115,10 @@ test('getMessageActions pages backwards with limit and more.start', async (t) =>
   assert.deepEqual(seen, added);
   assert.equal(pages, 3);
   const window = await c.getMessageActions({ channel: 'pages', start: added[5], end: added[2] });
-  assert.deepEqual(window.data.map((a: any) => a.value), ['r2', 'r3', 'r4']);
+  assert.deepEqual(
+    window.data.map((a: any) => a.value),
+    ['r2', 'r3', 'r4'],
+  );
 });
 
 test('fetchMessages with includeMessageActions returns the actions map, and more when truncated', async (t) => {
@@ -116,10 +134,18 @@ test('fetchMessages with includeMessageActions returns the actions map, and more
   const page: any = await c.fetchMessages({ channels: ['hist'], includeMessageActions: true });
   const entries = page.channels.hist;
   assert.equal(entries.length, 25);
-  assert.deepEqual(entries.map((m: any) => m.timetoken), tts.slice(5));
+  assert.deepEqual(
+    entries.map((m: any) => m.timetoken),
+    tts.slice(5),
+  );
   const last = entries[24];
   assert.deepEqual(last.actions, {
-    reaction: { '👍': [{ uuid: 'reader', actionTimetoken: a1.data.actionTimetoken }, { uuid: 'other', actionTimetoken: a2.data.actionTimetoken }] },
+    reaction: {
+      '👍': [
+        { uuid: 'reader', actionTimetoken: a1.data.actionTimetoken },
+        { uuid: 'other', actionTimetoken: a2.data.actionTimetoken },
+      ],
+    },
     deleted: { deleted: [{ uuid: 'reader', actionTimetoken: a3.data.actionTimetoken }] },
   });
   assert.deepEqual(last.data, last.actions);
@@ -131,7 +157,10 @@ test('fetchMessages with includeMessageActions returns the actions map, and more
   assert.match(page.more.url, /^\/v3\/history-with-actions\/sub-key\/sub-open\/channel\/hist\?start=\d+&max=25$/);
 
   const rest: any = await c.fetchMessages({ channels: ['hist'], includeMessageActions: true, start: page.more.start });
-  assert.deepEqual(rest.channels.hist.map((m: any) => m.timetoken), tts.slice(0, 5));
+  assert.deepEqual(
+    rest.channels.hist.map((m: any) => m.timetoken),
+    tts.slice(0, 5),
+  );
   assert.equal(rest.more, undefined);
   // Plain fetchMessages carries no actions.
   const plain: any = await c.fetchMessages({ channels: ['hist'], count: 1 });
@@ -141,7 +170,10 @@ test('fetchMessages with includeMessageActions returns the actions map, and more
 test('bad input: long type, non-JSON body, bad timetoken, presence channel', async (t) => {
   const { server, client } = await setup(t, 'memory');
   const c = client('x');
-  await assert.rejects(c.addMessageAction({ channel: 'v', messageTimetoken: '17000000000000000', action: { type: 'a'.repeat(16), value: 'x' } }), /Validation failed/);
+  await assert.rejects(
+    c.addMessageAction({ channel: 'v', messageTimetoken: '17000000000000000', action: { type: 'a'.repeat(16), value: 'x' } }),
+    /Validation failed/,
+  );
   const base = `${server.url}/v1/message-actions/${OPEN_KEYSET.subscribeKey}/channel`;
   const post = (path: string, body: string) => fetch(`${base}/${path}?uuid=x`, { method: 'POST', body, headers: { 'Content-Type': 'application/json' } });
   assert.equal((await post('v/message/17000000000000000', '{oops')).status, 400);

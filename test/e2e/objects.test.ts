@@ -23,12 +23,25 @@ test('uuid metadata: set merges like PATCH, get includes custom, remove makes it
   const { client } = await setup(t, 'sqlite');
   const alice = client('alice');
   const set = await alice.objects.setUUIDMetadata({
-    uuid: 'alice', data: { name: 'Alice', email: 'alice@example.com', status: 'active', type: 'admin', custom: { role: 'admin', level: 3 } }, include: { customFields: true },
+    uuid: 'alice',
+    data: { name: 'Alice', email: 'alice@example.com', status: 'active', type: 'admin', custom: { role: 'admin', level: 3 } },
+    include: { customFields: true },
   });
   assert.equal(set.status, 200);
   assert.deepEqual(
     { ...set.data, updated: undefined, eTag: undefined },
-    { id: 'alice', name: 'Alice', externalId: null, profileUrl: null, email: 'alice@example.com', status: 'active', type: 'admin', custom: { role: 'admin', level: 3 }, updated: undefined, eTag: undefined },
+    {
+      id: 'alice',
+      name: 'Alice',
+      externalId: null,
+      profileUrl: null,
+      email: 'alice@example.com',
+      status: 'active',
+      type: 'admin',
+      custom: { role: 'admin', level: 3 },
+      updated: undefined,
+      eTag: undefined,
+    },
   );
   assert.match(set.data.updated, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
 
@@ -58,24 +71,40 @@ test('getAllUUIDMetadata: filter, sort, limit, next/prev paging and totalCount',
   const { client } = await setup(t);
   const admin = client('admin');
   const people = [
-    ['u1', 'Zoe', 'admin'], ['u2', 'alice', 'member'], ['u3', 'Albert', 'admin'], ['u4', 'Bob', 'member'],
-    ['u5', 'Alma', 'member'], ['u6', 'Carl', 'admin'], ['u7', 'Ann', 'admin'],
+    ['u1', 'Zoe', 'admin'],
+    ['u2', 'alice', 'member'],
+    ['u3', 'Albert', 'admin'],
+    ['u4', 'Bob', 'member'],
+    ['u5', 'Alma', 'member'],
+    ['u6', 'Carl', 'admin'],
+    ['u7', 'Ann', 'admin'],
   ] as const;
   for (const [uuid, name, role] of people) {
     await admin.objects.setUUIDMetadata({ uuid, data: { name, custom: { role } } });
   }
 
   const admins = await admin.objects.getAllUUIDMetadata({
-    filter: "custom.role == 'admin'", sort: { name: 'desc' }, include: { totalCount: true, customFields: true },
+    filter: "custom.role == 'admin'",
+    sort: { name: 'desc' },
+    include: { totalCount: true, customFields: true },
   });
-  assert.deepEqual(admins.data.map((u: any) => u.name), ['Zoe', 'Carl', 'Ann', 'Albert']);
+  assert.deepEqual(
+    admins.data.map((u: any) => u.name),
+    ['Zoe', 'Carl', 'Ann', 'Albert'],
+  );
   assert.equal(admins.totalCount, 4);
 
   // LIKE ignores case; || and parentheses group.
   const a = await admin.objects.getAllUUIDMetadata({ filter: "name LIKE 'al*' && !(id == 'u5')", sort: { name: 'asc' } });
-  assert.deepEqual(a.data.map((u: any) => u.id), ['u3', 'u2']);
+  assert.deepEqual(
+    a.data.map((u: any) => u.id),
+    ['u3', 'u2'],
+  );
   const either = await admin.objects.getAllUUIDMetadata({ filter: "id == 'u4' || (id == 'u6')" });
-  assert.deepEqual(either.data.map((u: any) => u.id), ['u4', 'u6']);
+  assert.deepEqual(
+    either.data.map((u: any) => u.id),
+    ['u4', 'u6'],
+  );
 
   // Pages of 3 by name, forwards with next and back with prev.
   const seen: string[] = [];
@@ -94,13 +123,19 @@ test('getAllUUIDMetadata: filter, sort, limit, next/prev paging and totalCount',
   assert.equal(pages.length, 3);
   assert.equal(page.next, undefined);
   const back = await admin.objects.getAllUUIDMetadata({ sort: { name: 'asc' }, limit: 3, page: { prev: pages[2].prev } });
-  assert.deepEqual(back.data.map((u: any) => u.name), ['Bob', 'Carl', 'Zoe']);
+  assert.deepEqual(
+    back.data.map((u: any) => u.name),
+    ['Bob', 'Carl', 'Zoe'],
+  );
 
   // Two sort keys, sent by the SDK as two `sort` parameters.
   const twoKeys = await admin.objects.getAllUUIDMetadata({ sort: { type: 'asc', id: 'desc' } as any, limit: 2 });
-  assert.deepEqual(twoKeys.data.map((u: any) => u.id), ['u7', 'u6']);
+  assert.deepEqual(
+    twoKeys.data.map((u: any) => u.id),
+    ['u7', 'u6'],
+  );
 
-  await assert.rejects(admin.objects.getAllUUIDMetadata({ filter: "name ==" }), statusOf(400, 'PNBadRequestCategory'));
+  await assert.rejects(admin.objects.getAllUUIDMetadata({ filter: 'name ==' }), statusOf(400, 'PNBadRequestCategory'));
 });
 
 test('channel metadata: set, get, list with a filter on custom and status', async (t) => {
@@ -109,16 +144,32 @@ test('channel metadata: set, get, list with a filter on custom and status', asyn
   await admin.objects.setChannelMetadata({ channel: 'general', data: { name: 'General', description: 'everyone', status: 'open', custom: { public: true } } });
   await admin.objects.setChannelMetadata({ channel: 'secret', data: { name: 'Secret', status: 'archived', custom: { public: false } } });
   const got = await admin.objects.getChannelMetadata({ channel: 'general', include: { customFields: true } });
-  assert.deepEqual({ ...got.data, updated: undefined, eTag: undefined }, {
-    id: 'general', name: 'General', description: 'everyone', status: 'open', type: null, custom: { public: true }, updated: undefined, eTag: undefined,
-  });
+  assert.deepEqual(
+    { ...got.data, updated: undefined, eTag: undefined },
+    {
+      id: 'general',
+      name: 'General',
+      description: 'everyone',
+      status: 'open',
+      type: null,
+      custom: { public: true },
+      updated: undefined,
+      eTag: undefined,
+    },
+  );
   const open = await admin.objects.getAllChannelMetadata({ filter: "custom.public == true && status != 'archived'", include: { totalCount: true } });
-  assert.deepEqual(open.data.map((c: any) => c.id), ['general']);
+  assert.deepEqual(
+    open.data.map((c: any) => c.id),
+    ['general'],
+  );
   assert.equal(open.totalCount, 1);
   const recent = await admin.objects.getAllChannelMetadata({ filter: "updated > '2000-01-01T00:00:00Z'" });
   assert.equal(recent.data.length, 2);
   await admin.objects.removeChannelMetadata({ channel: 'secret' });
-  assert.deepEqual((await admin.objects.getAllChannelMetadata({})).data.map((c: any) => c.id), ['general']);
+  assert.deepEqual(
+    (await admin.objects.getAllChannelMetadata({})).data.map((c: any) => c.id),
+    ['general'],
+  );
 });
 
 test('If-Match: a stale eTag gets 412 and changes nothing; the current one succeeds', async (t) => {
@@ -149,7 +200,10 @@ test('memberships and members: set, get with include/filter/sort, update, remove
     include: { customFields: true, channelFields: true, customChannelFields: true, totalCount: true },
   });
   assert.equal(set.totalCount, 3);
-  assert.deepEqual(set.data.map((m: any) => m.channel.id), ['general', 'no-metadata', 'random']);
+  assert.deepEqual(
+    set.data.map((m: any) => m.channel.id),
+    ['general', 'no-metadata', 'random'],
+  );
   const general = set.data[0] as any;
   assert.equal(general.channel.name, 'General');
   assert.deepEqual(general.channel.custom, { topic: 'all' });
@@ -160,32 +214,50 @@ test('memberships and members: set, get with include/filter/sort, update, remove
   // A second set updates custom and keeps the status it does not name.
   await admin.objects.setMemberships({ uuid: 'alice', channels: [{ id: 'general', custom: { lastRead: '17000000000000001' } }] });
   const got = await admin.objects.getMemberships({
-    uuid: 'alice', filter: "channel.name LIKE 'gen*'", include: { customFields: true, statusField: true, channelFields: true },
+    uuid: 'alice',
+    filter: "channel.name LIKE 'gen*'",
+    include: { customFields: true, statusField: true, channelFields: true },
   });
   assert.equal(got.data.length, 1);
   assert.equal(got.data[0].status, 'active');
   assert.deepEqual(got.data[0].custom, { lastRead: '17000000000000001' });
   const byName = await admin.objects.getMemberships({ uuid: 'alice', sort: { 'channel.name': 'desc' } });
   // Descending puts the channel without a name first, as SQL orders nulls.
-  assert.deepEqual(byName.data.map((m: any) => m.channel.id), ['no-metadata', 'random', 'general']);
+  assert.deepEqual(
+    byName.data.map((m: any) => m.channel.id),
+    ['no-metadata', 'random', 'general'],
+  );
 
   await admin.objects.setChannelMembers({ channel: 'general', uuids: [{ id: 'bob', custom: { role: 'mod' }, type: 'moderator' }] });
   const members = await admin.objects.getChannelMembers({
-    channel: 'general', include: { UUIDFields: true, customUUIDFields: true, customFields: true, typeField: true, totalCount: true },
+    channel: 'general',
+    include: { UUIDFields: true, customUUIDFields: true, customFields: true, typeField: true, totalCount: true },
   });
   assert.equal(members.totalCount, 2);
-  assert.deepEqual(members.data.map((m: any) => m.uuid.id), ['alice', 'bob']);
+  assert.deepEqual(
+    members.data.map((m: any) => m.uuid.id),
+    ['alice', 'bob'],
+  );
   assert.equal((members.data[0].uuid as any).name, 'Alice');
   assert.deepEqual((members.data[0].uuid as any).custom, { tz: 'UTC' });
   assert.deepEqual(members.data[1].uuid, { id: 'bob' });
   assert.equal(members.data[1].type, 'moderator');
   const mods = await admin.objects.getChannelMembers({ channel: 'general', filter: "type == 'moderator' || custom.role == 'mod'" });
-  assert.deepEqual(mods.data.map((m: any) => m.uuid.id), ['bob']);
+  assert.deepEqual(
+    mods.data.map((m: any) => m.uuid.id),
+    ['bob'],
+  );
 
   const afterRemove = await admin.objects.removeMemberships({ uuid: 'alice', channels: ['random', 'no-metadata'] });
-  assert.deepEqual(afterRemove.data.map((m: any) => m.channel.id), ['general']);
+  assert.deepEqual(
+    afterRemove.data.map((m: any) => m.channel.id),
+    ['general'],
+  );
   await admin.objects.removeChannelMembers({ channel: 'general', uuids: ['bob'] });
-  assert.deepEqual((await admin.objects.getChannelMembers({ channel: 'general' })).data.map((m: any) => m.uuid.id), ['alice']);
+  assert.deepEqual(
+    (await admin.objects.getChannelMembers({ channel: 'general' })).data.map((m: any) => m.uuid.id),
+    ['alice'],
+  );
 
   // Removing the uuid removes its memberships.
   await admin.objects.removeUUIDMetadata({ uuid: 'alice' });
@@ -212,7 +284,12 @@ test('subscribers receive objects events (e:2) on the channel and on the uuid', 
 
   const summary = events.map((e) => `${e.channel} ${e.message.event} ${e.message.type}`);
   assert.deepEqual(summary.sort(), [
-    'alice set membership', 'alice set uuid', 'alice set uuid', 'room delete channel', 'room set channel', 'room set membership',
+    'alice set membership',
+    'alice set uuid',
+    'alice set uuid',
+    'room delete channel',
+    'room set channel',
+    'room set membership',
   ]);
   const roomSet = events.find((e) => e.channel === 'room' && e.message.type === 'channel' && e.message.event === 'set');
   assert.equal(roomSet.message.source, 'objects');
@@ -237,7 +314,8 @@ test('Access Manager: alice may get/update herself and get/join the room, and no
   await admin.objects.setChannelMetadata({ channel: 'other', data: { name: 'Other' } });
   await admin.objects.setUUIDMetadata({ uuid: 'bob', data: { name: 'Bob' } });
   const token = await admin.grantToken({
-    ttl: 15, authorized_uuid: 'alice',
+    ttl: 15,
+    authorized_uuid: 'alice',
     resources: { uuids: { alice: { get: true, update: true } }, channels: { room: { get: true, join: true } } },
   });
   const alice = client('alice', PAM_KEYSET);
@@ -248,8 +326,14 @@ test('Access Manager: alice may get/update herself and get/join the room, and no
   assert.equal((await alice.objects.getUUIDMetadata({ uuid: 'alice' })).data.name, 'Alice');
   assert.equal((await alice.objects.getChannelMetadata({ channel: 'room' })).data.name, 'Room');
   const joined = await alice.objects.setMemberships({ uuid: 'alice', channels: ['room'] });
-  assert.deepEqual(joined.data.map((m: any) => m.channel.id), ['room']);
-  assert.deepEqual((await alice.objects.getMemberships({ uuid: 'alice' })).data.map((m: any) => m.channel.id), ['room']);
+  assert.deepEqual(
+    joined.data.map((m: any) => m.channel.id),
+    ['room'],
+  );
+  assert.deepEqual(
+    (await alice.objects.getMemberships({ uuid: 'alice' })).data.map((m: any) => m.channel.id),
+    ['room'],
+  );
   await alice.objects.getChannelMembers({ channel: 'room' });
 
   await assert.rejects(alice.objects.removeUUIDMetadata({ uuid: 'alice' }), denied);
@@ -275,5 +359,8 @@ test('Access Manager: alice may get/update herself and get/join the room, and no
   // Nothing denied was changed.
   assert.equal((await admin.objects.getUUIDMetadata({ uuid: 'bob' })).data.name, 'Bob');
   assert.equal((await admin.objects.getChannelMetadata({ channel: 'room' })).data.name, 'Room');
-  assert.deepEqual((await admin.objects.getChannelMembers({ channel: 'room' })).data.map((m: any) => m.uuid.id), ['alice']);
+  assert.deepEqual(
+    (await admin.objects.getChannelMembers({ channel: 'room' })).data.map((m: any) => m.uuid.id),
+    ['alice'],
+  );
 });

@@ -34,7 +34,7 @@ test('/health and /metrics: connections, parked long-polls, publishes, deliverie
   assert.doesNotMatch(text, new RegExp(PAM_KEYSET.secretKey));
 });
 
-test('subscribe filter expressions (filter-expr) keep a client\'s own messages out', async (t) => {
+test("subscribe filter expressions (filter-expr) keep a client's own messages out", async (t) => {
   const { client } = await harness(t, { store: 'memory' }, OPEN_KEYSET);
   const me = client('me', { filterExpression: "uuid != 'me' && meta.priority >= 2" });
   const other = client('other');
@@ -47,14 +47,20 @@ test('subscribe filter expressions (filter-expr) keep a client\'s own messages o
   await waitFor(() => seen.messages.length >= 1, 'the matching message');
   await other.publish({ channel: 'f', message: 'high again', meta: { priority: 2 } });
   await waitFor(() => seen.messages.length >= 2, 'the second matching message');
-  assert.deepEqual(seen.messages.map((m) => m.message), ['high', 'high again']);
+  assert.deepEqual(
+    seen.messages.map((m) => m.message),
+    ['high', 'high again'],
+  );
 });
 
 test('the demo app server runs on its own (`npm run demo -- --parley URL`) and grants through the SDK', { timeout: 60_000 }, async (t) => {
   const keys = { PARLEY_PUBLISH_KEY: PAM_KEYSET.publishKey, PARLEY_SUBSCRIBE_KEY: PAM_KEYSET.subscribeKey, PARLEY_SECRET_KEY: PAM_KEYSET.secretKey };
   const parley = await spawnServer({ ...keys, PARLEY_STORE: 'memory' });
   // What `npm run demo` runs, started directly so SIGTERM reaches the process itself (npm may not forward it).
-  const demo = spawn(process.execPath, ['--import', 'tsx', 'src/demo/standalone.ts', '--parley', parley.url, '--port', '0'], { env: { ...process.env, ...keys, PARLEY_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const demo = spawn(process.execPath, ['--import', 'tsx', 'src/demo/standalone.ts', '--parley', parley.url, '--port', '0'], {
+    env: { ...process.env, ...keys, PARLEY_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   t.after(() => {
     demo.kill('SIGTERM');
     parley.child.kill('SIGTERM');

@@ -20,14 +20,20 @@ test('an anonymous leave for another uuid is refused and changes nothing', async
   await admin.grant({ channels: ['room'], authKeys: ['victim-key'], read: true, ttl: 10 });
   const joined = await call(server.url, `/v2/presence/sub-key/${SUB}/channel/room/heartbeat`, 'uuid=victim&auth=victim-key&heartbeat=60');
   assert.equal(joined.status, 200);
-  assert.deepEqual((await admin.hereNow({ channels: ['room'] })).channels.room.occupants.map((o) => o.uuid), ['victim']);
+  assert.deepEqual(
+    (await admin.hereNow({ channels: ['room'] })).channels.room.occupants.map((o) => o.uuid),
+    ['victim'],
+  );
 
   const forged = await call(server.url, `/v2/presence/sub-key/${SUB}/channel/room/leave`, 'uuid=victim');
   assert.equal(forged.status, 403);
   assert.deepEqual(forged.body.payload, { channels: ['room'] });
   const wrongKey = await call(server.url, `/v2/presence/sub-key/${SUB}/channel/room/leave`, 'uuid=victim&auth=guess');
   assert.equal(wrongKey.status, 403);
-  assert.deepEqual((await admin.hereNow({ channels: ['room'] })).channels.room.occupants.map((o) => o.uuid), ['victim']);
+  assert.deepEqual(
+    (await admin.hereNow({ channels: ['room'] })).channels.room.occupants.map((o) => o.uuid),
+    ['victim'],
+  );
 
   // The victim itself, with its read grant, may leave.
   const own = await call(server.url, `/v2/presence/sub-key/${SUB}/channel/room/leave`, 'uuid=victim&auth=victim-key');
@@ -47,7 +53,7 @@ test('a token bound to a uuid acts only as that uuid, for presence too', async (
   }
 });
 
-test('where_now: one\'s own is open, another uuid\'s needs get on that uuid', async (t) => {
+test("where_now: one's own is open, another uuid's needs get on that uuid", async (t) => {
   const { server, admin } = await harness(t, { store: 'memory' });
   await admin.grant({ channels: ['room'], authKeys: ['victim-key'], read: true, ttl: 10 });
   assert.equal((await call(server.url, `/v2/presence/sub-key/${SUB}/channel/room/heartbeat`, 'uuid=victim&auth=victim-key&heartbeat=60')).status, 200);

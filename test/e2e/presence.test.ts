@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, OPEN_KEYSET } from '../helpers/start-server.ts';
 import { makeClient, record, type Client } from '../helpers/clients.ts';
+import { createFakeClock } from '../helpers/fake-clock.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 for (const eventEngine of [true, false]) {
@@ -50,8 +51,9 @@ for (const eventEngine of [true, false]) {
   });
 }
 
-test('a uuid whose heartbeats stop times out; a parked poll keeps its uuid present', async (t) => {
-  const server = await startServer({ store: 'memory', overrides: { presence: { sweepIntervalMs: 100 } } });
+test('a uuid whose heartbeats stop times out; a parked poll keeps its uuid present (fake clock)', async (t) => {
+  const clock = createFakeClock();
+  const server = await startServer({ store: 'memory', clock, overrides: { presence: { sweepIntervalMs: 20 } } });
   const watcher = makeClient(server.origin, OPEN_KEYSET, 'watcher');
   const abort = new AbortController();
   t.after(async () => {
@@ -64,16 +66,25 @@ test('a uuid whose heartbeats stop times out; a parked poll keeps its uuid prese
   await waitFor(() => seen.presence.find((p) => p.uuid === 'watcher'), 'watcher join');
   // A raw long-poll with a 5 s presence timeout, parked for the whole test.
   const { timetoken } = await watcher.time();
-  const poll = fetch(`${server.url}/v2/subscribe/${OPEN_KEYSET.subscribeKey}/room/0?tt=${timetoken}&heartbeat=5&uuid=parked`, { signal: abort.signal }).catch(() => null);
+  const poll = fetch(`${server.url}/v2/subscribe/${OPEN_KEYSET.subscribeKey}/room/0?tt=${timetoken}&heartbeat=5&uuid=parked`, { signal: abort.signal }).catch(
+    () => null,
+  );
   await waitFor(() => seen.presence.find((p) => p.action === 'join' && p.uuid === 'parked'), 'parked join');
   // A client that heartbeats once with a 5 s timeout and goes silent.
-  const r = await fetch(`${server.url}/v2/presence/sub-key/${OPEN_KEYSET.subscribeKey}/channel/room/heartbeat?heartbeat=5&uuid=ghost`);
-  assert.equal(r.status, 200);
-  await waitFor(() => seen.presence.find((p) => p.action === 'join' && p.uuid === 'ghost'), 'ghost join');
-  const timeout = await waitFor(() => seen.presence.find((p) => p.action === 'timeout' && p.uuid === 'ghost'), 'ghost timeout', 9000);
+  const silent = async (uuid: string): Promise<void> => {
+    const r = await fetch(`${server.url}/v2/presence/sub-key/${OPEN_KEYSET.subscribeKey}/channel/room/heartbeat?heartbeat=5&uuid=${uuid}`);
+    assert.equal(r.status, 200);
+    await waitFor(() => seen.presence.find((p) => p.action === 'join' && p.uuid === uuid), `${uuid} join`);
+  };
+  await silent('ghost');
+  clock.advance(6000);
+  const timeout = await waitFor(() => seen.presence.find((p) => p.action === 'timeout' && p.uuid === 'ghost'), 'ghost timeout');
   assert.equal(timeout.channel, 'room');
-  // The parked poll is a heartbeat: its uuid outlives its 5 s timeout; the watcher's 300 s presence is untouched.
-  await waitFor(() => server.parley.services.clock.nowMs() > timeout.timestamp * 1000 + 1500, 'a few sweeps later', 5000);
+  // The parked poll is a heartbeat: its uuid outlives its 5 s timeout, in that sweep and in a later one
+  // (another silent uuid's timeout marks a sweep 6 s on); the watcher's 300 s presence is untouched.
+  await silent('ghost-2');
+  clock.advance(6000);
+  await waitFor(() => seen.presence.find((p) => p.action === 'timeout' && p.uuid === 'ghost-2'), 'ghost-2 timeout');
   const here = await watcher.hereNow({ channels: ['room'] });
   assert.deepEqual(here.channels.room.occupants.map((o: any) => o.uuid).sort(), ['parked', 'watcher']);
   assert.equal(seen.presence.filter((p) => p.uuid === 'parked' && p.action === 'timeout').length, 0);

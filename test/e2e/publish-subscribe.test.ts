@@ -29,8 +29,14 @@ for (const eventEngine of [true, false]) {
       await pub.signal({ channel: 'room.1', message: { typing: true } });
       await waitFor(() => seen.messages.length === 20 && seen.signals.length === 1, '20 messages and a signal');
 
-      assert.deepEqual(seen.messages.map((m) => m.message.n), [...Array(20).keys()]);
-      assert.deepEqual(seen.messages.map((m) => m.timetoken), sent);
+      assert.deepEqual(
+        seen.messages.map((m) => m.message.n),
+        [...Array(20).keys()],
+      );
+      assert.deepEqual(
+        seen.messages.map((m) => m.timetoken),
+        sent,
+      );
       const first = seen.messages[0];
       assert.equal(first.channel, 'room.1');
       assert.equal(first.publisher, 'pub-user');
@@ -63,7 +69,10 @@ for (const eventEngine of [true, false]) {
       await waitFor(() => seen.messages.length >= 2, 'two messages');
       assert.deepEqual(
         seen.messages.map((m) => [m.channel, m.subscription, m.message]),
-        [['ch-b', 'cg1', 'via group'], ['news.sport', 'news.*', 'via wildcard']],
+        [
+          ['ch-b', 'cg1', 'via group'],
+          ['news.sport', 'news.*', 'via wildcard'],
+        ],
       );
 
       // A membership change reaches the parked poll: the new member's messages arrive.
@@ -113,5 +122,8 @@ test('a subscriber far behind catches up on every stored message, in order, past
   const seen = record(sub);
   sub.subscribe({ channels: ['far', 'far2'], timetoken: String(before) });
   await waitFor(() => seen.messages.length >= total, `${total} messages`, 15_000);
-  assert.deepEqual(seen.messages.map((m) => m.message.i), [...Array(total).keys()]);
+  assert.deepEqual(
+    seen.messages.map((m) => m.message.i),
+    [...Array(total).keys()],
+  );
 });

@@ -4,7 +4,7 @@ import { startServer, OPEN_KEYSET, type TestServer } from '../helpers/start-serv
 import { rawConnect } from '../helpers/raw-http.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { MAX_RELATIONS_PER_PATCH, MAX_SORT_KEYS } from '../../src/protocol/routes/objects.ts';
-import { MAX_ACTIONS_PER_MESSAGE } from '../../src/protocol/routes/message-actions.ts';
+import { MAX_ACTIONS_PER_MESSAGE } from '../../src/realtime/message-actions.ts';
 
 /** docs/security.md "Limits": what one request can make a node do, beyond channels and bodies. */
 
@@ -26,7 +26,8 @@ test('App Context: a memberships PATCH over MAX_RELATIONS_PER_PATCH entries and 
   const s = await server(t);
   const patch = (n: number) =>
     call(s, `/v2/objects/${SUB}/uuids/u1/channels?uuid=u1`, {
-      method: 'PATCH', headers: { 'Content-Type': 'application/json' },
+      method: 'PATCH',
+      headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ set: Array.from({ length: n }, (_, i) => ({ channel: { id: `c${i}` } })) }),
     });
   assert.equal((await patch(MAX_RELATIONS_PER_PATCH)).status, 200);
@@ -43,12 +44,14 @@ test('message actions: a message carries at most MAX_ACTIONS_PER_MESSAGE actions
   const s = await server(t);
   const published = await call(s, `/publish/${OPEN_KEYSET.publishKey}/${SUB}/0/ch/0/%22hi%22?uuid=u`);
   const tt = BigInt(JSON.parse(published.text)[2]);
-  const store = s.parley.services.messageActions;
+  const actions = s.parley.services.messageActions;
   for (let i = 0; i < MAX_ACTIONS_PER_MESSAGE; i++) {
-    await store.add({ subscribeKey: SUB, channel: 'ch', messageTimetoken: tt, actionTimetoken: tt + BigInt(i + 1), type: 'reaction', value: `v${i}`, uuid: 'u' });
+    await actions.add({ subscribeKey: SUB, channel: 'ch', messageTimetoken: tt, type: 'reaction', value: `v${i}`, uuid: 'u' });
   }
   const add = await call(s, `/v1/message-actions/${SUB}/channel/ch/message/${tt}?uuid=u`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ type: 'reaction', value: 'one-more' }),
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ type: 'reaction', value: 'one-more' }),
   });
   assert.equal(add.status, 400);
   assert.match(add.text, /already has 1000 actions/);
@@ -62,7 +65,10 @@ test('here-now lists occupants a page at a time, and global here-now reaches at 
   const paged = JSON.parse((await call(s, `/v2/presence/sub-key/${SUB}/channel/x?uuid=q&state=1&limit=2&offset=1`)).text);
   assert.equal(paged.occupancy, 3);
   assert.equal(paged.uuids.length, 2);
-  assert.deepEqual(paged.uuids.map((u: { state: unknown }) => u.state), [{ n: 1 }, { n: 1 }]);
+  assert.deepEqual(
+    paged.uuids.map((u: { state: unknown }) => u.state),
+    [{ n: 1 }, { n: 1 }],
+  );
 
   await call(s, `/v2/presence/sub-key/${SUB}/channel/y,z/heartbeat?uuid=a`);
   const global = await call(s, `/v2/presence/sub-key/${SUB}?uuid=q`);

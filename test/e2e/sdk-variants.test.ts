@@ -34,7 +34,11 @@ test('meta=null means no meta (Python send_file), on publish and publish-file', 
 test('POST /v2/publish (Kotlin, C#) and POST /signal (Go) deliver like their GET forms', async (t) => {
   const server = await startServer({ store: 'memory' });
   t.after(() => server.stop());
-  const v2 = await send(`${server.url}/v2/publish/${PUB}/${SUB}/0/kt/0?uuid=kt`, { method: 'POST', body: '{"text":"large"}', headers: { 'content-type': 'application/json' } });
+  const v2 = await send(`${server.url}/v2/publish/${PUB}/${SUB}/0/kt/0?uuid=kt`, {
+    method: 'POST',
+    body: '{"text":"large"}',
+    headers: { 'content-type': 'application/json' },
+  });
   assert.equal(v2.status, 200);
   assert.equal((await lastMessage(server.url, 'kt')).message.text, 'large');
   const signal = await send(`${server.url}/signal/${PUB}/${SUB}/0/go/0?uuid=go`, { method: 'POST', body: '"typing"' });
@@ -52,7 +56,11 @@ test('Content-Encoding is sniffed: zlib labelled gzip (Python), gzip labelled de
     ['gzip', gzipSync(Buffer.from('{"n":4}'))],
   ];
   for (const [encoding, body] of cases) {
-    const res = await send(`${server.url}/publish/${PUB}/${SUB}/0/enc/0?uuid=x`, { method: 'POST', body: new Uint8Array(body), headers: { 'content-encoding': encoding } });
+    const res = await send(`${server.url}/publish/${PUB}/${SUB}/0/enc/0?uuid=x`, {
+      method: 'POST',
+      body: new Uint8Array(body),
+      headers: { 'content-encoding': encoding },
+    });
     assert.equal(res.status, 200, `${encoding}: ${JSON.stringify(res.body)}`);
   }
   const bad = await send(`${server.url}/publish/${PUB}/${SUB}/0/enc/0?uuid=x`, { method: 'POST', body: '{}', headers: { 'content-encoding': 'br' } });
@@ -65,7 +73,11 @@ test('a server publishing with its secret key in the v1 form (Python POST publis
   const path = `/publish/${PAM_KEYSET.publishKey}/${PAM_KEYSET.subscribeKey}/0/secure/0`;
   const timestamp = String(Math.floor(Date.now() / 1000));
   const query = `pnsdk=PubNub-Python%2F10.0.0&timestamp=${timestamp}&uuid=py-server`;
-  const sig = createHmac('sha256', PAM_KEYSET.secretKey).update(`${PAM_KEYSET.subscribeKey}\n${PAM_KEYSET.publishKey}\n${path}\n${query}`).digest('base64').replace(/\+/g, '-').replace(/\//g, '_');
+  const sig = createHmac('sha256', PAM_KEYSET.secretKey)
+    .update(`${PAM_KEYSET.subscribeKey}\n${PAM_KEYSET.publishKey}\n${path}\n${query}`)
+    .digest('base64')
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_');
   const ok = await send(`${server.url}${path}?${query}&signature=${sig}`, { method: 'POST', body: '"from python"' });
   assert.equal(ok.status, 200, JSON.stringify(ok.body));
   const wrong = await send(`${server.url}${path}?${query}&signature=${sig.slice(1)}`, { method: 'POST', body: '"x"' });

@@ -12,7 +12,16 @@ const EXIT_BOUND_MS = 15_000;
 async function spawnMain(t: TestContext, env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
   const dataDir = tempDir();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { ...process.env, PARLEY_HOST: '127.0.0.1', PORT: '0', PARLEY_DATA_DIR: dataDir, PARLEY_STORE: 'memory', PARLEY_LOG_LEVEL: 'info', PARLEY_DEMO_ENABLED: '', ...env },
+    env: {
+      ...process.env,
+      PARLEY_HOST: '127.0.0.1',
+      PORT: '0',
+      PARLEY_DATA_DIR: dataDir,
+      PARLEY_STORE: 'memory',
+      PARLEY_LOG_LEVEL: 'info',
+      PARLEY_DEMO_ENABLED: '',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   t.after(() => {
@@ -59,14 +68,20 @@ test('with the reader of its stdout gone (a dead log pipe), SIGTERM still stops 
 });
 
 test('a stop that cannot finish by shutdownTimeoutSec ends the process with a non-zero code', { timeout: 60_000 }, async (t) => {
-  const { child, url } = await spawnMain(t, { PARLEY_SHUTDOWN_TIMEOUT_SEC: '1', PARLEY_PUBLISH_KEY: OPEN_KEYSET.publishKey, PARLEY_SUBSCRIBE_KEY: OPEN_KEYSET.subscribeKey });
+  const { child, url } = await spawnMain(t, {
+    PARLEY_SHUTDOWN_TIMEOUT_SEC: '1',
+    PARLEY_PUBLISH_KEY: OPEN_KEYSET.publishKey,
+    PARLEY_SUBSCRIBE_KEY: OPEN_KEYSET.subscribeKey,
+  });
   let logged = '';
   child.stdout!.on('data', (d) => (logged += d));
   // A client that sends half a body and stalls: its request stays in flight through the stop.
   const { port } = new URL(url);
   const socket = connect(Number(port), '127.0.0.1');
   t.after(() => socket.destroy());
-  socket.write(`POST /publish/${OPEN_KEYSET.publishKey}/${OPEN_KEYSET.subscribeKey}/0/ch/0 HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"a":`);
+  socket.write(
+    `POST /publish/${OPEN_KEYSET.publishKey}/${OPEN_KEYSET.subscribeKey}/0/ch/0 HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"a":`,
+  );
   // Connected: the stalled socket plus this metrics request.
   await waitFor(async () => Number(/parley_connections (\d+)/.exec(await (await fetch(`${url}/metrics`)).text())?.[1]) >= 2, 'the stalled client is connected');
   child.kill('SIGTERM');

@@ -33,7 +33,10 @@ test('a data directory that is a file stops start-up with one line and exit 78',
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'not-a-dir');
   writeFileSync(file, 'x');
-  assertOneLineConfigError(await start(t, { PARLEY_DATA_DIR: file }), /^parley: invalid configuration: dataDir \(PARLEY_DATA_DIR\): .*not-a-dir is a file, not a directory$/);
+  assertOneLineConfigError(
+    await start(t, { PARLEY_DATA_DIR: file }),
+    /^parley: invalid configuration: dataDir \(PARLEY_DATA_DIR\): .*not-a-dir is a file, not a directory$/,
+  );
   assertOneLineConfigError(await start(t, { PARLEY_DATA_DIR: join(file, 'data') }), /cannot be created: .*not-a-dir is a file, not a directory$/);
 });
 
@@ -48,7 +51,10 @@ test('a data directory that is not writable stops start-up with one line and exi
   assertOneLineConfigError(await start(t, { PARLEY_DATA_DIR: dir }), /is not writable \(E[A-Z]+\)$/);
 });
 
-test('a data directory that cannot be created stops start-up (no hang on a pseudo-filesystem)', { timeout: 60_000, skip: process.platform !== 'linux' && 'needs /proc' }, async (t) => {
+test('a data directory that cannot be created stops start-up (no hang on a pseudo-filesystem)', {
+  timeout: 60_000,
+  skip: process.platform !== 'linux' && 'needs /proc',
+}, async (t) => {
   assertOneLineConfigError(await start(t, { PARLEY_DATA_DIR: '/proc/parley-data' }), /cannot be created \(E[A-Z]+\)$/);
 });
 

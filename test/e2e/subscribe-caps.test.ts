@@ -28,7 +28,10 @@ async function setup(t: TestContext) {
     const ac = new AbortController();
     polls.push(ac);
     const path = `/v2/subscribe/${SUB}/${channels.length ? channels.join(',') : ','}/0?uuid=u&tt=1&heartbeat=0${groups.length ? `&channel-group=${groups.join(',')}` : ''}`;
-    const answer = fetch(`${s.url}${path}`, { signal: ac.signal }).then(async (r) => ({ status: r.status, body: (await r.json()) as { message?: string; code?: string } }));
+    const answer = fetch(`${s.url}${path}`, { signal: ac.signal }).then(async (r) => ({
+      status: r.status,
+      body: (await r.json()) as { message?: string; code?: string },
+    }));
     answer.catch(() => {});
     return { answer, abort: () => ac.abort() };
   };

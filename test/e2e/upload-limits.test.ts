@@ -34,11 +34,13 @@ async function ticket(s: TestServer, name = 'a.bin') {
 
 const head = (path: string, length: number | 'chunked') =>
   `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=${B}\r\n` +
-  (length === 'chunked' ? 'Transfer-Encoding: chunked\r\n' : `Content-Length: ${length}\r\n`) + '\r\n';
+  (length === 'chunked' ? 'Transfer-Encoding: chunked\r\n' : `Content-Length: ${length}\r\n`) +
+  '\r\n';
 const field = (name: string, value: string) => `--${B}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
 const filePart = `--${B}\r\nContent-Disposition: form-data; name="file"; filename="a.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`;
 /** The error code of an answer: JSON, or the upload's S3-style XML (error-response.ts). */
-const codeOf = (body: string): string => (body.startsWith('<?xml') ? (/<Code>([A-Z_]+)<\/Code>/.exec(body)?.[1] ?? '') : (JSON.parse(body) as { code: string }).code);
+const codeOf = (body: string): string =>
+  body.startsWith('<?xml') ? (/<Code>([A-Z_]+)<\/Code>/.exec(body)?.[1] ?? '') : (JSON.parse(body) as { code: string }).code;
 const errors = (s: TestServer, code: string) => s.parley.services.metrics.value('parley_errors_total', { code });
 
 test('an upload whose URL token is tampered, expired or missing is refused before its body is read', async (t) => {

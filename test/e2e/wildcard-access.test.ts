@@ -37,7 +37,10 @@ test('a team.* subscriber whose token reads ^team\\.[^.]+$ gets team.a and never
       ['team.b', 'team.*', { text: 'second' }],
     ],
   );
-  assert.equal(seen.statuses.find((s) => s.category === 'PNAccessDeniedCategory'), undefined);
+  assert.equal(
+    seen.statuses.find((s) => s.category === 'PNAccessDeniedCategory'),
+    undefined,
+  );
 });
 
 test('presence events never reach a wildcard subscriber; a direct presence subscriber gets them', async (t) => {
@@ -49,5 +52,8 @@ test('presence events never reach a wildcard subscriber; a direct presence subsc
   await admin.publish({ channel: 'team.b', message: { text: 'after the join' } });
   await waitFor(() => seen.messages.find((m) => m.channel === 'team.b'), 'the team.b message');
   assert.deepEqual(seen.presence, []);
-  assert.deepEqual(seen.messages.map((m) => m.channel), ['team.b']);
+  assert.deepEqual(
+    seen.messages.map((m) => m.channel),
+    ['team.b'],
+  );
 });

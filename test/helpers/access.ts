@@ -96,11 +96,7 @@ export function accessRequest(
 }
 
 /** The same request, signed with the keyset's secret as the SDK would sign it. */
-export function signedRequest(
-  keyset: Keyset,
-  nowMs: number,
-  options: Parameters<typeof accessRequest>[1] = {},
-): AccessRequest {
+export function signedRequest(keyset: Keyset, nowMs: number, options: Parameters<typeof accessRequest>[1] = {}): AccessRequest {
   const method = options.method ?? 'GET';
   const path = options.path ?? `/v2/auth/grant/sub-key/${keyset.subscribeKey}`;
   const params: Record<string, string> = {

@@ -19,3 +19,22 @@ export function createFakeClock(startMs = 1_700_000_000_000): FakeClock {
     },
   };
 }
+
+/**
+ * A Clock that runs with real time and jumps ahead by advance(). For nodes on Redis: their timetokens
+ * come from the clock, and a frozen one would stamp a handshake's cursor and the next commit with the
+ * same millisecond, so the commit would not read as after the cursor.
+ */
+export function createJumpingClock(): FakeClock {
+  let offsetMs = 0;
+  return {
+    nowMs: () => Date.now() + offsetMs,
+    advance(ms: number) {
+      if (!(ms >= 0)) throw new Error(`fake clock cannot go backwards (advance ${ms})`);
+      offsetMs += ms;
+    },
+    set(ms: number) {
+      offsetMs = ms - Date.now();
+    },
+  };
+}

@@ -4,7 +4,6 @@ import { freePort } from './free-port.ts';
 import { Redis } from 'ioredis';
 import { waitFor } from './wait-for.ts';
 
-
 /**
  * A Redis server of this test's own (no persistence), for tests that stop or restart Redis: the shared
  * one at 127.0.0.1:6379 is never stopped. stop() kills it; start() brings it back, empty, on the same port.
@@ -15,18 +14,22 @@ export async function startPrivateRedis(): Promise<{ url: string; stop(): Promis
   const start = async (): Promise<void> => {
     const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
     child = proc;
-    await waitFor(async () => {
-      const probe = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-      probe.on('error', () => {});
-      try {
-        await probe.connect();
-        return (await probe.ping()) === 'PONG';
-      } catch {
-        return false;
-      } finally {
-        probe.disconnect();
-      }
-    }, `private redis on ${port}`, 10_000);
+    await waitFor(
+      async () => {
+        const probe = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+        probe.on('error', () => {});
+        try {
+          await probe.connect();
+          return (await probe.ping()) === 'PONG';
+        } catch {
+          return false;
+        } finally {
+          probe.disconnect();
+        }
+      },
+      `private redis on ${port}`,
+      10_000,
+    );
   };
   const stop = async (): Promise<void> => {
     const proc = child;

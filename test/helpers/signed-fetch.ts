@@ -15,9 +15,18 @@ export interface SignedFetchOptions {
 }
 
 /** The URL (path and signed query) of a body-less request, for a caller that fetches it itself (a long-poll). */
-export function signedUrl(baseUrl: string, keyset: Pick<Keyset, 'publishKey' | 'secretKey'>, method: string, path: string, query: Record<string, string> = {}, nowMs = Date.now()): string {
+export function signedUrl(
+  baseUrl: string,
+  keyset: Pick<Keyset, 'publishKey' | 'secretKey'>,
+  method: string,
+  path: string,
+  query: Record<string, string> = {},
+  nowMs = Date.now(),
+): string {
   const params: Record<string, string> = { ...query, uuid: query.uuid ?? 'ops', timestamp: String(Math.floor(nowMs / 1000)) };
-  const qs = Object.keys(params).map((k) => `${k}=${encodeString(params[k])}`).join('&');
+  const qs = Object.keys(params)
+    .map((k) => `${k}=${encodeString(params[k])}`)
+    .join('&');
   return `${baseUrl}${path}?${qs}&signature=${signRequest(keyset, { method, path, params })}`;
 }
 
@@ -32,10 +41,15 @@ export async function signedFetch(
   const body = options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
   const params: Record<string, string> = { ...options.query, uuid: options.uuid ?? 'ops' };
   if (!options.unsigned) params.timestamp = String(Math.floor((options.nowMs ?? Date.now()) / 1000));
-  let qs = Object.keys(params).map((k) => `${k}=${encodeString(params[k])}`).join('&');
+  let qs = Object.keys(params)
+    .map((k) => `${k}=${encodeString(params[k])}`)
+    .join('&');
   if (!options.unsigned) {
     const secretKey = options.secretKey ?? keyset.secretKey;
-    const signature = signRequest({ publishKey: keyset.publishKey, secretKey }, { method, path, params, body: method === 'POST' || method === 'PATCH' ? body : undefined });
+    const signature = signRequest(
+      { publishKey: keyset.publishKey, secretKey },
+      { method, path, params, body: method === 'POST' || method === 'PATCH' ? body : undefined },
+    );
     qs += `&signature=${signature}`;
   }
   const res = await fetch(`${baseUrl}${path}?${qs}`, { method, body });

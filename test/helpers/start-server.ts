@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { loadConfig } from '../../src/config/load.ts';
-import { createLogger } from '../../src/log.ts';
+import { createLogger, type Logger } from '../../src/log.ts';
 import { createParley, type Parley } from '../../src/app.ts';
-import { attachDemo } from '../../src/demo/attach.ts';
+import { attachDemo, type DemoHost } from '../../src/demo/attach.ts';
 import type { Clock } from '../../src/clock.ts';
 import type { Keyset } from '../../src/keyset.ts';
 
@@ -26,22 +26,41 @@ export function tempDir(prefix = 'parley-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
+/**
+ * What main.ts hands the demo for this Parley: its keyset with a secret, its demo config, its HTTP
+ * fallback; with a clock, the app server tells the page expiries on that clock (the one Parley runs on).
+ */
+export function demoHost(parley: Parley, log: Logger, clock?: Clock): DemoHost {
+  return {
+    keyset: parley.keysets.find((k) => k.secretKey.length > 0) ?? null,
+    config: parley.services.config.demo,
+    addHandler: (handler) => parley.addFallback(handler),
+    log,
+    clock,
+  };
+}
+
 /** An in-process server on port 0 with a fresh data dir (sqlite) unless one is given. */
-export async function startServer(options: {
-  store?: 'memory' | 'sqlite';
-  dataDir?: string;
-  keysets?: Keyset[];
-  overrides?: Record<string, unknown>;
-  clock?: Clock;
-  keepDataDir?: boolean;
-  /** Serve the secure chat demo with its app server, as `npm start` does. */
-  demo?: boolean;
-} = {}): Promise<TestServer> {
+export async function startServer(
+  options: {
+    store?: 'memory' | 'sqlite';
+    dataDir?: string;
+    keysets?: Keyset[];
+    overrides?: Record<string, unknown>;
+    clock?: Clock;
+    keepDataDir?: boolean;
+    /** Serve the secure chat demo with its app server, as `npm start` does. */
+    demo?: boolean;
+  } = {},
+): Promise<TestServer> {
   const dataDir = options.dataDir ?? tempDir();
   const config = loadConfig({
     env: {},
     overrides: {
-      host: '127.0.0.1', port: 0, dataDir, logLevel: process.env.PARLEY_TEST_LOG ?? 'silent',
+      host: '127.0.0.1',
+      port: 0,
+      dataDir,
+      logLevel: process.env.PARLEY_TEST_LOG ?? 'silent',
       store: { kind: options.store ?? 'sqlite' },
       keysets: options.keysets ?? [OPEN_KEYSET, PAM_KEYSET],
       demo: { enabled: false },
@@ -50,12 +69,16 @@ export async function startServer(options: {
   });
   const log = createLogger({ level: config.logLevel });
   const parley = createParley({ config, log, clock: options.clock });
-  const demo = options.demo ? attachDemo(parley, log) : null;
+  const demo = options.demo ? attachDemo(demoHost(parley, log, options.clock)) : null;
   const { port, url } = await parley.start();
   await demo?.start(url);
   let stopped = false;
   return {
-    url, port, origin: `127.0.0.1:${port}`, dataDir, parley,
+    url,
+    port,
+    origin: `127.0.0.1:${port}`,
+    dataDir,
+    parley,
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -39,7 +39,9 @@ test('an action added on A reaches a subscriber on B; a file uploaded through B 
 
   // The upload URL names the node that issued it; the token is valid on every node of the keyset.
   const ticketRes = await fetch(`${a.url}/v1/files/${PAM_KEYSET.subscribeKey}/channels/shared/generate-upload-url?uuid=u&auth=${token}`, {
-    method: 'POST', body: JSON.stringify({ name: 'n.txt' }), headers: { 'Content-Type': 'application/json' },
+    method: 'POST',
+    body: JSON.stringify({ name: 'n.txt' }),
+    headers: { 'Content-Type': 'application/json' },
   });
   assert.equal(ticketRes.status, 200);
   const ticket = await ticketRes.json();
@@ -52,7 +54,10 @@ test('an action added on A reaches a subscriber on B; a file uploaded through B 
   await onB.publishFile({ channel: 'shared', fileId: ticket.data.id, fileName: 'n.txt' });
   const fileEvent = await waitFor(() => seen.files[0], 'file event on B');
   assert.equal(fileEvent.file.id, ticket.data.id);
-  assert.deepEqual((await onA.listFiles({ channel: 'shared' })).data.map((f: any) => f.id), [ticket.data.id]);
+  assert.deepEqual(
+    (await onA.listFiles({ channel: 'shared' })).data.map((f: any) => f.id),
+    [ticket.data.id],
+  );
   const file = await onA.downloadFile({ channel: 'shared', id: ticket.data.id, name: 'n.txt' });
   assert.equal((await file.toBuffer()).toString(), 'across nodes');
 });

@@ -93,8 +93,12 @@ function isAlive(pid: number): boolean {
 
 before(async () => {
   server = await spawnServer({
-    PARLEY_PUBLISH_KEY: P, PARLEY_SUBSCRIBE_KEY: S, PARLEY_SECRET_KEY: '',
-    PARLEY_REDIS_URL: REDIS_URL, PARLEY_REDIS_PREFIX: prefix, PARLEY_CLUSTER_WORKERS: '2',
+    PARLEY_PUBLISH_KEY: P,
+    PARLEY_SUBSCRIBE_KEY: S,
+    PARLEY_SECRET_KEY: '',
+    PARLEY_REDIS_URL: REDIS_URL,
+    PARLEY_REDIS_PREFIX: prefix,
+    PARLEY_CLUSTER_WORKERS: '2',
     // The primary's lifecycle lines (worker listening, worker exited) are what the restart test waits on.
     PARLEY_LOG_LEVEL: 'info',
   });
@@ -119,20 +123,34 @@ test('the banner names two workers; the primary has two worker processes', async
  */
 async function publishReachesEveryWorker(channel: string, workers: number[]): Promise<void> {
   const hello = (await getOwnConnection(`${server.url}/v2/subscribe/${S}/${channel}/0?tt=0&uuid=probe`)) as { t: { t: string; r: number } };
-  const polls = Array.from({ length: SUBSCRIBERS }, (_, i) =>
-    getOwnConnection(`${server.url}/v2/subscribe/${S}/${channel}/0?tt=${hello.t.t}&tr=${hello.t.r}&uuid=sub-${i}`) as Promise<{ m: Array<{ d: unknown }> }>,
+  const polls = Array.from(
+    { length: SUBSCRIBERS },
+    (_, i) =>
+      getOwnConnection(`${server.url}/v2/subscribe/${S}/${channel}/0?tt=${hello.t.t}&tr=${hello.t.r}&uuid=sub-${i}`) as Promise<{ m: Array<{ d: unknown }> }>,
   );
-  const held = await waitFor(() => {
-    const byPid = connectionsByPid(port, workers);
-    const total = [...byPid.values()].reduce((a, b) => a + b, 0);
-    return total >= SUBSCRIBERS && byPid;
-  }, `${SUBSCRIBERS} parked long-polls`, 10_000);
+  const held = await waitFor(
+    () => {
+      const byPid = connectionsByPid(port, workers);
+      const total = [...byPid.values()].reduce((a, b) => a + b, 0);
+      return total >= SUBSCRIBERS && byPid;
+    },
+    `${SUBSCRIBERS} parked long-polls`,
+    10_000,
+  );
   for (const pid of workers) assert.ok((held.get(pid) ?? 0) >= 1, `worker ${pid} holds a long-poll: ${JSON.stringify([...held])}`);
 
-  const sent = (await getOwnConnection(`${server.url}/publish/${P}/${S}/0/${channel}/0/${encodeURIComponent('"across"')}?uuid=pub`)) as [number, string, string];
+  const sent = (await getOwnConnection(`${server.url}/publish/${P}/${S}/0/${channel}/0/${encodeURIComponent('"across"')}?uuid=pub`)) as [
+    number,
+    string,
+    string,
+  ];
   assert.deepEqual(sent.slice(0, 2), [1, 'Sent']);
   const answers = await Promise.all(polls);
-  for (const a of answers) assert.deepEqual(a.m.map((m) => m.d), ['across']);
+  for (const a of answers)
+    assert.deepEqual(
+      a.m.map((m) => m.d),
+      ['across'],
+    );
 }
 
 test('long-polls spread over both workers all receive a publish made through the same port', async () => {
@@ -142,10 +160,14 @@ test('long-polls spread over both workers all receive a publish made through the
 test('a worker that dies is replaced, and the replacement serves on the same port', async () => {
   const before = childrenOf(server.child.pid!);
   process.kill(before[0], 'SIGKILL');
-  const after = await waitFor(() => {
-    const now = childrenOf(server.child.pid!);
-    return now.length === 2 && !now.includes(before[0]) && now;
-  }, 'a replacement worker', 10_000);
+  const after = await waitFor(
+    () => {
+      const now = childrenOf(server.child.pid!);
+      return now.length === 2 && !now.includes(before[0]) && now;
+    },
+    'a replacement worker',
+    10_000,
+  );
   assert.ok(after.includes(before[1]), 'the other worker kept running');
   const replacement = after.find((pid) => pid !== before[1])!;
   await waitFor(() => server.stdout().includes(`"pid":${replacement},"slot":0,"msg":"worker listening"`), 'the replacement listening', 10_000);
@@ -166,7 +188,15 @@ test('SIGTERM to the primary stops every worker, and the primary exits 0', async
 
 test('cluster.workers on the sqlite engine is refused with exit code 78', () => {
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { ...process.env, PARLEY_HOST: '127.0.0.1', PORT: '0', PARLEY_STORE: 'sqlite', PARLEY_CLUSTER_WORKERS: 'auto', PARLEY_PUBLISH_KEY: P, PARLEY_SUBSCRIBE_KEY: S },
+    env: {
+      ...process.env,
+      PARLEY_HOST: '127.0.0.1',
+      PORT: '0',
+      PARLEY_STORE: 'sqlite',
+      PARLEY_CLUSTER_WORKERS: 'auto',
+      PARLEY_PUBLISH_KEY: P,
+      PARLEY_SUBSCRIBE_KEY: S,
+    },
     encoding: 'utf8',
     timeout: EXIT_BOUND_MS,
   });
@@ -181,8 +211,16 @@ test('a worker that cannot listen (port in use) fails the start: the others stop
   const busyPort = (holder.address() as { port: number }).port;
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     env: {
-      ...process.env, PARLEY_HOST: '127.0.0.1', PORT: String(busyPort), PARLEY_LOG_LEVEL: 'warn', PARLEY_DEMO_ENABLED: 'false',
-      PARLEY_PUBLISH_KEY: P, PARLEY_SUBSCRIBE_KEY: S, PARLEY_REDIS_URL: REDIS_URL, PARLEY_REDIS_PREFIX: prefix, PARLEY_CLUSTER_WORKERS: '2',
+      ...process.env,
+      PARLEY_HOST: '127.0.0.1',
+      PORT: String(busyPort),
+      PARLEY_LOG_LEVEL: 'warn',
+      PARLEY_DEMO_ENABLED: 'false',
+      PARLEY_PUBLISH_KEY: P,
+      PARLEY_SUBSCRIBE_KEY: S,
+      PARLEY_REDIS_URL: REDIS_URL,
+      PARLEY_REDIS_PREFIX: prefix,
+      PARLEY_CLUSTER_WORKERS: '2',
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

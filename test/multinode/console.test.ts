@@ -34,21 +34,27 @@ test('the overview of one node shows every node of the deployment, each with its
     controller.abort();
     await parked;
   });
-  const nodes = await waitFor(async () => {
-    const { body } = await signedFetch(a.url, PAM_KEYSET, 'GET', `/v1/admin/${SUB}/stats`);
-    const list = body.data.nodes as any[];
-    const other = list.find((n) => !n.self);
-    return list.length === 2 && other?.samples.at(-1)?.parkedLongPolls === 1 ? list : undefined;
-  }, 'node A shows node B with its parked long-poll', 10_000);
+  const nodes = await waitFor(
+    async () => {
+      const { body } = await signedFetch(a.url, PAM_KEYSET, 'GET', `/v1/admin/${SUB}/stats`);
+      const list = body.data.nodes as any[];
+      const other = list.find((n) => !n.self);
+      return list.length === 2 && other?.samples.at(-1)?.parkedLongPolls === 1 ? list : undefined;
+    },
+    'node A shows node B with its parked long-poll',
+    10_000,
+  );
   assert.equal(nodes[0].self, true);
   assert.equal(nodes[0].samples.at(-1).parkedLongPolls, 0);
   assert.equal(nodes[1].stale, false);
   assert.notEqual(nodes[0].nodeId, nodes[1].nodeId);
 });
 
-test('a kick on one node ends the uuid\'s parked poll on another and is refused there', async (t) => {
+test("a kick on one node ends the uuid's parked poll on another and is refused there", async (t) => {
   const [a, b] = await twoNodes(t);
-  const minted = await signedFetch(a.url, PAM_KEYSET, 'POST', `/v3/pam/${SUB}/grant`, { body: { ttl: 10, permissions: { uuid: 'mallory', resources: { channels: { room: 3 } } } } });
+  const minted = await signedFetch(a.url, PAM_KEYSET, 'POST', `/v3/pam/${SUB}/grant`, {
+    body: { ttl: 10, permissions: { uuid: 'mallory', resources: { channels: { room: 3 } } } },
+  });
   const token = encodeURIComponent(minted.body.data.token);
   const handshake = await (await fetch(`${b.url}/v2/subscribe/${SUB}/room/0?uuid=mallory&auth=${token}`)).json();
   const parked = fetch(`${b.url}/v2/subscribe/${SUB}/room/0?uuid=mallory&tt=${handshake.t.t}&auth=${token}`);

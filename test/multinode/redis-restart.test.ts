@@ -9,10 +9,13 @@ import { spawnServer, PAM_KEYSET, OPEN_KEYSET } from '../helpers/start-server.ts
 import { makeClient, record, type Client } from '../helpers/clients.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
-
 /** A Redis of this test's own (AOF, fsync always), so it can be stopped and restarted mid-test. */
 async function startRedis(port: number, dir: string): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir], { stdio: 'ignore' });
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir],
+    { stdio: 'ignore' },
+  );
   await waitFor(async () => {
     const r = spawn('redis-cli', ['-p', String(port), 'ping'], { stdio: ['ignore', 'pipe', 'ignore'] });
     let out = '';
@@ -67,12 +70,40 @@ test('Redis restarted mid-test: clear 5xx while down (never an allow), recovery 
     return true;
   });
   // A secured keyset answers 503 while this node may be missing revocations: never an allow.
-  await waitFor(async () => holder.publish({ channel: 'rr', message: 'x' }).then(() => false, (e: any) => e.status.statusCode === 503), 'secured keyset fails closed', 10_000);
+  await waitFor(
+    async () =>
+      holder.publish({ channel: 'rr', message: 'x' }).then(
+        () => false,
+        (e: any) => e.status.statusCode === 503,
+      ),
+    'secured keyset fails closed',
+    10_000,
+  );
 
   redis = await startRedis(port, dir);
-  await waitFor(async () => pub.publish({ channel: 'rr', message: { i: 10 } }).then(() => true, () => false), 'publish works again', 20_000);
-  await waitFor(async () => holder.publish({ channel: 'rr', message: { back: true } }).then(() => true, () => false), 'secured keyset back', 20_000);
-  await waitFor(() => seen.messages.some((m) => m.message?.i === 10), 'cross-node delivery resumed: ' + JSON.stringify({ messages: seen.messages.map((m) => m.message), statuses: seen.statuses.map((s) => s.category) }), 20_000);
+  await waitFor(
+    async () =>
+      pub.publish({ channel: 'rr', message: { i: 10 } }).then(
+        () => true,
+        () => false,
+      ),
+    'publish works again',
+    20_000,
+  );
+  await waitFor(
+    async () =>
+      holder.publish({ channel: 'rr', message: { back: true } }).then(
+        () => true,
+        () => false,
+      ),
+    'secured keyset back',
+    20_000,
+  );
+  await waitFor(
+    () => seen.messages.some((m) => m.message?.i === 10),
+    'cross-node delivery resumed: ' + JSON.stringify({ messages: seen.messages.map((m) => m.message), statuses: seen.statuses.map((s) => s.category) }),
+    20_000,
+  );
 
   const history = await client(b.origin, OPEN_KEYSET, 'reader').fetchMessages({ channels: ['rr'], count: 100 });
   const stored = history.channels.rr.map((m: any) => m.timetoken);
@@ -80,5 +111,8 @@ test('Redis restarted mid-test: clear 5xx while down (never an allow), recovery 
   // B stays closed for secured keysets until its mirrors are reloaded, then answers again.
   const adminB = client(b.origin, PAM_KEYSET, 'admin-b', { secretKey: PAM_KEYSET.secretKey });
   const secured = await waitFor(() => adminB.fetchMessages({ channels: ['rr'] }).catch(() => undefined), 'B serves the secured keyset again', 20_000);
-  assert.ok(secured.channels.rr.some((m: any) => m.message?.secured), 'the secured publish survived too');
+  assert.ok(
+    secured.channels.rr.some((m: any) => m.message?.secured),
+    'the secured publish survived too',
+  );
 });

@@ -69,10 +69,14 @@ test('a running node adopts the new epoch when it resyncs after Redis came back 
   await waitFor(async () => (await use(a, before)) === '503 STORE_UNAVAILABLE', 'A fails closed while Redis is down', 10_000);
   await redis.start();
   // After the gap A reloads its mirrors and reads the deny list's epoch, which the restart reset.
-  const after = await waitFor(async () => {
-    const answer = await use(a, before);
-    return answer === '503 STORE_UNAVAILABLE' ? undefined : answer;
-  }, 'A serves the secured keyset again', 20_000);
+  const after = await waitFor(
+    async () => {
+      const answer = await use(a, before);
+      return answer === '503 STORE_UNAVAILABLE' ? undefined : answer;
+    },
+    'A serves the secured keyset again',
+    20_000,
+  );
   assert.equal(after, '403 TOKEN_ISSUED_BEFORE_EPOCH');
   const fresh = await waitFor(() => grantOnA().catch(() => undefined), 'grant works again', 10_000);
   assert.equal(await use(a, fresh), 'allowed');

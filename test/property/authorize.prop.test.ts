@@ -20,7 +20,12 @@ const BITS = [1, 2, 4, 8, 32, 64, 128];
 const segment = fc.constantFrom('a', 'b', 'c', 'ab');
 const plainName = fc.array(segment, { minLength: 1, maxLength: 4 }).map((s) => s.join('.'));
 const wildcardName = fc.array(segment, { minLength: 1, maxLength: 2 }).map((s) => `${s.join('.')}.*`);
-const requestName = fc.oneof(plainName, wildcardName, plainName.map((n) => `${n}-pnpres`), fc.constant(KEYSET_LEVEL));
+const requestName = fc.oneof(
+  plainName,
+  wildcardName,
+  plainName.map((n) => `${n}-pnpres`),
+  fc.constant(KEYSET_LEVEL),
+);
 const kind = fc.constantFrom<ResourceKind>('channels', 'groups', 'uuids');
 const authKey = fc.constantFrom('', 'k1', 'k2');
 const perm = fc.constantFrom(...BITS);
@@ -80,18 +85,24 @@ const ctx = (nowMs = NOW, uuid = 'u1') => ({ nowMs, uuid, credential: { kind: 'a
 
 test('v2: authorize agrees with the reference model on random grants and requests', () => {
   fc.assert(
-    fc.property(fc.array(grantOrWithdraw, { maxLength: 14 }), authKey, fc.array(requirementArb, { minLength: 1, maxLength: 4 }), fc.integer({ min: -60_000, max: 60_000 }), (grants, auth, reqs, dt) => {
-      const now = NOW + dt;
-      const d = authorizeV2(reqs, index(grants), auth, ctx(now));
-      const expected = reqs.every((r) => modelV2(grants, auth, r, now));
-      assert.equal(d.allowed, expected);
-      if (!d.allowed) {
-        const unmet = reqs.filter((r) => !modelV2(grants, auth, r, now) && r.name !== KEYSET_LEVEL);
-        for (const r of unmet) assert.ok(d.missing[r.kind].includes(r.name));
-        const listed = d.missing.channels.length + d.missing.groups.length + d.missing.uuids.length;
-        assert.equal(listed, new Set(unmet.map((r) => `${r.kind}/${r.name}`)).size);
-      }
-    }),
+    fc.property(
+      fc.array(grantOrWithdraw, { maxLength: 14 }),
+      authKey,
+      fc.array(requirementArb, { minLength: 1, maxLength: 4 }),
+      fc.integer({ min: -60_000, max: 60_000 }),
+      (grants, auth, reqs, dt) => {
+        const now = NOW + dt;
+        const d = authorizeV2(reqs, index(grants), auth, ctx(now));
+        const expected = reqs.every((r) => modelV2(grants, auth, r, now));
+        assert.equal(d.allowed, expected);
+        if (!d.allowed) {
+          const unmet = reqs.filter((r) => !modelV2(grants, auth, r, now) && r.name !== KEYSET_LEVEL);
+          for (const r of unmet) assert.ok(d.missing[r.kind].includes(r.name));
+          const listed = d.missing.channels.length + d.missing.groups.length + d.missing.uuids.length;
+          assert.equal(listed, new Set(unmet.map((r) => `${r.kind}/${r.name}`)).size);
+        }
+      },
+    ),
     { numRuns: 500 },
   );
 });
@@ -135,10 +146,16 @@ test('v2: withdrawing (perms 0) never adds access', () => {
 
 test('v2: an expired grant never allows', () => {
   fc.assert(
-    fc.property(fc.array(grantArb, { minLength: 1, maxLength: 10 }), authKey, requirementArb, fc.integer({ min: 0, max: 10_000_000 }), (grants, auth, r, late) => {
-      const expired = grants.map((g) => ({ ...g, expiresAtMs: NOW, ttlMinutes: 1 }));
-      assert.equal(authorizeV2([r], index(expired), auth, ctx(NOW + late)).allowed, false);
-    }),
+    fc.property(
+      fc.array(grantArb, { minLength: 1, maxLength: 10 }),
+      authKey,
+      requirementArb,
+      fc.integer({ min: 0, max: 10_000_000 }),
+      (grants, auth, r, late) => {
+        const expired = grants.map((g) => ({ ...g, expiresAtMs: NOW, ttlMinutes: 1 }));
+        assert.equal(authorizeV2([r], index(expired), auth, ctx(NOW + late)).allowed, false);
+      },
+    ),
   );
 });
 
@@ -178,14 +195,24 @@ function modelV3(claims: TokenClaims, r: Requirement): boolean {
 
 test('v3: authorize agrees with the reference model (exact res, full-match patterns, expiry, uuid)', () => {
   fc.assert(
-    fc.property(claimsArb, fc.array(tokenRequirement, { minLength: 1, maxLength: 4 }), fc.integer({ min: 0, max: 240_000 }), fc.constantFrom('u1', 'u2'), (claims, reqs, dt, uuid) => {
-      const d = authorizeToken(reqs, verified(claims), ctx(NOW + dt, uuid));
-      const expired = dt >= claims.ttlMinutes * 60_000;
-      const wrongUuid = claims.authorizedUuid !== undefined && claims.authorizedUuid !== uuid;
-      if (expired) assert.equal(d.allowed ? 'allowed' : d.code, 'TOKEN_EXPIRED');
-      else if (wrongUuid) assert.equal(d.allowed ? 'allowed' : d.code, 'TOKEN_WRONG_UUID');
-      else assert.equal(d.allowed, reqs.every((r) => modelV3(claims, r)));
-    }),
+    fc.property(
+      claimsArb,
+      fc.array(tokenRequirement, { minLength: 1, maxLength: 4 }),
+      fc.integer({ min: 0, max: 240_000 }),
+      fc.constantFrom('u1', 'u2'),
+      (claims, reqs, dt, uuid) => {
+        const d = authorizeToken(reqs, verified(claims), ctx(NOW + dt, uuid));
+        const expired = dt >= claims.ttlMinutes * 60_000;
+        const wrongUuid = claims.authorizedUuid !== undefined && claims.authorizedUuid !== uuid;
+        if (expired) assert.equal(d.allowed ? 'allowed' : d.code, 'TOKEN_EXPIRED');
+        else if (wrongUuid) assert.equal(d.allowed ? 'allowed' : d.code, 'TOKEN_WRONG_UUID');
+        else
+          assert.equal(
+            d.allowed,
+            reqs.every((r) => modelV3(claims, r)),
+          );
+      },
+    ),
     { numRuns: 500 },
   );
 });

@@ -29,11 +29,59 @@ const ROUTES = [
   '/v1/files/{sub}/channels/{ch}/generate-upload-url',
   '/v1/files/{sub}/channels/{ch}/files',
 ];
-const PARAMS = ['tt', 'start', 'end', 'count', 'max', 'heartbeat', 'state', 'meta', 'store', 'ttl', 'channel-group', 'add', 'remove', 'filter-expr', 'filter', 'sort', 'limit', 'include', 'auth', 'signature', 'timestamp', 'r', 'w', 'channel', 'custom_message_type', 'timetoken', 'channelsTimetoken'];
+const PARAMS = [
+  'tt',
+  'start',
+  'end',
+  'count',
+  'max',
+  'heartbeat',
+  'state',
+  'meta',
+  'store',
+  'ttl',
+  'channel-group',
+  'add',
+  'remove',
+  'filter-expr',
+  'filter',
+  'sort',
+  'limit',
+  'include',
+  'auth',
+  'signature',
+  'timestamp',
+  'r',
+  'w',
+  'channel',
+  'custom_message_type',
+  'timetoken',
+  'channelsTimetoken',
+];
 
 const text = fc.oneof(
   fc.string({ maxLength: 40 }),
-  fc.constantFrom('', '0', '-1', 'null', '1e400', '%', '%E0%A4%A', '{', '[]', '{"a":1}', '"x"', '..', '.', 'a.*', 'x-pnpres', ',', '99999999999999999999999', 'v2.abc', 'p0F2AkF0'),
+  fc.constantFrom(
+    '',
+    '0',
+    '-1',
+    'null',
+    '1e400',
+    '%',
+    '%E0%A4%A',
+    '{',
+    '[]',
+    '{"a":1}',
+    '"x"',
+    '..',
+    '.',
+    'a.*',
+    'x-pnpres',
+    ',',
+    '99999999999999999999999',
+    'v2.abc',
+    'p0F2AkF0',
+  ),
 );
 const segment = text.map((s) => encodeURIComponent(s).replace(/%25/g, '%'));
 
@@ -50,7 +98,11 @@ test('no request shape makes the server answer 5xx or non-JSON, or fall over', {
       fc.constantFrom('GET', 'POST', 'PATCH', 'DELETE'),
       fc.option(text, { nil: undefined }),
       async (route, keyset, ch, payload, params, method, body) => {
-        const path = route.replace('{pub}', keyset.publishKey).replace('{sub}', keyset.subscribeKey).replace(/\{ch\}/g, ch || 'c').replace('{payload}', payload || 'p');
+        const path = route
+          .replace('{pub}', keyset.publishKey)
+          .replace('{sub}', keyset.subscribeKey)
+          .replace(/\{ch\}/g, ch || 'c')
+          .replace('{payload}', payload || 'p');
         const query = params.map(([k, v]) => `${k}=${v}`).join('&');
         const res = await fetch(`${server.url}${path}?uuid=fuzz&${query}`, {
           method,

@@ -48,7 +48,12 @@ async function listen(server: Server): Promise<number> {
 async function pair(t: TestContext): Promise<Pair> {
   let served = 0;
   const withLane = createServer({ maxHeaderSize: MAX_HEADER, keepAlive: true, requestTimeout: 0 }, echo);
-  new Lane(withLane, { matchPath: (p) => (p.startsWith('/lane') ? true : null), maxHeaderBytes: MAX_HEADER, isRefused: () => false, onRequest: () => void served++ });
+  new Lane(withLane, {
+    matchPath: (p) => (p.startsWith('/lane') ? true : null),
+    maxHeaderBytes: MAX_HEADER,
+    isRefused: () => false,
+    onRequest: () => void served++,
+  });
   const plain = createServer({ maxHeaderSize: MAX_HEADER, keepAlive: true, requestTimeout: 0 }, echo);
   for (const s of [withLane, plain]) s.keepAliveTimeout = 60_000;
   const ports = { lane: await listen(withLane), plain: await listen(plain) };
@@ -180,12 +185,29 @@ interface RequestHead {
   headers: [string, string][];
   end: string;
 }
-const anyHead: fc.Arbitrary<RequestHead> = fc.record({ method: methods, target: targets, version: versions, headers: fc.array(fc.tuple(headerLines, eols), { maxLength: 8 }), end: fc.constantFrom('\r\n\r\n', '\r\n\r\n', '\n\n', '\r\n') });
+const anyHead: fc.Arbitrary<RequestHead> = fc.record({
+  method: methods,
+  target: targets,
+  version: versions,
+  headers: fc.array(fc.tuple(headerLines, eols), { maxLength: 8 }),
+  end: fc.constantFrom('\r\n\r\n', '\r\n\r\n', '\n\n', '\r\n'),
+});
 /** A request the lane would take, then one piece made odd, or none: most land near the lane's border. */
 const nearHead = fc
-  .record({ target: fc.constantFrom('/lane/x?a=1', '/lane/y?uuid=u%20v&t=0', '/lane'), extra: fc.array(headerLines, { maxLength: 4 }), odd: fc.option(anyHead, { freq: 2 }), which: fc.nat(4) })
+  .record({
+    target: fc.constantFrom('/lane/x?a=1', '/lane/y?uuid=u%20v&t=0', '/lane'),
+    extra: fc.array(headerLines, { maxLength: 4 }),
+    odd: fc.option(anyHead, { freq: 2 }),
+    which: fc.nat(4),
+  })
   .map(({ target, extra, odd, which }) => {
-    const h: RequestHead = { method: 'GET', target, version: 'HTTP/1.1', headers: [['Host: a', '\r\n'], ...extra.map((l): [string, string] => [l, '\r\n'])] as [string, string][], end: '\r\n\r\n' };
+    const h: RequestHead = {
+      method: 'GET',
+      target,
+      version: 'HTTP/1.1',
+      headers: [['Host: a', '\r\n'], ...extra.map((l): [string, string] => [l, '\r\n'])] as [string, string][],
+      end: '\r\n\r\n',
+    };
     if (odd === null) return h;
     if (which === 0) h.method = odd.method;
     else if (which === 1) h.target = odd.target;

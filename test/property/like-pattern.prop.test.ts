@@ -55,7 +55,37 @@ function oldRegExp(pattern: string, options: LikeOptions): RegExp {
 }
 
 /** Case pairs and folding oddities, astral letters, line breaks, the escape and the wildcard. */
-const TRICKY = ['a', 'A', 'b', 'B', 'k', 'K', '\u212a', 's', 'S', 'ſ', 'ß', 'ẞ', 'σ', 'ς', 'Σ', 'ı', 'I', 'i', 'İ', '\u0390', '\u1fd3', 'ﬅ', 'ﬆ', '😀', '𐐀', '𐐨', '\n', '\\', '*'];
+const TRICKY = [
+  'a',
+  'A',
+  'b',
+  'B',
+  'k',
+  'K',
+  '\u212a',
+  's',
+  'S',
+  'ſ',
+  'ß',
+  'ẞ',
+  'σ',
+  'ς',
+  'Σ',
+  'ı',
+  'I',
+  'i',
+  'İ',
+  '\u0390',
+  '\u1fd3',
+  'ﬅ',
+  'ﬆ',
+  '😀',
+  '𐐀',
+  '𐐨',
+  '\n',
+  '\\',
+  '*',
+];
 const trickyString = (maxLength: number) => fc.array(fc.constantFrom(...TRICKY), { maxLength }).map((a) => a.join(''));
 const options = fc.constantFrom<LikeOptions>({ starEscape: true }, { starEscape: false });
 const codePoints = (s: string) => [...s].length;

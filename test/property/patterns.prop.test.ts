@@ -46,7 +46,10 @@ test('a compiled pattern agrees with new RegExp as a full-string match', () => {
   const atom = fc.constantFrom('a', 'b', '.', '[ab]', '\\.', '(?:ab)', '[^a]');
   const quant = fc.constantFrom('', '', '*', '+', '?', '{1,2}');
   const pattern = fc
-    .array(fc.tuple(atom, quant).map(([a, q]) => a + q), { minLength: 1, maxLength: 5 })
+    .array(
+      fc.tuple(atom, quant).map(([a, q]) => a + q),
+      { minLength: 1, maxLength: 5 },
+    )
     .chain((parts) => fc.constantFrom(parts.join(''), `^${parts.join('')}$`, `${parts[0]}|${parts.slice(1).join('') || 'b'}`));
   const subject = fc.string({ maxLength: 8, unit: fc.constantFrom('a', 'b', '.', 'c') });
   const cache = new PatternCache();
@@ -75,7 +78,12 @@ test('nested repeating quantifiers are always rejected at grant time', () => {
 test('stacked bounded repeats are refused as too large or agree with RegExp', () => {
   const atom = fc.constantFrom('a', '.', '[ab]', '(?:ab)', '(?:a?)');
   const repeat = fc.tuple(fc.nat({ max: 3 }), fc.integer({ min: 1, max: 60 })).map(([lo, span]) => `{${lo},${lo + span}}`);
-  const pattern = fc.array(fc.tuple(atom, repeat).map(([a, r]) => a + r), { minLength: 1, maxLength: 8 }).map((p) => p.join(''));
+  const pattern = fc
+    .array(
+      fc.tuple(atom, repeat).map(([a, r]) => a + r),
+      { minLength: 1, maxLength: 8 },
+    )
+    .map((p) => p.join(''));
   const subject = fc.string({ maxLength: 12, unit: fc.constantFrom('a', 'b') });
   const cache = new PatternCache();
   fc.assert(

@@ -13,7 +13,12 @@ const key = fc.stringMatching(/^[a-z][a-z0-9_-]{0,8}$/).filter((k) => k !== 'sig
 const value = fc.string({ maxLength: 16, unit: 'binary' }).filter(isWellFormedUnicode);
 const params = fc.dictionary(key, value, { minKeys: 1, maxKeys: 6 }).map((d) => ({ ...d }));
 const method = fc.constantFrom('GET', 'POST', 'PATCH', 'DELETE');
-const path = fc.constantFrom('/v2/auth/grant/sub-key/demo-sub', '/v3/pam/demo-sub/grant', '/publish/demo-pub/demo-sub/0/ch1/0', '/v2/objects/demo-sub/uuids/u%201');
+const path = fc.constantFrom(
+  '/v2/auth/grant/sub-key/demo-sub',
+  '/v3/pam/demo-sub/grant',
+  '/publish/demo-pub/demo-sub/0/ch1/0',
+  '/v2/objects/demo-sub/uuids/u%201',
+);
 const body = fc.string({ maxLength: 40 });
 
 function rawQuery(p: Record<string, string>, order: number[], signature: string): string {

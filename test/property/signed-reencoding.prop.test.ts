@@ -1,5 +1,5 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import fc from 'fast-check';
 import { isWellFormedUnicode } from '../../src/access/patterns.ts';
 import { encodeString, signatureCoversBody, signRequest, verifyRequestSignature } from '../../src/access/signature.ts';
@@ -19,10 +19,18 @@ const TIMESTAMP = String(NOW_MS / 1000);
 
 const name = fc.stringMatching(/^[a-z][a-z0-9_-]{0,6}$/).filter((k) => k !== 'signature' && k !== 'timestamp');
 const tricky = fc.constantFrom('+', ' ', '%', '&', '=', '#', '!', '*', '~', "'", '(', ')', ',', '/', ':', 'é', '😀', 'a', 'Z', '0');
-const value = fc.array(fc.oneof(tricky, fc.string({ maxLength: 3 })), { maxLength: 8 }).map((a) => a.join('')).filter(isWellFormedUnicode);
+const value = fc
+  .array(fc.oneof(tricky, fc.string({ maxLength: 3 })), { maxLength: 8 })
+  .map((a) => a.join(''))
+  .filter(isWellFormedUnicode);
 const params = fc.dictionary(name, value, { minKeys: 1, maxKeys: 5 });
 const method = fc.constantFrom('GET', 'POST', 'PATCH', 'DELETE');
-const path = fc.constantFrom('/v2/auth/grant/sub-key/demo-sub', '/v3/pam/demo-sub/grant', '/publish/demo-pub/demo-sub/0/ch1/0', '/v2/objects/demo-sub/uuids/u%201');
+const path = fc.constantFrom(
+  '/v2/auth/grant/sub-key/demo-sub',
+  '/v3/pam/demo-sub/grant',
+  '/publish/demo-pub/demo-sub/0/ch1/0',
+  '/v2/objects/demo-sub/uuids/u%201',
+);
 
 /** One character of a value as some client might put it on the wire. */
 function spell(ch: string, how: number): string {
@@ -93,7 +101,7 @@ test('property: every re-encoding of a signed request is refused or has exactly 
       const pairs: Array<[string, string]> = [...Object.entries(signedParams), ['signature', signature]];
       const raw = wire(pairs, mut);
       const sentBody = mut.bodyChange === null ? body : body + mut.bodyChange + 'x';
-      let query;
+      let query: ReturnType<typeof parseQuery>;
       try {
         query = parseQuery(raw);
       } catch (e) {

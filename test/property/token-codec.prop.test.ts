@@ -24,18 +24,26 @@ const metaValue: fc.Arbitrary<MetaValue> = fc.oneof(
   fc.constant(null),
 );
 
-const claimsArb: fc.Arbitrary<TokenClaims> = fc.record({
-  version: fc.constant(2),
-  issuedAtSec: fc.integer({ min: 0, max: 2 ** 32 + 5 }),
-  ttlMinutes: fc.integer({ min: 1, max: 43_200 }),
-  // fast-check may build records without a prototype; the codec returns plain objects.
-  resources: fc.record({ channels: permissionMap, groups: permissionMap, uuids: permissionMap }).map((r) => ({ ...r })),
-  patterns: fc.record({ channels: patternMap, groups: patternMap, uuids: patternMap }).map((r) => ({ ...r })),
-  meta: fc.array(fc.tuple(name, metaValue), { maxLength: 4 }).map((pairs) => new Map(pairs)),
-  authorizedUuid: fc.option(name, { nil: undefined }),
-  // What AccessManager mints (sign.ts newTokenNonce), and any other text: the codec does not care.
-  nonce: fc.option(fc.oneof(fc.uint8Array({ minLength: 16, maxLength: 16 }).map((b) => Buffer.from(b).toString('base64url')), name), { nil: undefined }),
-}).map((c) => ({ ...c }));
+const claimsArb: fc.Arbitrary<TokenClaims> = fc
+  .record({
+    version: fc.constant(2),
+    issuedAtSec: fc.integer({ min: 0, max: 2 ** 32 + 5 }),
+    ttlMinutes: fc.integer({ min: 1, max: 43_200 }),
+    // fast-check may build records without a prototype; the codec returns plain objects.
+    resources: fc.record({ channels: permissionMap, groups: permissionMap, uuids: permissionMap }).map((r) => ({ ...r })),
+    patterns: fc.record({ channels: patternMap, groups: patternMap, uuids: patternMap }).map((r) => ({ ...r })),
+    meta: fc.array(fc.tuple(name, metaValue), { maxLength: 4 }).map((pairs) => new Map(pairs)),
+    authorizedUuid: fc.option(name, { nil: undefined }),
+    // What AccessManager mints (sign.ts newTokenNonce), and any other text: the codec does not care.
+    nonce: fc.option(
+      fc.oneof(
+        fc.uint8Array({ minLength: 16, maxLength: 16 }).map((b) => Buffer.from(b).toString('base64url')),
+        name,
+      ),
+      { nil: undefined },
+    ),
+  })
+  .map((c) => ({ ...c }));
 
 test('decode(encode(claims)) deep-equals claims', () => {
   fc.assert(

@@ -20,14 +20,25 @@ test('cluster.workers is off by default and takes off, auto or a count from the 
   assert.equal(loadConfig({ env: { ...onRedis, PARLEY_CLUSTER_WORKERS: '4' } }).cluster.workers, 4);
   assert.equal(loadConfig({ env: { ...onRedis, PARLEY_CLUSTER_WORKERS: '0' } }).cluster.workers, 0);
   assert.equal(loadConfig({ env: onRedis, overrides: { cluster: { workers: 3 } } }).cluster.workers, 3);
-  assert.match(issuesOf(() => loadConfig({ env: { ...onRedis, PARLEY_CLUSTER_WORKERS: 'many' } })), /cluster\.workers: off, auto or a number of workers from 0 to 256/);
-  assert.match(issuesOf(() => loadConfig({ env: { ...onRedis, PARLEY_CLUSTER_WORKERS: '1000' } })), /cluster\.workers: Too big/);
+  assert.match(
+    issuesOf(() => loadConfig({ env: { ...onRedis, PARLEY_CLUSTER_WORKERS: 'many' } })),
+    /cluster\.workers: off, auto or a number of workers from 0 to 256/,
+  );
+  assert.match(
+    issuesOf(() => loadConfig({ env: { ...onRedis, PARLEY_CLUSTER_WORKERS: '1000' } })),
+    /cluster\.workers: Too big/,
+  );
 });
 
 test('cluster.workers needs the redis engine and configured keysets, and says why', () => {
   for (const kind of ['sqlite', 'memory']) {
     const text = issuesOf(() => loadConfig({ env: { PARLEY_STORE: kind, PARLEY_CLUSTER_WORKERS: '2', PARLEY_PUBLISH_KEY: 'p', PARLEY_SUBSCRIBE_KEY: 's' } }));
-    assert.match(text, new RegExp(`cluster\\.workers is 2 but store\\.kind is "${kind}": worker processes share subscriptions, history and grants only through the redis engine`));
+    assert.match(
+      text,
+      new RegExp(
+        `cluster\\.workers is 2 but store\\.kind is "${kind}": worker processes share subscriptions, history and grants only through the redis engine`,
+      ),
+    );
   }
   const noKeys = issuesOf(() => loadConfig({ env: { PARLEY_REDIS_URL: 'redis://127.0.0.1:6379', PARLEY_CLUSTER_WORKERS: 'auto' } }));
   assert.match(noKeys, /cluster\.workers is "auto" but no keyset is configured/);

@@ -40,7 +40,10 @@ const K_SPC = packKey('spc');
 /** Cursor over one token; a fresh instance per decode keeps the decoder re-entrant. */
 class Reader {
   pos = 0;
-  constructor(private readonly b: Uint8Array, private readonly end: number) {}
+  constructor(
+    private readonly b: Uint8Array,
+    private readonly end: number,
+  ) {}
 
   fail(what: string): never {
     throw new TokenFormatError(`${what} at byte ${this.pos}`);

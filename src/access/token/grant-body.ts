@@ -27,9 +27,7 @@ export interface GrantBodyIssue {
   location: string;
 }
 
-export type GrantBodyResult =
-  | { ok: true; value: GrantTokenRequest }
-  | { ok: false; message: string; details: GrantBodyIssue[] };
+export type GrantBodyResult = { ok: true; value: GrantTokenRequest } | { ok: false; message: string; details: GrantBodyIssue[] };
 
 /** Body keys → Parley kinds. `users`/`spaces` are the SDK's newer names for uuids/channels. */
 const SECTION_KINDS = {
@@ -172,9 +170,7 @@ export function parseGrantTokenBody(json: unknown, validate: PatternValidator = 
   const patterns = readSection(permissions.patterns, 'permissions.patterns', true, issues, validate);
   const meta = readMeta(permissions.meta, issues);
 
-  const total =
-    resources.channels.size + resources.groups.size + resources.uuids.size +
-    patterns.channels.size + patterns.groups.size + patterns.uuids.size;
+  const total = resources.channels.size + resources.groups.size + resources.uuids.size + patterns.channels.size + patterns.groups.size + patterns.uuids.size;
   if (total === 0 && !issues.some((i) => i.location.startsWith('permissions.resources') || i.location.startsWith('permissions.patterns'))) {
     issues.push({ message: 'at least one resource or pattern permission is required', location: 'permissions' });
   }
@@ -202,7 +198,10 @@ export function checkGrantTokenRequest(request: GrantTokenRequest, validate: Pat
   const issues: GrantBodyIssue[] = [];
   const ttl = request.ttlMinutes;
   if (!Number.isInteger(ttl) || ttl < MIN_TOKEN_TTL_MINUTES || ttl > MAX_TOKEN_TTL_MINUTES) {
-    issues.push({ message: `ttl must be an integer number of minutes between ${MIN_TOKEN_TTL_MINUTES} and ${MAX_TOKEN_TTL_MINUTES} (got ${ttl})`, location: 'ttl' });
+    issues.push({
+      message: `ttl must be an integer number of minutes between ${MIN_TOKEN_TTL_MINUTES} and ${MAX_TOKEN_TTL_MINUTES} (got ${ttl})`,
+      location: 'ttl',
+    });
   }
   if (request.authorizedUuid !== undefined && (request.authorizedUuid.length === 0 || !isWellFormedUnicode(request.authorizedUuid))) {
     issues.push({ message: 'authorized uuid must be a non-empty string', location: 'permissions.uuid' });
@@ -229,7 +228,8 @@ export function checkGrantTokenRequest(request: GrantTokenRequest, validate: Pat
   if (issues.length === 0) patternBudget(request.patterns, issues);
   for (const [key, value] of request.meta) {
     const scalar = value === null || typeof value === 'boolean' || typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value));
-    if (!scalar || !isWellFormedUnicode(key)) issues.push({ message: 'meta values must be strings, numbers, booleans or null', location: at('permissions.meta', key) });
+    if (!scalar || !isWellFormedUnicode(key))
+      issues.push({ message: 'meta values must be strings, numbers, booleans or null', location: at('permissions.meta', key) });
   }
   return issues;
 }

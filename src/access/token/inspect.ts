@@ -46,7 +46,11 @@ export function inspectToken(keyset: Keyset, token: string, { nowMs, tokens, pat
   if (check === 'bad') {
     return tokens.signedByOtherKeyset(bytes, keyset, nowMs)
       ? { state: 'wrong_keyset', reason: 'the token was issued for another keyset', claims }
-      : { state: 'bad_signature', reason: "the signature does not verify under this keyset's secret key (nor under a previous one still in its window)", claims };
+      : {
+          state: 'bad_signature',
+          reason: "the signature does not verify under this keyset's secret key (nor under a previous one still in its window)",
+          claims,
+        };
   }
   const tokenId = tokenIdOfBytes(bytes);
   const verdict = readVerifiedToken(bytes, patterns, tokenId);

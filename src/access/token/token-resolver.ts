@@ -12,21 +12,11 @@ import type { DenyListEntry } from '../../store/types.ts';
 import { PatternCache } from '../patterns.ts';
 import type { Credential } from '../types.ts';
 import { TokenCache, type CachedToken } from './token-cache.ts';
-import {
-  checkTokenSignatureForKeyset,
-  isTokenExpired,
-  looksLikeToken,
-  readVerifiedToken,
-  tokenBytes,
-  tokenIdOfBytes,
-  type VerifiedToken,
-} from './verify.ts';
+import { checkTokenSignatureForKeyset, isTokenExpired, looksLikeToken, readVerifiedToken, tokenBytes, tokenIdOfBytes, type VerifiedToken } from './verify.ts';
 
 export type TokenRefusalCode = 'TOKEN_MALFORMED' | 'TOKEN_BAD_SIGNATURE' | 'TOKEN_WRONG_KEYSET' | 'TOKEN_REVOKED' | 'TOKEN_ISSUED_BEFORE_EPOCH';
 
-export type TokenResolution =
-  | { ok: true; token: VerifiedToken; credential: Credential }
-  | { ok: false; code: TokenRefusalCode; reason: string };
+export type TokenResolution = { ok: true; token: VerifiedToken; credential: Credential } | { ok: false; code: TokenRefusalCode; reason: string };
 
 const MALFORMED: TokenResolution = { ok: false, code: 'TOKEN_MALFORMED', reason: 'the token could not be parsed' };
 const REVOKED: TokenResolution = { ok: false, code: 'TOKEN_REVOKED', reason: 'the token has been revoked' };

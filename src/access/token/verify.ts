@@ -9,15 +9,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { acceptedSecrets, type AcceptedSecret, type SecretHolder } from '../keyset-secrets.ts';
 import type { ResourceKind } from '../types.ts';
 import { isUniversalPattern, type CompiledPattern, type PatternCache } from '../patterns.ts';
-import {
-  decodeTokenClaims,
-  permissionMapOf,
-  signatureOf,
-  signedLength,
-  SIGNATURE_LENGTH,
-  TokenFormatError,
-  type TokenClaims,
-} from './codec.ts';
+import { decodeTokenClaims, permissionMapOf, signatureOf, signedLength, SIGNATURE_LENGTH, TokenFormatError, type TokenClaims } from './codec.ts';
 import { tokenHmac, tokenIdOf } from './sign.ts';
 
 /** Tokens travel in the query string; PubNub's request limit is 32 KiB (wire-protocol.md §0 item 15). */
@@ -60,9 +52,7 @@ export class VerifiedToken {
   }
 }
 
-export type TokenVerdict =
-  | { ok: true; token: VerifiedToken }
-  | { ok: false; code: 'TOKEN_MALFORMED' | 'TOKEN_BAD_SIGNATURE'; reason: string };
+export type TokenVerdict = { ok: true; token: VerifiedToken } | { ok: false; code: 'TOKEN_MALFORMED' | 'TOKEN_BAD_SIGNATURE'; reason: string };
 
 function b64Index(code: number): number {
   if (code >= 65 && code <= 90) return code - 65; // A-Z

@@ -8,9 +8,12 @@ import type { Services } from '../services.ts';
  * server refuses them before the handler unless the request carries a valid secret-key signature.
  */
 
+/** What the Access Manager routes use (route.ts). */
+export type AccessDeps = Pick<Services, 'config' | 'admin'>;
+
 const none = () => ({ value: undefined, resources: {} });
 
-function grantTokenBody(ctx: RequestContext, s: Services): unknown {
+function grantTokenBody(ctx: RequestContext, s: AccessDeps): unknown {
   if (ctx.body.length > s.config.limits.maxMessageBytes) {
     // 400, not 413: the SDK's retry policy re-sends Access Manager calls on 413 for minutes.
     throw new ParleyError('INVALID_PARAM', `grant request is larger than ${s.config.limits.maxMessageBytes} bytes`, {
@@ -24,9 +27,13 @@ function grantTokenBody(ctx: RequestContext, s: Services): unknown {
   }
 }
 
-export const accessRoutes: Route[] = [
+export const accessRoutes: Route<AccessDeps>[] = [
   guarded({
-    method: 'GET', path: '/v2/auth/grant/sub-key/:sub', family: 'generic', service: 'Access Manager', operation: 'grant',
+    method: 'GET',
+    path: '/v2/auth/grant/sub-key/:sub',
+    family: 'generic',
+    service: 'Access Manager',
+    operation: 'grant',
     parse: none,
     handler: async (ctx, s, _v, { keyset }) => {
       const payload = await s.admin.grantV2(keyset, ctx.query);
@@ -34,7 +41,11 @@ export const accessRoutes: Route[] = [
     },
   }),
   guarded({
-    method: 'GET', path: '/v2/auth/audit/sub-key/:sub', family: 'generic', service: 'Access Manager', operation: 'audit',
+    method: 'GET',
+    path: '/v2/auth/audit/sub-key/:sub',
+    family: 'generic',
+    service: 'Access Manager',
+    operation: 'audit',
     parse: none,
     handler: async (ctx, s, _v, { keyset }) => {
       const payload = await s.admin.auditV2(keyset, ctx.query);
@@ -42,7 +53,11 @@ export const accessRoutes: Route[] = [
     },
   }),
   guarded({
-    method: 'POST', path: '/v3/pam/:sub/grant', family: 'pam3', service: 'Access Manager', operation: 'grant_token',
+    method: 'POST',
+    path: '/v3/pam/:sub/grant',
+    family: 'pam3',
+    service: 'Access Manager',
+    operation: 'grant_token',
     parse: none,
     handler: async (ctx, s, _v, { keyset }) => {
       const token = await s.admin.grantToken(keyset, grantTokenBody(ctx, s));
@@ -50,7 +65,11 @@ export const accessRoutes: Route[] = [
     },
   }),
   guarded({
-    method: 'DELETE', path: '/v3/pam/:sub/grant/:token', family: 'pam3', service: 'Access Manager', operation: 'revoke_token',
+    method: 'DELETE',
+    path: '/v3/pam/:sub/grant/:token',
+    family: 'pam3',
+    service: 'Access Manager',
+    operation: 'revoke_token',
     parse: (ctx) => ({ value: decodeComponent(ctx.params.token, 'token'), resources: {} }),
     handler: async (ctx, s, token, { keyset }) => {
       await s.admin.revokeToken(keyset, token);

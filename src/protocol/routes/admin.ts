@@ -17,6 +17,9 @@ import type { Services } from '../services.ts';
  * Answers are `{"status":200,"service":"Admin","data":{…}}`; errors take the generic shape.
  */
 
+/** What the admin API uses (route.ts). */
+export type AdminDeps = Pick<Services, 'admin' | 'secrets' | 'nodeStats' | 'hub' | 'presence'>;
+
 const SERVICE = 'Admin';
 /** Admin bodies are small JSON objects. */
 const MAX_ADMIN_BODY_BYTES = 64 * 1024;
@@ -83,7 +86,7 @@ function claimsJson(claims: TokenClaims): Record<string, unknown> {
   };
 }
 
-function keysetJson(s: Services, keyset: Keyset): Record<string, unknown> {
+function keysetJson(s: AdminDeps, keyset: Keyset): Record<string, unknown> {
   return {
     subscribeKey: keyset.subscribeKey,
     publishKey: keyset.publishKey,
@@ -91,7 +94,7 @@ function keysetJson(s: Services, keyset: Keyset): Record<string, unknown> {
   };
 }
 
-async function kick(ctx: RequestContext, s: Services, keyset: Keyset): Promise<void> {
+async function kick(ctx: RequestContext, s: AdminDeps, keyset: Keyset): Promise<void> {
   const body = jsonObject(ctx);
   const uuid = optionalString(body, 'uuid', 'kick') ?? '';
   const tokens = body.tokens ?? true;
@@ -114,10 +117,11 @@ async function kick(ctx: RequestContext, s: Services, keyset: Keyset): Promise<v
   });
 }
 
-function explain(ctx: RequestContext, s: Services, keyset: Keyset): void {
+function explain(ctx: RequestContext, s: AdminDeps, keyset: Keyset): void {
   const body = jsonObject(ctx);
   const operation = optionalString(body, 'operation', 'explain') ?? '';
-  if (!isOperation(operation)) throw new ParleyError('INVALID_PARAM', `explain.operation: unknown operation "${operation.slice(0, 40)}" (docs/access-matrix.md lists them)`);
+  if (!isOperation(operation))
+    throw new ParleyError('INVALID_PARAM', `explain.operation: unknown operation "${operation.slice(0, 40)}" (docs/access-matrix.md lists them)`);
   const spec = operationSpec(operation);
   const resources: OperationResources = {
     channels: stringList(body, 'channels', 'explain', MAX_EXPLAIN_NAMES),
@@ -133,7 +137,9 @@ function explain(ctx: RequestContext, s: Services, keyset: Keyset): void {
   const uuid = optionalString(body, 'uuid', 'explain') ?? '';
   if (isAdminOperation(operation)) {
     ok(ctx, {
-      operation, admin: true, checks: [],
+      operation,
+      admin: true,
+      checks: [],
       decision: { allowed: false, code: 'SIGNATURE_MISSING', message: 'only a request signed with the secret key may do this; grants and tokens do not apply' },
     });
     return;
@@ -154,7 +160,7 @@ function explain(ctx: RequestContext, s: Services, keyset: Keyset): void {
   });
 }
 
-async function rotate(ctx: RequestContext, s: Services, keyset: Keyset): Promise<void> {
+async function rotate(ctx: RequestContext, s: AdminDeps, keyset: Keyset): Promise<void> {
   const body = jsonObject(ctx);
   const given = optionalString(body, 'secretKey', 'rotate');
   const overlap = body.overlapMinutes ?? 60;
@@ -175,21 +181,30 @@ const maxBodyBytes = () => MAX_ADMIN_BODY_BYTES;
  * A keyset without a secret key has no Access Manager, so the server lets every request through: the
  * admin API refuses to act on one rather than hand its figures or controls to anyone.
  */
-function secured(handler: (ctx: RequestContext, s: Services, keyset: Keyset) => Promise<void> | void) {
-  return async (ctx: RequestContext, s: Services, _value: undefined, { keyset }: { keyset: Keyset }): Promise<void> => {
+function secured(handler: (ctx: RequestContext, s: AdminDeps, keyset: Keyset) => Promise<void> | void) {
+  return async (ctx: RequestContext, s: AdminDeps, _value: undefined, { keyset }: { keyset: Keyset }): Promise<void> => {
     if (!hasAccessManager(keyset)) throw new ParleyError('INVALID_PARAM', 'the admin API needs a keyset with a secret key (this one has no Access Manager)');
     await handler(ctx, s, keyset);
   };
 }
 
-export const adminRoutes: Route[] = [
+export const adminRoutes: Route<AdminDeps>[] = [
   guarded({
-    method: 'GET', path: '/v1/admin/:sub/stats', family: 'generic', service: SERVICE, operation: 'admin_stats',
+    method: 'GET',
+    path: '/v1/admin/:sub/stats',
+    family: 'generic',
+    service: SERVICE,
+    operation: 'admin_stats',
     parse: none,
     handler: secured((ctx, s, keyset) => ok(ctx, { ...s.nodeStats.view(), keyset: keysetJson(s, keyset) })),
   }),
   guarded({
-    method: 'POST', path: '/v1/admin/:sub/token/inspect', family: 'generic', service: SERVICE, operation: 'admin_inspect_token', maxBodyBytes,
+    method: 'POST',
+    path: '/v1/admin/:sub/token/inspect',
+    family: 'generic',
+    service: SERVICE,
+    operation: 'admin_inspect_token',
+    maxBodyBytes,
     parse: none,
     handler: secured((ctx, s, keyset) => {
       const token = optionalString(jsonObject(ctx), 'token', 'inspect');
@@ -206,17 +221,32 @@ export const adminRoutes: Route[] = [
     }),
   }),
   guarded({
-    method: 'POST', path: '/v1/admin/:sub/explain', family: 'generic', service: SERVICE, operation: 'admin_explain', maxBodyBytes,
+    method: 'POST',
+    path: '/v1/admin/:sub/explain',
+    family: 'generic',
+    service: SERVICE,
+    operation: 'admin_explain',
+    maxBodyBytes,
     parse: none,
     handler: secured(explain),
   }),
   guarded({
-    method: 'POST', path: '/v1/admin/:sub/kick', family: 'generic', service: SERVICE, operation: 'admin_kick', maxBodyBytes,
+    method: 'POST',
+    path: '/v1/admin/:sub/kick',
+    family: 'generic',
+    service: SERVICE,
+    operation: 'admin_kick',
+    maxBodyBytes,
     parse: none,
     handler: secured(kick),
   }),
   guarded({
-    method: 'POST', path: '/v1/admin/:sub/secret/rotate', family: 'generic', service: SERVICE, operation: 'admin_rotate_secret', maxBodyBytes,
+    method: 'POST',
+    path: '/v1/admin/:sub/secret/rotate',
+    family: 'generic',
+    service: SERVICE,
+    operation: 'admin_rotate_secret',
+    maxBodyBytes,
     parse: none,
     handler: secured(rotate),
   }),

@@ -4,9 +4,12 @@ import { decodeComponent, queryList, sendJson, type RequestContext } from '../re
 import { guarded, type Granted, type Parsed, type Route } from '../route.ts';
 import type { Services } from '../services.ts';
 
+/** What the channel-group routes use (route.ts). */
+export type ChannelGroupDeps = Pick<Services, 'config' | 'groups'>;
+
 const OK = '{"status":200,"message":"OK","service":"channel-registry","error":false}';
 
-function groupOf(ctx: RequestContext, s: Services): string {
+function groupOf(ctx: RequestContext, s: ChannelGroupDeps): string {
   const group = decodeComponent(ctx.params.group, 'channel group');
   checkChannels(s, [group], 'channel group');
   if (group.endsWith('-pnpres')) throw new ParleyError('INVALID_CHANNEL', 'a channel group name may not end with -pnpres');
@@ -20,7 +23,7 @@ interface ModifyParams {
 }
 
 /** §6: add, remove or list, chosen by the `add` / `remove` parameters. */
-function parseModify(ctx: RequestContext, s: Services): Parsed<ModifyParams> {
+function parseModify(ctx: RequestContext, s: ChannelGroupDeps): Parsed<ModifyParams> {
   const group = groupOf(ctx, s);
   const add = queryList(ctx.query, 'add');
   const remove = queryList(ctx.query, 'remove');
@@ -33,7 +36,7 @@ function parseModify(ctx: RequestContext, s: Services): Parsed<ModifyParams> {
   return { value: { group, add, remove }, checks: [{ operation, resources: { groups: [group] } }] };
 }
 
-async function modifyOrList(ctx: RequestContext, s: Services, { group, add, remove }: ModifyParams, { keyset }: Granted): Promise<void> {
+async function modifyOrList(ctx: RequestContext, s: ChannelGroupDeps, { group, add, remove }: ModifyParams, { keyset }: Granted): Promise<void> {
   if (add.length) {
     const existing = await s.groups.list(keyset.subscribeKey, group);
     const total = new Set([...existing, ...add]).size;
@@ -51,9 +54,12 @@ async function modifyOrList(ctx: RequestContext, s: Services, { group, add, remo
   }
 }
 
-export const channelGroupRoutes: Route[] = [
+export const channelGroupRoutes: Route<ChannelGroupDeps>[] = [
   guarded({
-    method: 'GET', path: '/v1/channel-registration/sub-key/:sub/channel-group', family: 'generic', service: 'channel-registry',
+    method: 'GET',
+    path: '/v1/channel-registration/sub-key/:sub/channel-group',
+    family: 'generic',
+    service: 'channel-registry',
     operation: 'list_groups',
     parse: () => ({ value: undefined, resources: {} }),
     handler: async (ctx, s, _v, { keyset }) => {
@@ -62,13 +68,19 @@ export const channelGroupRoutes: Route[] = [
     },
   }),
   guarded({
-    method: 'GET', path: '/v1/channel-registration/sub-key/:sub/channel-group/:group', family: 'generic', service: 'channel-registry',
+    method: 'GET',
+    path: '/v1/channel-registration/sub-key/:sub/channel-group/:group',
+    family: 'generic',
+    service: 'channel-registry',
     operation: ['add_channels_to_group', 'remove_channels_from_group', 'list_channels_in_group'],
     parse: parseModify,
     handler: modifyOrList,
   }),
   guarded({
-    method: 'GET', path: '/v1/channel-registration/sub-key/:sub/channel-group/:group/remove', family: 'generic', service: 'channel-registry',
+    method: 'GET',
+    path: '/v1/channel-registration/sub-key/:sub/channel-group/:group/remove',
+    family: 'generic',
+    service: 'channel-registry',
     operation: 'delete_group',
     parse: (ctx, s) => {
       const group = groupOf(ctx, s);

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { ParleyError } from '../../errors.ts';
@@ -9,19 +8,32 @@ import { boundaryOf, readUploadForm } from '../multipart.ts';
 import { decodeComponent, JS_CONTENT_TYPE, queryFlag, queryInt, queryJsonObject, sendJson, type RequestContext } from '../request.ts';
 import { guarded, publicRoute, type Granted, type Parsed, type Route } from '../route.ts';
 import type { Services } from '../services.ts';
-import { signDownloadToken, signUploadToken, UPLOAD_TOKEN_FIELD, UPLOAD_TOKEN_PARAM, verifyDownloadToken, verifyUploadToken, type FileGrant } from '../file-token.ts';
+import {
+  signDownloadToken,
+  signUploadToken,
+  UPLOAD_TOKEN_FIELD,
+  UPLOAD_TOKEN_PARAM,
+  verifyDownloadToken,
+  verifyUploadToken,
+  type FileGrant,
+} from '../file-token.ts';
 import { CUSTOM_MESSAGE_TYPE } from './publish.ts';
+
+/**
+ * What the file routes use (route.ts): the file service for everything stored and published, and
+ * the keysets and clock for the signed upload and download URLs, which stand in for a storage bucket.
+ */
+export type FileDeps = Pick<Services, 'config' | 'keysets' | 'clock' | 'files' | 'm'>;
 
 /** Room for the form fields and part headers around the file itself, bytes. */
 const FORM_OVERHEAD_BYTES = 64 * 1024;
 /** Largest upload body on the wire: the file plus its form. */
 const uploadBodyLimit = (config: Services['config']): number => config.files.maxFileBytes + FORM_OVERHEAD_BYTES;
-const MAX_NAME_LENGTH = 255;
 /** listFiles: the SDK's default page, and the largest. */
 const MAX_LIST_LIMIT = 100;
 const HOST = /^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?$/;
 
-function channelParam(ctx: RequestContext, s: Services): string {
+function channelParam(ctx: RequestContext, s: FileDeps): string {
   const channel = decodeComponent(ctx.params.channel, 'channel');
   checkChannels(s, [channel], 'channel');
   if (isPresenceName(channel)) throw new ParleyError('INVALID_CHANNEL', 'presence channels carry no files');
@@ -45,6 +57,7 @@ function publicOrigin(req: IncomingMessage): string {
   return `${proto}://${address.includes(':') ? `[${address}]` : address}:${req.socket.localPort}`;
 }
 
+/** The `name` of a generate-upload-url body; a missing or non-string one reads as empty, which the service refuses. */
 function fileName(body: Buffer): string {
   let parsed: unknown;
   try {
@@ -53,10 +66,7 @@ function fileName(body: Buffer): string {
     throw new ParleyError('INVALID_JSON', 'the generate-upload-url body is not valid JSON');
   }
   const name = (parsed as { name?: unknown } | null)?.name;
-  if (typeof name !== 'string' || name.length === 0 || name.length > MAX_NAME_LENGTH || /[\u0000-\u001f\u007f]/.test(name)) {
-    throw new ParleyError('INVALID_PARAM', `name must be 1-${MAX_NAME_LENGTH} characters without control characters`);
-  }
-  return name;
+  return typeof name === 'string' ? name : '';
 }
 
 /**
@@ -66,29 +76,32 @@ function fileName(body: Buffer): string {
  * before any byte of its body is read. The token is also a form field, for a client that would drop
  * the URL's query and for nodes of an older version during a rolling upgrade.
  */
-async function generateUploadUrl(ctx: RequestContext, s: Services, channel: string, { keyset }: Granted): Promise<void> {
-  const name = fileName(ctx.body);
-  const id = randomUUID();
+async function generateUploadUrl(ctx: RequestContext, s: FileDeps, channel: string, { keyset }: Granted): Promise<void> {
+  const { id, name } = s.files.newFile(fileName(ctx.body));
   const expiresAtMs = s.clock.nowMs() + s.config.files.uploadUrlTtlSec * 1000;
   const token = signUploadToken(keyset, { subscribeKey: keyset.subscribeKey, channel, id, name, expiresAtMs });
-  sendJson(ctx.res, 200, JSON.stringify({
-    status: 200,
-    data: { id, name },
-    file_upload_request: {
-      // The JS SDK posts to the URL's path and query as given (upload-file.ts `path`); so do Kotlin (@Url) and
-      // Python. Go drops the query: its uploads authorize by the form field below.
-      url: `${publicOrigin(ctx.req)}/v1/files/${encodeURIComponent(keyset.subscribeKey)}/upload?${UPLOAD_TOKEN_PARAM}=${token}`,
-      method: 'POST',
-      expiration_date: new Date(expiresAtMs).toISOString(),
-      // The Node transport reads `key` (not `name`) from each field and posts them before the file.
-      // Kotlin requires a field named `key` (S3's object key) and sends it first (sdk-differences.md §4).
-      form_fields: [
-        { key: 'key', value: `${id}/${name}` },
-        { key: 'Content-Type', value: contentTypeFor(name) },
-        { key: UPLOAD_TOKEN_FIELD, value: token },
-      ],
-    },
-  }));
+  sendJson(
+    ctx.res,
+    200,
+    JSON.stringify({
+      status: 200,
+      data: { id, name },
+      file_upload_request: {
+        // The JS SDK posts to the URL's path and query as given (upload-file.ts `path`); so do Kotlin (@Url) and
+        // Python. Go drops the query: its uploads authorize by the form field below.
+        url: `${publicOrigin(ctx.req)}/v1/files/${encodeURIComponent(keyset.subscribeKey)}/upload?${UPLOAD_TOKEN_PARAM}=${token}`,
+        method: 'POST',
+        expiration_date: new Date(expiresAtMs).toISOString(),
+        // The Node transport reads `key` (not `name`) from each field and posts them before the file.
+        // Kotlin requires a field named `key` (S3's object key) and sends it first (sdk-differences.md §4).
+        form_fields: [
+          { key: 'key', value: `${id}/${name}` },
+          { key: 'Content-Type', value: contentTypeFor(name) },
+          { key: UPLOAD_TOKEN_FIELD, value: token },
+        ],
+      },
+    }),
+  );
 }
 
 /** The declared Content-Length, if any (Node has already refused a malformed one). */
@@ -105,7 +118,7 @@ function declaredLength(ctx: RequestContext): number | undefined {
  * and with at most FORM_OVERHEAD_BYTES read before it. The form is streamed (multipart.ts) and only
  * the file, within files.maxFileBytes, is kept. Success is 204, which Go requires.
  */
-async function upload(ctx: RequestContext, s: Services): Promise<void> {
+async function upload(ctx: RequestContext, s: FileDeps): Promise<void> {
   const keyset = keysetFor(s, ctx.params.sub);
   const urlToken = ctx.query.get(UPLOAD_TOKEN_PARAM);
   let grant: FileGrant | null = urlToken === undefined ? null : verifyUploadToken(urlToken, keyset, s.clock.nowMs());
@@ -130,11 +143,9 @@ async function upload(ctx: RequestContext, s: Services): Promise<void> {
   // No file part at all: a missing or bad token still answers first, as it would have with one.
   grant ??= verifyUploadToken(form.fields.get(UPLOAD_TOKEN_FIELD), keyset, s.clock.nowMs());
   if (form.file === null) throw new ParleyError('INVALID_PARAM', 'the file part is missing');
-  const stored = await s.files.put(
-    {
-      subscribeKey: grant.subscribeKey, channel: grant.channel, id: grant.id, name: grant.name, size: form.file.length,
-      created: new Date(s.clock.nowMs()).toISOString(), contentType: uploadedContentType(form.fields.get('Content-Type'), grant.name),
-    },
+  const stored = await s.files.save(
+    { subscribeKey: grant.subscribeKey, channel: grant.channel, id: grant.id, name: grant.name },
+    uploadedContentType(form.fields.get('Content-Type'), grant.name),
     form.file,
   );
   if (!stored) throw new ParleyError('CONFLICT', 'this upload URL has been used already');
@@ -153,7 +164,7 @@ interface PublishFileParams {
   ttlHours: number | undefined;
 }
 
-function parsePublishFile(ctx: RequestContext, s: Services): Parsed<PublishFileParams> {
+function parsePublishFile(ctx: RequestContext, s: FileDeps): Parsed<PublishFileParams> {
   const { params, query } = ctx;
   const channel = channelParam(ctx, s);
   // GET carries the message in the path; Go's POST form carries it as the body, read after the decision.
@@ -169,62 +180,54 @@ function parsePublishFile(ctx: RequestContext, s: Services): Parsed<PublishFileP
   return { value: { channel, payload, customMessageType, meta, store, ttlHours }, resources: { channels: [channel] } };
 }
 
-async function publishFile(ctx: RequestContext, s: Services, p: PublishFileParams, { keyset }: Granted): Promise<void> {
+async function publishFile(ctx: RequestContext, s: FileDeps, p: PublishFileParams, { keyset }: Granted): Promise<void> {
   const { channel, customMessageType, meta, store, ttlHours } = p;
   if (p.payload === undefined && ctx.body.length > s.config.limits.maxMessageBytes) throw new ParleyError('PAYLOAD_TOO_LARGE');
   const payload = p.payload ?? ctx.body.toString('utf8');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(payload);
-  } catch {
-    throw new ParleyError('INVALID_JSON', 'Invalid JSON in message');
-  }
-  const fileRef = (parsed as { file?: { id?: unknown; name?: unknown } } | null)?.file;
-  // An encrypted file message is a JSON string the server cannot look into.
-  if (typeof parsed !== 'string' && (typeof fileRef?.id !== 'string' || typeof fileRef.name !== 'string')) {
-    throw new ParleyError('INVALID_PARAM', 'a file message needs file.id and file.name');
-  }
-  const retentionHours = ttlHours || s.config.history.retentionHours;
-  const tt = await s.pipeline.publish({
-    subscribeKey: keyset.subscribeKey, channel, publisher: ctx.uuid, payload,
-    meta: meta === undefined ? null : JSON.stringify(meta), customMessageType, type: 4, store,
-    expiresAtMs: store && retentionHours > 0 ? s.clock.nowMs() + retentionHours * 3_600_000 : null,
+  const tt = await s.files.publish({
+    subscribeKey: keyset.subscribeKey,
+    channel,
+    publisher: ctx.uuid,
+    payload,
+    meta: meta === undefined ? null : JSON.stringify(meta),
+    customMessageType,
+    store,
+    ttlHours,
   });
   s.m.publishes({ kind: 'file' });
   sendJson(ctx.res, 200, `[1,"Sent","${tt}"]`, JS_CONTENT_TYPE);
 }
 
-function parseList(ctx: RequestContext, s: Services): Parsed<{ channel: string; limit: number; next: string | null }> {
+function parseList(ctx: RequestContext, s: FileDeps): Parsed<{ channel: string; limit: number; next: string | null }> {
   const channel = channelParam(ctx, s);
   const limit = queryInt(ctx.query, 'limit', 1, MAX_LIST_LIMIT) ?? MAX_LIST_LIMIT;
   const next = ctx.query.get('next') || null;
   return { value: { channel, limit, next }, resources: { channels: [channel] } };
 }
 
-async function listFiles(ctx: RequestContext, s: Services, { channel, limit, next }: { channel: string; limit: number; next: string | null }, { keyset }: Granted): Promise<void> {
+async function listFiles(
+  ctx: RequestContext,
+  s: FileDeps,
+  { channel, limit, next }: { channel: string; limit: number; next: string | null },
+  { keyset }: Granted,
+): Promise<void> {
   const page = await s.files.list(keyset.subscribeKey, channel, limit, next);
   const data = page.files.map((f) => ({ name: f.name, id: f.id, size: f.size, created: f.created }));
   sendJson(ctx.res, 200, JSON.stringify({ status: 200, data, count: data.length, ...(page.next === null ? {} : { next: page.next }) }));
 }
 
-interface FileRef {
+/** A file as its path names it: the channel, the id and the name. */
+interface FilePath {
   channel: string;
   id: string;
   name: string;
 }
 
-function parseFileRef(ctx: RequestContext, s: Services): Parsed<FileRef> {
+function parseFilePath(ctx: RequestContext, s: FileDeps): Parsed<FilePath> {
   const channel = channelParam(ctx, s);
   const id = decodeComponent(ctx.params.id, 'file id');
   const name = decodeComponent(ctx.params.name, 'file name');
   return { value: { channel, id, name }, resources: { channels: [channel] } };
-}
-
-/** The file named by the path, or 404: a file is addressed by its id and its name together. */
-async function namedFile(s: Services, { channel, id, name }: FileRef, { keyset }: Granted) {
-  const found = await s.files.get(keyset.subscribeKey, channel, id);
-  if (found === undefined || found.file.name !== name) throw new ParleyError('NOT_FOUND', 'File does not exist');
-  return found;
 }
 
 /**
@@ -234,10 +237,13 @@ async function namedFile(s: Services, { channel, id, name }: FileRef, { keyset }
  * token signed for this file, minted only now that `download_file` was allowed, and expires after
  * files.downloadUrlTtlSec, like a presigned bucket URL.
  */
-async function downloadFile(ctx: RequestContext, s: Services, ref: FileRef, granted: Granted): Promise<void> {
-  const { file } = await namedFile(s, ref, granted);
+async function downloadFile(ctx: RequestContext, s: FileDeps, { channel, id, name }: FilePath, granted: Granted): Promise<void> {
+  const { file } = await s.files.get({ subscribeKey: granted.keyset.subscribeKey, channel, id, name });
   const token = signDownloadToken(granted.keyset, {
-    subscribeKey: file.subscribeKey, channel: file.channel, id: file.id, name: file.name,
+    subscribeKey: file.subscribeKey,
+    channel: file.channel,
+    id: file.id,
+    name: file.name,
     expiresAtMs: s.clock.nowMs() + s.config.files.downloadUrlTtlSec * 1000,
   });
   const location = `${publicOrigin(ctx.req)}/v1/files/${encodeURIComponent(file.subscribeKey)}/download/${token}/${encodeURIComponent(file.name)}`;
@@ -246,14 +252,12 @@ async function downloadFile(ctx: RequestContext, s: Services, ref: FileRef, gran
 }
 
 /** The storage URL a download redirects to: the signed download token is the authorization. */
-async function serveDownload(ctx: RequestContext, s: Services): Promise<void> {
+async function serveDownload(ctx: RequestContext, s: FileDeps): Promise<void> {
   const keyset = keysetFor(s, ctx.params.sub);
   const grant = verifyDownloadToken(ctx.params.token, keyset, s.clock.nowMs());
   // The name in the URL is the one the token was minted for (it is what a browser saves the file as).
   if (decodeComponent(ctx.params.name, 'file name') !== grant.name) throw new ParleyError('NOT_FOUND', 'File does not exist');
-  const found = await s.files.get(grant.subscribeKey, grant.channel, grant.id);
-  if (found === undefined || found.file.name !== grant.name) throw new ParleyError('NOT_FOUND', 'File does not exist');
-  const { file, bytes } = found;
+  const { file, bytes } = await s.files.get({ subscribeKey: grant.subscribeKey, channel: grant.channel, id: grant.id, name: grant.name });
   // A reader that stops reading would hold the file's buffer with its connection: dropped when no
   // byte goes out for the body idle time, as a request body that stops arriving is.
   ctx.res.setTimeout(s.config.limits.bodyIdleTimeoutMs, () => ctx.res.destroy());
@@ -262,36 +266,89 @@ async function serveDownload(ctx: RequestContext, s: Services): Promise<void> {
 }
 
 /** The file message in history stays, as in PubNub; downloading it afterwards answers 404. */
-async function deleteFile(ctx: RequestContext, s: Services, ref: FileRef, granted: Granted): Promise<void> {
-  const { file } = await namedFile(s, ref, granted);
-  if (!(await s.files.delete(file.subscribeKey, file.channel, file.id))) throw new ParleyError('NOT_FOUND', 'File does not exist');
+async function deleteFile(ctx: RequestContext, s: FileDeps, { channel, id, name }: FilePath, { keyset }: Granted): Promise<void> {
+  await s.files.remove({ subscribeKey: keyset.subscribeKey, channel, id, name });
   sendJson(ctx.res, 200, '{"status":200}');
 }
 
 const service = 'Files';
-const channelOnly = (ctx: RequestContext, s: Services): Parsed<string> => {
+const channelOnly = (ctx: RequestContext, s: FileDeps): Parsed<string> => {
   const channel = channelParam(ctx, s);
   return { value: channel, resources: { channels: [channel] } };
 };
 
-export const fileRoutes: Route[] = [
-  guarded({ method: 'POST', path: '/v1/files/:sub/channels/:channel/generate-upload-url', family: 'generic', service, operation: 'send_file', parse: channelOnly, handler: generateUploadUrl }),
+export const fileRoutes: Route<FileDeps>[] = [
+  guarded({
+    method: 'POST',
+    path: '/v1/files/:sub/channels/:channel/generate-upload-url',
+    family: 'generic',
+    service,
+    operation: 'send_file',
+    parse: channelOnly,
+    handler: generateUploadUrl,
+  }),
   publicRoute({
-    method: 'POST', path: '/v1/files/:sub/upload', family: 'upload', service,
+    method: 'POST',
+    path: '/v1/files/:sub/upload',
+    family: 'upload',
+    service,
     why: 'stands in for the storage bucket: authorized by the signed one-shot upload token issued after send_file was allowed, verified before the body is read',
     handler: upload,
     readsOwnBody: true,
     maxBodyBytes: uploadBodyLimit,
   }),
-  guarded({ method: 'GET', path: '/v1/files/publish-file/:pub/:sub/0/:channel/0/:payload', family: 'publish', service: 'Publish', operation: 'publish_file', parse: parsePublishFile, handler: publishFile }),
-  guarded({ method: 'GET', path: '/v1/files/:sub/channels/:channel/files', family: 'generic', service, operation: 'list_files', parse: parseList, handler: listFiles }),
-  guarded({ method: 'GET', path: '/v1/files/:sub/channels/:channel/files/:id/:name', family: 'generic', service, operation: 'download_file', parse: parseFileRef, handler: downloadFile }),
+  guarded({
+    method: 'GET',
+    path: '/v1/files/publish-file/:pub/:sub/0/:channel/0/:payload',
+    family: 'publish',
+    service: 'Publish',
+    operation: 'publish_file',
+    parse: parsePublishFile,
+    handler: publishFile,
+  }),
+  guarded({
+    method: 'GET',
+    path: '/v1/files/:sub/channels/:channel/files',
+    family: 'generic',
+    service,
+    operation: 'list_files',
+    parse: parseList,
+    handler: listFiles,
+  }),
+  guarded({
+    method: 'GET',
+    path: '/v1/files/:sub/channels/:channel/files/:id/:name',
+    family: 'generic',
+    service,
+    operation: 'download_file',
+    parse: parseFilePath,
+    handler: downloadFile,
+  }),
   publicRoute({
-    method: 'GET', path: '/v1/files/:sub/download/:token/:name', family: 'generic', service,
+    method: 'GET',
+    path: '/v1/files/:sub/download/:token/:name',
+    family: 'generic',
+    service,
     why: 'stands in for a presigned bucket URL: authorized by the expiring download token minted after download_file was allowed',
     handler: serveDownload,
   }),
   // Go publishes file messages by POST, the message as the body.
-  guarded({ method: 'POST', path: '/v1/files/publish-file/:pub/:sub/0/:channel/0', family: 'publish', service: 'Publish', operation: 'publish_file', parse: parsePublishFile, handler: publishFile }),
-  guarded({ method: 'DELETE', path: '/v1/files/:sub/channels/:channel/files/:id/:name', family: 'generic', service, operation: 'delete_file', parse: parseFileRef, handler: deleteFile }),
+  guarded({
+    method: 'POST',
+    path: '/v1/files/publish-file/:pub/:sub/0/:channel/0',
+    family: 'publish',
+    service: 'Publish',
+    operation: 'publish_file',
+    parse: parsePublishFile,
+    handler: publishFile,
+  }),
+  guarded({
+    method: 'DELETE',
+    path: '/v1/files/:sub/channels/:channel/files/:id/:name',
+    family: 'generic',
+    service,
+    operation: 'delete_file',
+    parse: parseFilePath,
+    handler: deleteFile,
+  }),
 ];

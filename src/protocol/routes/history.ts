@@ -1,21 +1,13 @@
 import { ParleyError } from '../../errors.ts';
+import { timetokenRange } from '../../realtime/timetoken-range.ts';
 import type { StoredMessage, TimetokenRange } from '../../store/types.ts';
 import { checkChannels } from '../guard.ts';
 import { decodeComponent, decodeList, queryFlag, queryInt, queryTimetoken, sendJson, timetokenValue, type RequestContext } from '../request.ts';
 import { guarded, type Granted, type Parsed, type Route } from '../route.ts';
 import type { Services } from '../services.ts';
 
-
-/**
- * §5: `start` is exclusive and `end` inclusive, whichever of the two is larger (PubNub pages backwards
- * with start > end; deleteMessages sends start < end).
- */
-export function rangeOf(start: bigint | undefined, end: bigint | undefined): TimetokenRange {
-  if (start !== undefined && end !== undefined) return start > end ? { lt: start, gte: end } : { gt: start, lte: end };
-  if (start !== undefined) return { lt: start };
-  if (end !== undefined) return { gte: end };
-  return {};
-}
+/** What the history routes use (route.ts): the store, and message actions for history with actions. */
+export type HistoryDeps = Pick<Services, 'config' | 'messages' | 'messageActions' | 'clock'>;
 
 /** Numbers in JSON text without going through a double (17 digits exceed 2^53). */
 const ttJson = (v: bigint, asString: boolean): string => (asString ? `"${v}"` : v.toString());
@@ -30,7 +22,7 @@ interface HistoryV2Params {
   range: TimetokenRange;
 }
 
-function parseHistoryV2(ctx: RequestContext, s: Services): Parsed<HistoryV2Params> {
+function parseHistoryV2(ctx: RequestContext, s: HistoryDeps): Parsed<HistoryV2Params> {
   const channel = decodeComponent(ctx.params.channel, 'channel');
   checkChannels(s, [channel], 'channel');
   const value: HistoryV2Params = {
@@ -40,15 +32,20 @@ function parseHistoryV2(ctx: RequestContext, s: Services): Parsed<HistoryV2Param
     includeToken: queryFlag(ctx.query, 'include_token') ?? false,
     includeMeta: queryFlag(ctx.query, 'include_meta') ?? false,
     asString: queryFlag(ctx.query, 'string_message_token') ?? false,
-    range: rangeOf(queryTimetoken(ctx.query, 'start'), queryTimetoken(ctx.query, 'end')),
+    range: timetokenRange(queryTimetoken(ctx.query, 'start'), queryTimetoken(ctx.query, 'end')),
   };
   return { value, resources: { channels: [channel] } };
 }
 
-async function historyV2(ctx: RequestContext, s: Services, p: HistoryV2Params, { keyset }: Granted): Promise<void> {
+async function historyV2(ctx: RequestContext, s: HistoryDeps, p: HistoryV2Params, { keyset }: Granted): Promise<void> {
   const { channel, count, reverse, includeToken, includeMeta, asString, range } = p;
   const rows = await s.messages.query({
-    subscribeKey: keyset.subscribeKey, channels: [channel], range, limit: count, keep: reverse ? 'oldest' : 'newest', nowMs: s.clock.nowMs(),
+    subscribeKey: keyset.subscribeKey,
+    channels: [channel],
+    range,
+    limit: count,
+    keep: reverse ? 'oldest' : 'newest',
+    nowMs: s.clock.nowMs(),
   });
   const entries = rows.map((m) => {
     if (!includeToken && !includeMeta) return m.payload;
@@ -83,7 +80,7 @@ interface FetchParams {
 /** Most channels one fetch-messages call reads (PubNub: 500). */
 const MAX_FETCH_CHANNELS = 500;
 
-function parseFetch(ctx: RequestContext, s: Services, withActions: boolean): Parsed<FetchParams> {
+function parseFetch(ctx: RequestContext, s: HistoryDeps, withActions: boolean): Parsed<FetchParams> {
   const channels = decodeList(ctx.params.channels, 'channels');
   if (channels.length === 0) throw new ParleyError('INVALID_PARAM', 'no channels');
   if (withActions && channels.length > 1) throw new ParleyError('INVALID_PARAM', 'history with actions takes one channel');
@@ -95,7 +92,7 @@ function parseFetch(ctx: RequestContext, s: Services, withActions: boolean): Par
   return { value, resources: { channels } };
 }
 
-async function fetchMessages(ctx: RequestContext, s: Services, withActions: boolean, p: FetchParams, { keyset }: Granted): Promise<void> {
+async function fetchMessages(ctx: RequestContext, s: HistoryDeps, withActions: boolean, p: FetchParams, { keyset }: Granted): Promise<void> {
   const { channels, max, start, end } = p;
   const nowMs = s.clock.nowMs();
   // §5.2: with only `end`, the page runs forward from end; otherwise it is the newest before start.
@@ -106,13 +103,20 @@ async function fetchMessages(ctx: RequestContext, s: Services, withActions: bool
     // With actions, one row beyond the page tells whether older messages remain (`more`). A forward
     // page (`end` only) is just cut: `more` has no field for the other direction.
     const limit = withActions ? max + 1 : max;
-    let rows = await s.messages.query({ subscribeKey: keyset.subscribeKey, channels: [ch], range: rangeOf(start, end), limit, keep, nowMs });
+    let rows = await s.messages.query({ subscribeKey: keyset.subscribeKey, channels: [ch], range: timetokenRange(start, end), limit, keep, nowMs });
     if (rows.length > max) {
       rows = keep === 'newest' ? rows.slice(1) : rows.slice(0, max);
       if (keep === 'newest') more = moreJson(ctx, rows[0].timetoken, end, max);
     }
     if (rows.length === 0) continue;
-    const actions = withActions ? await actionsByMessage(s, keyset.subscribeKey, ch, rows.map((m) => m.timetoken)) : null;
+    const actions = withActions
+      ? await actionsByMessage(
+          s,
+          keyset.subscribeKey,
+          ch,
+          rows.map((m) => m.timetoken),
+        )
+      : null;
     parts.push(`${JSON.stringify(ch)}:[${rows.map((m) => entryV3(m, ctx, actions === null ? null : (actions.get(m.timetoken) ?? '{}'))).join(',')}]`);
   }
   sendJson(ctx.res, 200, `{"status":200,"error":false,"error_message":"","channels":{${parts.join(',')}}${more}}`);
@@ -123,7 +127,7 @@ async function fetchMessages(ctx: RequestContext, s: Services, withActions: bool
  * `{type: {value: [{uuid, actionTimetoken}]}}`, entries in the order the actions were added. Built
  * from Maps so a type or value such as `__proto__` is an ordinary key.
  */
-async function actionsByMessage(s: Services, subscribeKey: string, channel: string, messageTimetokens: readonly bigint[]): Promise<Map<bigint, string>> {
+async function actionsByMessage(s: HistoryDeps, subscribeKey: string, channel: string, messageTimetokens: readonly bigint[]): Promise<Map<bigint, string>> {
   const grouped = new Map<bigint, Map<string, Map<string, Array<{ uuid: string; actionTimetoken: string }>>>>();
   for (const a of await s.messageActions.forMessages(subscribeKey, channel, messageTimetokens)) {
     let types = grouped.get(a.messageTimetoken);
@@ -146,20 +150,20 @@ function moreJson(ctx: RequestContext, nextStart: bigint, end: bigint | undefine
   return `,"more":${JSON.stringify({ url, start: String(nextStart), max })}`;
 }
 
-function parseDelete(ctx: RequestContext, s: Services): Parsed<{ channel: string; range: TimetokenRange }> {
+function parseDelete(ctx: RequestContext, s: HistoryDeps): Parsed<{ channel: string; range: TimetokenRange }> {
   const channels = decodeList(ctx.params.channels, 'channels');
   if (channels.length !== 1) throw new ParleyError('INVALID_PARAM', 'delete messages takes exactly one channel');
   checkChannels(s, channels, 'channel');
-  const range = rangeOf(queryTimetoken(ctx.query, 'start'), queryTimetoken(ctx.query, 'end'));
+  const range = timetokenRange(queryTimetoken(ctx.query, 'start'), queryTimetoken(ctx.query, 'end'));
   return { value: { channel: channels[0], range }, resources: { channels } };
 }
 
-async function deleteMessages(ctx: RequestContext, s: Services, p: { channel: string; range: TimetokenRange }, { keyset }: Granted): Promise<void> {
+async function deleteMessages(ctx: RequestContext, s: HistoryDeps, p: { channel: string; range: TimetokenRange }, { keyset }: Granted): Promise<void> {
   await s.messages.delete(keyset.subscribeKey, p.channel, p.range);
   sendJson(ctx.res, 200, '{"status":200,"error":false,"error_message":""}');
 }
 
-function parseCounts(ctx: RequestContext, s: Services): Parsed<{ channels: string[]; tts: bigint[] }> {
+function parseCounts(ctx: RequestContext, s: HistoryDeps): Parsed<{ channels: string[]; tts: bigint[] }> {
   const channels = decodeList(ctx.params.channels, 'channels');
   if (channels.length === 0) throw new ParleyError('INVALID_PARAM', 'no channels');
   if (channels.length > MAX_FETCH_CHANNELS) throw new ParleyError('INVALID_PARAM', `at most ${MAX_FETCH_CHANNELS} channels per message count`);
@@ -183,7 +187,12 @@ function parseCounts(ctx: RequestContext, s: Services): Parsed<{ channels: strin
   return { value: { channels, tts }, resources: { channels } };
 }
 
-async function messageCounts(ctx: RequestContext, s: Services, { channels, tts }: { channels: string[]; tts: bigint[] }, { keyset }: Granted): Promise<void> {
+async function messageCounts(
+  ctx: RequestContext,
+  s: HistoryDeps,
+  { channels, tts }: { channels: string[]; tts: bigint[] },
+  { keyset }: Granted,
+): Promise<void> {
   const counts: Record<string, number> = {};
   const nowMs = s.clock.nowMs();
   for (let i = 0; i < channels.length; i++) {
@@ -192,16 +201,50 @@ async function messageCounts(ctx: RequestContext, s: Services, { channels, tts }
   sendJson(ctx.res, 200, JSON.stringify({ status: 200, error: false, error_message: '', channels: counts, more: {} }));
 }
 
-export const historyRoutes: Route[] = [
-  guarded({ method: 'GET', path: '/v2/history/sub-key/:sub/channel/:channel', family: 'generic', service: 'History', operation: 'history', parse: parseHistoryV2, handler: historyV2 }),
+export const historyRoutes: Route<HistoryDeps>[] = [
   guarded({
-    method: 'GET', path: '/v3/history/sub-key/:sub/channel/:channels', family: 'history3', service: 'History', operation: 'fetch_messages',
-    parse: (ctx, s) => parseFetch(ctx, s, false), handler: (ctx, s, p, g) => fetchMessages(ctx, s, false, p, g),
+    method: 'GET',
+    path: '/v2/history/sub-key/:sub/channel/:channel',
+    family: 'generic',
+    service: 'History',
+    operation: 'history',
+    parse: parseHistoryV2,
+    handler: historyV2,
   }),
   guarded({
-    method: 'GET', path: '/v3/history-with-actions/sub-key/:sub/channel/:channels', family: 'history3', service: 'History', operation: 'fetch_messages',
-    parse: (ctx, s) => parseFetch(ctx, s, true), handler: (ctx, s, p, g) => fetchMessages(ctx, s, true, p, g),
+    method: 'GET',
+    path: '/v3/history/sub-key/:sub/channel/:channels',
+    family: 'history3',
+    service: 'History',
+    operation: 'fetch_messages',
+    parse: (ctx, s) => parseFetch(ctx, s, false),
+    handler: (ctx, s, p, g) => fetchMessages(ctx, s, false, p, g),
   }),
-  guarded({ method: 'DELETE', path: '/v3/history/sub-key/:sub/channel/:channels', family: 'history3', service: 'History', operation: 'delete_messages', parse: parseDelete, handler: deleteMessages }),
-  guarded({ method: 'GET', path: '/v3/history/sub-key/:sub/message-counts/:channels', family: 'history3', service: 'History', operation: 'message_counts', parse: parseCounts, handler: messageCounts }),
+  guarded({
+    method: 'GET',
+    path: '/v3/history-with-actions/sub-key/:sub/channel/:channels',
+    family: 'history3',
+    service: 'History',
+    operation: 'fetch_messages',
+    parse: (ctx, s) => parseFetch(ctx, s, true),
+    handler: (ctx, s, p, g) => fetchMessages(ctx, s, true, p, g),
+  }),
+  guarded({
+    method: 'DELETE',
+    path: '/v3/history/sub-key/:sub/channel/:channels',
+    family: 'history3',
+    service: 'History',
+    operation: 'delete_messages',
+    parse: parseDelete,
+    handler: deleteMessages,
+  }),
+  guarded({
+    method: 'GET',
+    path: '/v3/history/sub-key/:sub/message-counts/:channels',
+    family: 'history3',
+    service: 'History',
+    operation: 'message_counts',
+    parse: parseCounts,
+    handler: messageCounts,
+  }),
 ];

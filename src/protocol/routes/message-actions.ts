@@ -5,22 +5,12 @@ import { checkChannels } from '../guard.ts';
 import { decodeComponent, queryInt, sendJson, timetokenValue, type RequestContext } from '../request.ts';
 import { guarded, type Granted, type Parsed, type Route } from '../route.ts';
 import type { Services } from '../services.ts';
-import { rangeOf } from './history.ts';
 
-/** The SDK refuses longer types itself (add_message_action.ts). */
-const MAX_TYPE_LENGTH = 15;
+/** What the message-action routes use (route.ts); the rules are realtime/message-actions.ts's. */
+export type MessageActionDeps = Pick<Services, 'config' | 'messageActions'>;
+
 /** getMessageActions: PubNub's default and largest page. */
 const MAX_LIMIT = 100;
-/**
- * Actions one message may carry: history-with-actions reads every action of each message it
- * returns (up to 25), so this bounds that answer.
- */
-export const MAX_ACTIONS_PER_MESSAGE = 1000;
-/**
- * add() refuses an action timetoken already used on the message. One node's generator never repeats,
- * but two nodes can draw the same value in the same millisecond; a fresh draw settles it.
- */
-const ADD_ATTEMPTS = 3;
 
 function requiredTimetoken(raw: string, what: string): bigint {
   const tt = timetokenValue(decodeComponent(raw, what), what);
@@ -28,15 +18,18 @@ function requiredTimetoken(raw: string, what: string): bigint {
   return tt;
 }
 
-function channelParam(ctx: RequestContext, s: Services): string {
+function channelParam(ctx: RequestContext, s: MessageActionDeps): string {
   const channel = decodeComponent(ctx.params.channel, 'channel');
   checkChannels(s, [channel], 'channel');
   if (isPresenceName(channel)) throw new ParleyError('INVALID_CHANNEL', 'presence channels carry no message actions');
   return channel;
 }
 
-/** The body of an add: `{"type":"reaction","value":"smiley"}` (§11). */
-function actionBody(body: Buffer, maxValueBytes: number): { type: string; value: string } {
+/**
+ * The body of an add: `{"type":"reaction","value":"smiley"}` (§11). A missing or non-string field reads
+ * as empty, which the service refuses with that field's rule.
+ */
+function actionBody(body: Buffer): { type: string; value: string } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString('utf8'));
@@ -44,12 +37,7 @@ function actionBody(body: Buffer, maxValueBytes: number): { type: string; value:
     throw new ParleyError('INVALID_JSON', 'the message action body is not valid JSON');
   }
   const { type, value } = (parsed ?? {}) as { type?: unknown; value?: unknown };
-  if (typeof type !== 'string' || type.length === 0 || type.length > MAX_TYPE_LENGTH) {
-    throw new ParleyError('INVALID_PARAM', `action.type must be a string of 1-${MAX_TYPE_LENGTH} characters`);
-  }
-  if (typeof value !== 'string' || value.length === 0) throw new ParleyError('INVALID_PARAM', 'action.value must be a non-empty string');
-  if (Buffer.byteLength(value) > maxValueBytes) throw new ParleyError('PAYLOAD_TOO_LARGE', `action.value is over ${maxValueBytes} bytes`);
-  return { type, value };
+  return { type: typeof type === 'string' ? type : '', value: typeof value === 'string' ? value : '' };
 }
 
 /** An action as the SDK reads it: timetokens as strings (17 digits exceed a double). */
@@ -57,51 +45,23 @@ function actionJson(a: MessageAction): Record<string, string> {
   return { type: a.type, value: a.value, uuid: a.uuid, actionTimetoken: String(a.actionTimetoken), messageTimetoken: String(a.messageTimetoken) };
 }
 
-/**
- * Fans the change out as an `e:3` event (§3.5). `i` is the action's own uuid, for "removed" too: the
- * SDK turns `i` into `data.uuid`, and clients match a removal to the action they hold by it. The action
- * is already stored, so a failed fan-out is logged rather than reported: the change happened.
- */
-async function announce(ctx: RequestContext, s: Services, a: MessageAction, event: 'added' | 'removed'): Promise<void> {
-  const data = { type: a.type, value: a.value, messageTimetoken: String(a.messageTimetoken), actionTimetoken: String(a.actionTimetoken) };
-  try {
-    await s.pipeline.publish({
-      subscribeKey: a.subscribeKey, channel: a.channel, publisher: a.uuid,
-      payload: JSON.stringify({ source: 'actions', version: '1.0', event, data }),
-      meta: null, customMessageType: null, type: 3, store: false, expiresAtMs: null,
-    });
-  } catch (err) {
-    ctx.log.error({ err, channel: a.channel, event }, 'message action event not delivered');
-  }
-}
-
-function parseAdd(ctx: RequestContext, s: Services): Parsed<{ channel: string; messageTimetoken: bigint }> {
+function parseAdd(ctx: RequestContext, s: MessageActionDeps): Parsed<{ channel: string; messageTimetoken: bigint }> {
   const channel = channelParam(ctx, s);
   const messageTimetoken = requiredTimetoken(ctx.params.message, 'message timetoken');
   return { value: { channel, messageTimetoken }, resources: { channels: [channel] } };
 }
 
-async function addAction(ctx: RequestContext, s: Services, { channel, messageTimetoken }: { channel: string; messageTimetoken: bigint }, { keyset }: Granted): Promise<void> {
-  // The uuid is part of the action (who reacted); the SDK always sends one.
+async function addAction(
+  ctx: RequestContext,
+  s: MessageActionDeps,
+  { channel, messageTimetoken }: { channel: string; messageTimetoken: bigint },
+  { keyset }: Granted,
+): Promise<void> {
+  // The uuid is part of the action (who reacted); the SDK always sends one. Required before the body is read.
   if (ctx.uuid === '') throw new ParleyError('INVALID_PARAM', 'uuid is required');
-  const { type, value } = actionBody(ctx.body, s.config.limits.maxMessageBytes);
-  const base = { subscribeKey: keyset.subscribeKey, channel, messageTimetoken, type, value, uuid: ctx.uuid };
-  if ((await s.messageActions.forMessages(keyset.subscribeKey, channel, [messageTimetoken])).length >= MAX_ACTIONS_PER_MESSAGE) {
-    throw new ParleyError('INVALID_PARAM', `this message already has ${MAX_ACTIONS_PER_MESSAGE} actions, the most one message may carry`);
-  }
-  for (let attempt = 0; attempt < ADD_ATTEMPTS; attempt++) {
-    const action: MessageAction = { ...base, actionTimetoken: s.timetokens.next() };
-    if (await s.messageActions.add(action)) {
-      await announce(ctx, s, action, 'added');
-      sendJson(ctx.res, 200, JSON.stringify({ status: 200, data: actionJson(action) }));
-      return;
-    }
-    const existing = await s.messageActions.forMessages(keyset.subscribeKey, channel, [messageTimetoken]);
-    if (existing.some((a) => a.type === type && a.value === value && a.uuid === ctx.uuid)) {
-      throw new ParleyError('CONFLICT', 'Action Already Added');
-    }
-  }
-  throw new ParleyError('INTERNAL', 'no free action timetoken after several attempts');
+  const { type, value } = actionBody(ctx.body);
+  const action = await s.messageActions.add({ subscribeKey: keyset.subscribeKey, channel, messageTimetoken, type, value, uuid: ctx.uuid });
+  sendJson(ctx.res, 200, JSON.stringify({ status: 200, data: actionJson(action) }));
 }
 
 /**
@@ -115,7 +75,7 @@ interface GetParams {
   limit: number;
 }
 
-function parseGet(ctx: RequestContext, s: Services): Parsed<GetParams> {
+function parseGet(ctx: RequestContext, s: MessageActionDeps): Parsed<GetParams> {
   const channel = channelParam(ctx, s);
   const start = timetokenValue(ctx.query.get('start'), 'start');
   const end = timetokenValue(ctx.query.get('end'), 'end');
@@ -123,12 +83,11 @@ function parseGet(ctx: RequestContext, s: Services): Parsed<GetParams> {
   return { value: { channel, start, end, limit }, resources: { channels: [channel] } };
 }
 
-async function getActions(ctx: RequestContext, s: Services, { channel, start, end, limit }: GetParams, { keyset }: Granted): Promise<void> {
-  const rows = await s.messageActions.list(keyset.subscribeKey, channel, rangeOf(start, end), limit + 1);
-  const page = rows.length > limit ? rows.slice(1) : rows;
-  const body: Record<string, unknown> = { status: 200, data: page.map(actionJson) };
-  if (rows.length > limit) {
-    const next = String(page[0].actionTimetoken);
+async function getActions(ctx: RequestContext, s: MessageActionDeps, { channel, start, end, limit }: GetParams, { keyset }: Granted): Promise<void> {
+  const page = await s.messageActions.list(keyset.subscribeKey, channel, start, end, limit);
+  const body: Record<string, unknown> = { status: 200, data: page.actions.map(actionJson) };
+  if (page.next !== null) {
+    const next = String(page.next);
     const query = `start=${next}${end === undefined ? '' : `&end=${end}`}&limit=${limit}`;
     body.more = {
       url: `/v1/message-actions/${ctx.params.sub}/channel/${ctx.params.channel}?${query}`,
@@ -147,31 +106,51 @@ interface RemoveParams {
   actionTimetoken: bigint;
 }
 
-function parseRemove(ctx: RequestContext, s: Services): Parsed<RemoveParams> {
+function parseRemove(ctx: RequestContext, s: MessageActionDeps): Parsed<RemoveParams> {
   const channel = channelParam(ctx, s);
   const messageTimetoken = requiredTimetoken(ctx.params.message, 'message timetoken');
   const actionTimetoken = requiredTimetoken(ctx.params.action, 'action timetoken');
   return { value: { channel, messageTimetoken, actionTimetoken }, resources: { channels: [channel] } };
 }
 
-async function removeAction(ctx: RequestContext, s: Services, { channel, messageTimetoken, actionTimetoken }: RemoveParams, { keyset }: Granted): Promise<void> {
-  // Read first: the removal event carries the action's type, value and uuid.
-  const existing = (await s.messageActions.forMessages(keyset.subscribeKey, channel, [messageTimetoken])).find(
-    (a) => a.actionTimetoken === actionTimetoken,
-  );
-  if (existing !== undefined && (await s.messageActions.remove(keyset.subscribeKey, channel, messageTimetoken, actionTimetoken))) {
-    await announce(ctx, s, existing, 'removed');
-  }
+async function removeAction(
+  ctx: RequestContext,
+  s: MessageActionDeps,
+  { channel, messageTimetoken, actionTimetoken }: RemoveParams,
+  { keyset }: Granted,
+): Promise<void> {
+  await s.messageActions.remove(keyset.subscribeKey, channel, messageTimetoken, actionTimetoken);
   sendJson(ctx.res, 200, '{"status":200,"data":{}}');
 }
 
 const service = 'Message Actions';
 
-export const messageActionRoutes: Route[] = [
-  guarded({ method: 'POST', path: '/v1/message-actions/:sub/channel/:channel/message/:message', family: 'generic', service, operation: 'add_message_action', parse: parseAdd, handler: addAction }),
-  guarded({ method: 'GET', path: '/v1/message-actions/:sub/channel/:channel', family: 'generic', service, operation: 'get_message_actions', parse: parseGet, handler: getActions }),
+export const messageActionRoutes: Route<MessageActionDeps>[] = [
   guarded({
-    method: 'DELETE', path: '/v1/message-actions/:sub/channel/:channel/message/:message/action/:action', family: 'generic', service,
-    operation: 'remove_message_action', parse: parseRemove, handler: removeAction,
+    method: 'POST',
+    path: '/v1/message-actions/:sub/channel/:channel/message/:message',
+    family: 'generic',
+    service,
+    operation: 'add_message_action',
+    parse: parseAdd,
+    handler: addAction,
+  }),
+  guarded({
+    method: 'GET',
+    path: '/v1/message-actions/:sub/channel/:channel',
+    family: 'generic',
+    service,
+    operation: 'get_message_actions',
+    parse: parseGet,
+    handler: getActions,
+  }),
+  guarded({
+    method: 'DELETE',
+    path: '/v1/message-actions/:sub/channel/:channel/message/:message/action/:action',
+    family: 'generic',
+    service,
+    operation: 'remove_message_action',
+    parse: parseRemove,
+    handler: removeAction,
   }),
 ];

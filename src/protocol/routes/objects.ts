@@ -17,6 +17,9 @@ import type { Services } from '../services.ts';
  * app-context/list-query.ts.
  */
 
+/** What the App Context routes use (route.ts). */
+export type ObjectDeps = Pick<Services, 'config' | 'objects'>;
+
 const OTHER: Record<ObjectKind, ObjectKind> = { uuid: 'channel', channel: 'uuid' };
 
 /** Entries (set plus delete) of one memberships or members PATCH: PubNub's page size. */
@@ -24,15 +27,21 @@ export const MAX_RELATIONS_PER_PATCH = 100;
 /** Sort keys of one list call: each one is a comparison on every record listed. */
 export const MAX_SORT_KEYS = 10;
 
-function idParam(ctx: RequestContext, s: Services, kind: ObjectKind): string {
+function idParam(ctx: RequestContext, s: ObjectDeps, kind: ObjectKind): string {
   const id = decodeComponent(ctx.params.id, kind);
   const problem = channelNameProblem(id, s.config.limits.maxChannelLength);
-  if (problem !== undefined) throw new ParleyError(kind === 'channel' ? 'INVALID_CHANNEL' : 'INVALID_PARAM', `${kind} "${id.slice(0, 100)}": ${problem.replace('channel name', 'id')}`);
+  if (problem !== undefined)
+    throw new ParleyError(kind === 'channel' ? 'INVALID_CHANNEL' : 'INVALID_PARAM', `${kind} "${id.slice(0, 100)}": ${problem.replace('channel name', 'id')}`);
   return id;
 }
 
 function includeOf(ctx: RequestContext): Set<string> {
-  return new Set((ctx.query.get('include') ?? '').split(',').map((x) => x.trim()).filter((x) => x !== ''));
+  return new Set(
+    (ctx.query.get('include') ?? '')
+      .split(',')
+      .map((x) => x.trim())
+      .filter((x) => x !== ''),
+  );
 }
 
 function listQueryOf(ctx: RequestContext): ListQuery {
@@ -100,18 +109,24 @@ const OPS = {
 
 const resources = (kind: ObjectKind, ids: readonly string[]) => (kind === 'uuid' ? { uuids: ids } : { channels: ids });
 
-function metadataRoutes(kind: ObjectKind, segment: string): Route[] {
+function metadataRoutes(kind: ObjectKind, segment: string): Route<ObjectDeps>[] {
   const ops = OPS[kind];
   const one = `/v2/objects/:sub/${segment}/:id`;
-  const byId = (ctx: RequestContext, s: Services): Parsed<string> => {
+  const byId = (ctx: RequestContext, s: ObjectDeps): Parsed<string> => {
     const id = idParam(ctx, s, kind);
     return { value: id, resources: resources(kind, [id]) };
   };
   return [
-    route('GET', `/v2/objects/:sub/${segment}`, ops.list, (ctx) => ({ value: listQueryOf(ctx), resources: {} }), async (ctx, s, q, { keyset }) => {
-      const include = includeOf(ctx);
-      sendPage(ctx, q, await s.objects.list(keyset.subscribeKey, kind, q), (r) => renderMetadata(kind, r, include));
-    }),
+    route(
+      'GET',
+      `/v2/objects/:sub/${segment}`,
+      ops.list,
+      (ctx) => ({ value: listQueryOf(ctx), resources: {} }),
+      async (ctx, s, q, { keyset }) => {
+        const include = includeOf(ctx);
+        sendPage(ctx, q, await s.objects.list(keyset.subscribeKey, kind, q), (r) => renderMetadata(kind, r, include));
+      },
+    ),
     route('GET', one, ops.get, byId, async (ctx, s, id, { keyset }) => {
       const record = await s.objects.get(keyset.subscribeKey, kind, id);
       sendJson(ctx.res, 200, JSON.stringify({ status: 200, data: renderMetadata(kind, record, includeOf(ctx)) }));
@@ -137,24 +152,29 @@ interface RelationsPatch {
 }
 
 /** Memberships live under /uuids/:id/channels (side 'uuid'), members under /channels/:id/uuids (side 'channel'). */
-function relationRoutes(side: ObjectKind, path: string): Route[] {
+function relationRoutes(side: ObjectKind, path: string): Route<ObjectDeps>[] {
   const read = side === 'uuid' ? 'get_memberships' : 'get_members';
   const [setOp, removeOp] = side === 'uuid' ? (['set_memberships', 'remove_memberships'] as const) : (['set_members', 'remove_members'] as const);
-  const list = async (ctx: RequestContext, s: Services, keyset: Keyset, id: string, q: ListQuery): Promise<void> => {
+  const list = async (ctx: RequestContext, s: ObjectDeps, keyset: Keyset, id: string, q: ListQuery): Promise<void> => {
     const include = includeOf(ctx);
     sendPage(ctx, q, await s.objects.relations(keyset.subscribeKey, side, id, q), (rel) => renderRelation(side, rel, include));
   };
   return [
     route(
-      'GET', path, read,
+      'GET',
+      path,
+      read,
       (ctx, s) => {
         const id = idParam(ctx, s, side);
         return { value: { id, q: listQueryOf(ctx) }, resources: resources(side, [id]) };
       },
       (ctx, s, { id, q }, { keyset }) => list(ctx, s, keyset, id, q),
     ),
-    guarded<RelationsPatch>({
-      method: 'PATCH', path, family: 'objects', service: 'objects',
+    guarded<RelationsPatch, ObjectDeps>({
+      method: 'PATCH',
+      path,
+      family: 'objects',
+      service: 'objects',
       operation: [setOp, removeOp, read],
       // The channels to check are named in the body, so it is read (within its limit) before the decision.
       readsBody: true,
@@ -163,11 +183,15 @@ function relationRoutes(side: ObjectKind, path: string): Route[] {
         const q = listQueryOf(ctx);
         const { set, remove } = parseRelationsPatch(OTHER[side], parseJsonBody(ctx.body));
         if (set.length + remove.length > MAX_RELATIONS_PER_PATCH) {
-          throw new ParleyError('INVALID_PARAM', `body: at most ${MAX_RELATIONS_PER_PATCH} set and delete entries per request (got ${set.length + remove.length})`);
+          throw new ParleyError(
+            'INVALID_PARAM',
+            `body: at most ${MAX_RELATIONS_PER_PATCH} set and delete entries per request (got ${set.length + remove.length})`,
+          );
         }
         for (const otherId of [...set.map((x) => x.id), ...remove]) {
           const problem = channelNameProblem(otherId, s.config.limits.maxChannelLength);
-          if (problem !== undefined) throw new ParleyError('INVALID_PARAM', `${OTHER[side]} "${otherId.slice(0, 100)}": ${problem.replace('channel name', 'id')}`);
+          if (problem !== undefined)
+            throw new ParleyError('INVALID_PARAM', `${OTHER[side]} "${otherId.slice(0, 100)}": ${problem.replace('channel name', 'id')}`);
         }
         // §8.4: memberships need join on each channel; members need manage on the channel. A patch
         // that changes nothing still answers the list, so it needs what reading the list needs.
@@ -190,11 +214,17 @@ function relationRoutes(side: ObjectKind, path: string): Route[] {
   ];
 }
 
-function route<V>(method: Route['method'], path: string, operation: Operation, parse: GuardedDefinition<V>['parse'], handler: GuardedDefinition<V>['handler']): Route {
-  return guarded<V>({ method, path, family: 'objects', service: 'objects', operation, parse, handler });
+function route<V>(
+  method: Route['method'],
+  path: string,
+  operation: Operation,
+  parse: GuardedDefinition<V, ObjectDeps>['parse'],
+  handler: GuardedDefinition<V, ObjectDeps>['handler'],
+): Route<ObjectDeps> {
+  return guarded<V, ObjectDeps>({ method, path, family: 'objects', service: 'objects', operation, parse, handler });
 }
 
-export const objectRoutes: Route[] = [
+export const objectRoutes: Route<ObjectDeps>[] = [
   ...metadataRoutes('uuid', 'uuids'),
   ...metadataRoutes('channel', 'channels'),
   ...relationRoutes('uuid', '/v2/objects/:sub/uuids/:id/channels'),

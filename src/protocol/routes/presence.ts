@@ -7,6 +7,9 @@ import { decodeComponent, decodeList, queryFlag, queryInt, queryJsonObject, quer
 import { guarded, type AccessCheck, type Granted, type GuardedDefinition, type Parsed, type Route } from '../route.ts';
 import type { Services } from '../services.ts';
 
+/** What the presence routes use (route.ts). */
+export type PresenceDeps = Pick<Services, 'config' | 'presence' | 'groups'>;
+
 const OK = '{"status":200,"message":"OK","service":"Presence"}';
 
 /**
@@ -14,7 +17,12 @@ const OK = '{"status":200,"message":"OK","service":"Presence"}';
  * Bounded like a subscribe: limits.maxGroupsPerSubscribe groups, limits.maxChannelsPerSubscription
  * channels once expanded, counted while expanding.
  */
-export async function presenceTargets(s: Services, subscribeKey: string, channels: readonly string[], groups: readonly string[]): Promise<string[]> {
+export async function presenceTargets(
+  s: Pick<Services, 'config' | 'groups'>,
+  subscribeKey: string,
+  channels: readonly string[],
+  groups: readonly string[],
+): Promise<string[]> {
   checkGroupCount(s, groups);
   const out = new Set(channels);
   checkExpandedCount(s, out.size);
@@ -43,7 +51,7 @@ interface ListParams {
 }
 
 /** Channels from the path and groups from the query; `-pnpres` names are ignored (presence is tracked per channel). */
-function listParams(ctx: RequestContext, s: Services): ListParams {
+function listParams(ctx: RequestContext, s: PresenceDeps): ListParams {
   const channels = ctx.params.channels === undefined ? [] : decodeList(ctx.params.channels, 'channels').filter((c) => !c.endsWith('-pnpres'));
   const groups = queryList(ctx.query, 'channel-group').filter((g) => !g.endsWith('-pnpres'));
   checkChannels(s, channels, 'channel');
@@ -51,7 +59,7 @@ function listParams(ctx: RequestContext, s: Services): ListParams {
   return { channels, groups };
 }
 
-function nonEmptyList(ctx: RequestContext, s: Services): ListParams {
+function nonEmptyList(ctx: RequestContext, s: PresenceDeps): ListParams {
   const list = listParams(ctx, s);
   if (list.channels.length + list.groups.length === 0) throw new ParleyError('INVALID_PARAM', 'no channels or channel groups');
   return list;
@@ -71,7 +79,7 @@ interface HereNowParams extends ListParams {
   offset: number;
 }
 
-function parseHereNow(ctx: RequestContext, s: Services, global: boolean): Parsed<HereNowParams> {
+function parseHereNow(ctx: RequestContext, s: PresenceDeps, global: boolean): Parsed<HereNowParams> {
   const list = global ? { channels: [], groups: [] } : nonEmptyList(ctx, s);
   const value: HereNowParams = {
     ...list,
@@ -87,7 +95,7 @@ function parseHereNow(ctx: RequestContext, s: Services, global: boolean): Parsed
 /** Most uuids one here-now answer lists (over all its channels); past it a 400 asks for less. */
 export const MAX_HERE_NOW_UUIDS = 100_000;
 
-async function hereNow(ctx: RequestContext, s: Services, p: HereNowParams, { keyset }: Granted): Promise<void> {
+async function hereNow(ctx: RequestContext, s: PresenceDeps, p: HereNowParams, { keyset }: Granted): Promise<void> {
   const { global, channels, groups, withState, withUuids, limit, offset } = p;
   let targets: string[];
   if (global) {
@@ -102,7 +110,10 @@ async function hereNow(ctx: RequestContext, s: Services, p: HereNowParams, { key
   let listed = 0;
   for (const o of result.values()) listed += o.occupants.length;
   if (listed > MAX_HERE_NOW_UUIDS) {
-    throw new ParleyError('INVALID_PARAM', `this here-now would list ${listed} uuids; at most ${MAX_HERE_NOW_UUIDS} per answer: ask with a smaller limit, for fewer channels, or with disable_uuids=1`);
+    throw new ParleyError(
+      'INVALID_PARAM',
+      `this here-now would list ${listed} uuids; at most ${MAX_HERE_NOW_UUIDS} per answer: ask with a smaller limit, for fewer channels, or with disable_uuids=1`,
+    );
   }
   if (withState) {
     for (const [ch, o] of result) {
@@ -126,10 +137,16 @@ async function hereNow(ctx: RequestContext, s: Services, p: HereNowParams, { key
     total += o.occupancy;
     out[ch] = withUuids ? { occupancy: o.occupancy, uuids: occupantsJson(o, withState) } : { occupancy: o.occupancy };
   }
-  sendJson(ctx.res, 200, JSON.stringify({
-    status: 200, message: 'OK', service: 'Presence',
-    payload: { total_channels: Object.keys(out).length, total_occupancy: total, channels: out },
-  }));
+  sendJson(
+    ctx.res,
+    200,
+    JSON.stringify({
+      status: 200,
+      message: 'OK',
+      service: 'Presence',
+      payload: { total_channels: Object.keys(out).length, total_occupancy: total, channels: out },
+    }),
+  );
 }
 
 /** SDKs whose multi-channel get state reads `payload.channels` (compat.md). */
@@ -139,17 +156,17 @@ interface StateParams extends ListParams {
   uuid: string;
 }
 
-function parseState(ctx: RequestContext, s: Services, write: boolean): Parsed<StateParams & { state?: Record<string, unknown> }> {
+function parseState(ctx: RequestContext, s: PresenceDeps, write: boolean): Parsed<StateParams & { state?: Record<string, unknown> }> {
   const list = listParams(ctx, s);
   const uuid = decodeComponent(ctx.params.uuid, 'uuid');
   if (!write) return { value: { ...list, uuid }, resources: { channels: list.channels, groups: list.groups } };
-  if (uuid !== ctx.uuid) throw new ParleyError('INVALID_PARAM', 'state can only be set for the caller\'s own uuid');
+  if (uuid !== ctx.uuid) throw new ParleyError('INVALID_PARAM', "state can only be set for the caller's own uuid");
   const state = queryJsonObject(ctx.query, 'state');
   if (state === undefined) throw new ParleyError('INVALID_PARAM', 'state is missing');
   return { value: { ...list, uuid, state }, resources: { channels: list.channels, groups: list.groups } };
 }
 
-async function getState(ctx: RequestContext, s: Services, p: StateParams, { keyset }: Granted): Promise<void> {
+async function getState(ctx: RequestContext, s: PresenceDeps, p: StateParams, { keyset }: Granted): Promise<void> {
   const { channels, groups, uuid } = p;
   const targets = await presenceTargets(s, keyset.subscribeKey, channels, groups);
   const states = await s.presence.getState(keyset.subscribeKey, uuid, targets);
@@ -164,10 +181,14 @@ async function getState(ctx: RequestContext, s: Services, p: StateParams, { keys
   sendJson(ctx.res, 200, JSON.stringify({ status: 200, message: 'OK', uuid, payload: nested ? { channels: states } : states, service: 'Presence' }));
 }
 
-const presenceRoute = <V>(path: string, operation: Operation | readonly Operation[], parse: GuardedDefinition<V>['parse'], handler: GuardedDefinition<V>['handler']): Route =>
-  guarded<V>({ method: 'GET', path, family: 'generic', service: 'Presence', operation, parse, handler });
+const presenceRoute = <V>(
+  path: string,
+  operation: Operation | readonly Operation[],
+  parse: GuardedDefinition<V, PresenceDeps>['parse'],
+  handler: GuardedDefinition<V, PresenceDeps>['handler'],
+): Route<PresenceDeps> => guarded<V, PresenceDeps>({ method: 'GET', path, family: 'generic', service: 'Presence', operation, parse, handler });
 
-const dashedRoutes: Route[] = [
+const dashedRoutes: Route<PresenceDeps>[] = [
   presenceRoute(
     '/v2/presence/sub-key/:sub/channel/:channels/heartbeat',
     'heartbeat',
@@ -214,7 +235,8 @@ const dashedRoutes: Route[] = [
     ['where_now', 'where_now_other'],
     (ctx) => {
       const uuid = decodeComponent(ctx.params.uuid, 'uuid');
-      const checks: AccessCheck[] = uuid === ctx.uuid ? [{ operation: 'where_now', resources: {} }] : [{ operation: 'where_now_other', resources: { uuids: [uuid] } }];
+      const checks: AccessCheck[] =
+        uuid === ctx.uuid ? [{ operation: 'where_now', resources: {} }] : [{ operation: 'where_now_other', resources: { uuids: [uuid] } }];
       return { value: uuid, checks };
     },
     async (ctx, s, uuid, { keyset }) => {
@@ -229,4 +251,4 @@ const dashedRoutes: Route[] = [
  * C# (every presence call), Kotlin and Go here_now, Dart and Ruby send `/v2/presence/sub_key/…` with an
  * underscore: the same routes under both spellings. A signature covers the path as sent.
  */
-export const presenceRoutes: Route[] = [...dashedRoutes, ...dashedRoutes.map((r) => ({ ...r, path: r.path.replace('/sub-key/', '/sub_key/') }))];
+export const presenceRoutes: Route<PresenceDeps>[] = [...dashedRoutes, ...dashedRoutes.map((r) => ({ ...r, path: r.path.replace('/sub-key/', '/sub_key/') }))];

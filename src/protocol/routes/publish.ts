@@ -6,6 +6,9 @@ import { decodeComponent, JS_CONTENT_TYPE, queryFlag, queryInt, queryJsonObject,
 import { guarded, type Granted, type Parsed, type Route } from '../route.ts';
 import type { Services } from '../services.ts';
 
+/** What the publish and signal routes use (route.ts). */
+export type PublishDeps = Pick<Services, 'config' | 'pipeline' | 'clock' | 'm'>;
+
 export const CUSTOM_MESSAGE_TYPE = /^[A-Za-z0-9_-]{3,50}$/;
 
 function validJson(text: string, what: string): string {
@@ -26,7 +29,7 @@ interface PublishRequest {
 }
 
 /** Path and query of publish, fire and signal (§2): validated before the access decision. */
-function parsePublish(ctx: RequestContext, s: Services, kind: 'publish' | 'signal'): Parsed<PublishRequest> {
+function parsePublish(ctx: RequestContext, s: PublishDeps, kind: 'publish' | 'signal'): Parsed<PublishRequest> {
   const { params, query } = ctx;
   const channel = decodeComponent(params.channel, 'channel');
   checkChannels(s, [channel], 'channel');
@@ -44,7 +47,7 @@ function parsePublish(ctx: RequestContext, s: Services, kind: 'publish' | 'signa
 }
 
 /** Shared by publish, fire and signal: §2. Authorized by the server → validate size → publish (persist, then fan out). */
-async function handle(ctx: RequestContext, s: Services, kind: 'publish' | 'signal', p: PublishRequest, { keyset }: Granted): Promise<void> {
+async function handle(ctx: RequestContext, s: PublishDeps, kind: 'publish' | 'signal', p: PublishRequest, { keyset }: Granted): Promise<void> {
   let payload: string;
   if (ctx.params.payload !== undefined) {
     payload = decodeComponent(ctx.params.payload, 'message');
@@ -75,16 +78,19 @@ async function handle(ctx: RequestContext, s: Services, kind: 'publish' | 'signa
   sendJson(ctx.res, 200, `[1,"Sent","${tt}"]`, JS_CONTENT_TYPE);
 }
 
-function publishRoute(method: 'GET' | 'POST', path: string, kind: 'publish' | 'signal'): Route {
+function publishRoute(method: 'GET' | 'POST', path: string, kind: 'publish' | 'signal'): Route<PublishDeps> {
   return guarded({
-    method, path, family: 'publish', service: kind === 'publish' ? 'Publish' : 'Signal',
+    method,
+    path,
+    family: 'publish',
+    service: kind === 'publish' ? 'Publish' : 'Signal',
     operation: kind,
     parse: (ctx, s) => parsePublish(ctx, s, kind),
     handler: (ctx, s, p, granted) => handle(ctx, s, kind, p, granted),
   });
 }
 
-export const publishRoutes: Route[] = [
+export const publishRoutes: Route<PublishDeps>[] = [
   publishRoute('GET', '/publish/:pub/:sub/0/:channel/0/:payload', 'publish'),
   publishRoute('POST', '/publish/:pub/:sub/0/:channel/0', 'publish'),
   // Kotlin switches to this route by itself for large messages; C# has it too (sdk-differences.md §3).

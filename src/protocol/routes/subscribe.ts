@@ -8,10 +8,24 @@ import { errorBody } from '../error-response.ts';
 import { checkGroupCount } from '../channel-caps.ts';
 import { clientAddress } from '../client-limits.ts';
 import { checkChannels } from '../guard.ts';
-import { decodeList, DONE, queryInt, queryJsonObject, queryList, queryTimetoken, sendJson, timetokenValue, JS_CONTENT_TYPE, type RequestContext } from '../request.ts';
+import {
+  decodeList,
+  DONE,
+  queryInt,
+  queryJsonObject,
+  queryList,
+  queryTimetoken,
+  sendJson,
+  timetokenValue,
+  JS_CONTENT_TYPE,
+  type RequestContext,
+} from '../request.ts';
 import { guarded, type Granted, type Parsed, type Route } from '../route.ts';
 import type { Services } from '../services.ts';
 import { presenceTargets, stateByChannel } from './presence.ts';
+
+/** What the subscribe route uses (route.ts). */
+export type SubscribeDeps = Pick<Services, 'config' | 'access' | 'clientLimits' | 'subscriptions' | 'answers' | 'presence' | 'groups' | 'clock' | 'm' | 'log'>;
 
 interface SubscribeParams {
   channels: string[];
@@ -41,7 +55,7 @@ function rubyCursor(raw: string | undefined): bigint | undefined {
   return timetokenValue(text, 't');
 }
 
-function parseSubscribe(ctx: RequestContext, s: Services): Parsed<SubscribeParams> {
+function parseSubscribe(ctx: RequestContext, s: SubscribeDeps): Parsed<SubscribeParams> {
   const channels = decodeList(ctx.params.channels, 'channels');
   const groups = queryList(ctx.query, 'channel-group');
   if (channels.length === 0 && groups.length === 0) throw new ParleyError('INVALID_PARAM', 'no channels or channel groups to subscribe to');
@@ -90,7 +104,7 @@ class SubscribePoll implements SubscribeRequest, PollCallbacks {
 
   constructor(
     private readonly res: ServerResponse,
-    private readonly s: Services,
+    private readonly s: SubscribeDeps,
     private readonly granted: Granted,
     p: SubscribeParams,
     readonly uuid: string,
@@ -147,9 +161,13 @@ class SubscribePoll implements SubscribeRequest, PollCallbacks {
   }
 
   answer(a: SubscribeAnswer): void {
+    // Parked: opened() ran, so the poll waited in the hub until a delivery; else it is answered on arrival.
+    const wasParked = this.handle !== null;
     this.settle();
     this.s.m.deliveries(undefined, a.items.length);
-    sendJson(this.res, 200, this.s.subscriptions.answers.encode(a.timetoken, a.items), JS_CONTENT_TYPE);
+    sendJson(this.res, 200, this.s.answers.encode(a.timetoken, a.items), JS_CONTENT_TYPE);
+    // One observation per answer, of its oldest message (items are in timetoken order): docs/metrics.md.
+    if (a.items.length > 0 && this.res.writableEnded) this.s.m.publishToDeliver(a.items[0].env.timetoken, this.s.clock.nowMs(), wasParked);
   }
 
   recheck(): ParleyError | null {
@@ -173,7 +191,7 @@ class SubscribePoll implements SubscribeRequest, PollCallbacks {
 }
 
 /** Not async: a subscribe answered or parked at once returns DONE, so the server awaits nothing for it. */
-function subscribe(ctx: RequestContext, s: Services, p: SubscribeParams, granted: Granted): Promise<void> {
+function subscribe(ctx: RequestContext, s: SubscribeDeps, p: SubscribeParams, granted: Granted): Promise<void> {
   const { channels, groups, cursor, heartbeat, state } = p;
   const { keyset } = granted;
   const poll = new SubscribePoll(ctx.res, s, granted, p, ctx.uuid);
@@ -201,6 +219,14 @@ function subscribe(ctx: RequestContext, s: Services, p: SubscribeParams, granted
   return DONE;
 }
 
-export const subscribeRoutes: Route[] = [
-  guarded({ method: 'GET', path: '/v2/subscribe/:sub/:channels/0', family: 'generic', service: 'Subscribe', operation: 'subscribe', parse: parseSubscribe, handler: subscribe }),
+export const subscribeRoutes: Route<SubscribeDeps>[] = [
+  guarded({
+    method: 'GET',
+    path: '/v2/subscribe/:sub/:channels/0',
+    family: 'generic',
+    service: 'Subscribe',
+    operation: 'subscribe',
+    parse: parseSubscribe,
+    handler: subscribe,
+  }),
 ];

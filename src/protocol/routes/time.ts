@@ -1,7 +1,11 @@
 import { sendJson } from '../request.ts';
 import type { Route } from '../route.ts';
+import type { Services } from '../services.ts';
 
-export const timeRoutes: Route[] = [
+/** What time, health and metrics use (route.ts). */
+export type TimeDeps = Pick<Services, 'timetokens' | 'ready' | 'hub' | 'keysets' | 'metrics'>;
+
+export const timeRoutes: Route<TimeDeps>[] = [
   {
     method: 'GET',
     path: '/time/0',
@@ -39,6 +43,7 @@ export const timeRoutes: Route[] = [
     family: 'generic',
     service: 'Metrics',
     access: { public: 'Prometheus scrape; counts only, no names, keys or payloads' },
-    handler: async (ctx, s) => sendJson(ctx.res, 200, s.metrics.render(), 'text/plain; version=0.0.4'),
+    // docs/metrics.md: this server's series and the process's.
+    handler: async (ctx, s) => sendJson(ctx.res, 200, await s.metrics.render(), s.metrics.contentType),
   },
 ];

@@ -1,4 +1,4 @@
-import { compareFilesNewestFirst, decodeFileCursor, encodeFileCursor, isAfter } from '../file-cursor.ts';
+import { compareFilesNewestFirst, decodeFileCursor, encodeFileCursor, isAfter } from '../shared/file-cursor.ts';
 import type { FileStore, StoredFile } from '../types.ts';
 
 interface Entry {

@@ -6,7 +6,7 @@ import { MemoryGrantStore } from './grant-store.ts';
 import { MemoryMessageActionStore } from './message-action-store.ts';
 import { MemoryMessageStore } from './message-store.ts';
 import { MemoryObjectStore } from './object-store.ts';
-import { MemoryPresenceStore } from './presence-store.ts';
+import { MemoryPresenceStore } from '../shared/memory-presence-store.ts';
 import { MemorySecretRotationStore } from './secret-rotation-store.ts';
 
 export { MemoryChannelGroupStore, MemoryDenyList, MemoryGrantStore, MemoryMessageStore, MemoryPresenceStore };

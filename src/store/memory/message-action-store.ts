@@ -1,5 +1,5 @@
-import { compareActions } from '../action-order.ts';
-import { inclusiveBounds } from '../message-query.ts';
+import { compareActions } from '../shared/action-order.ts';
+import { inclusiveBounds } from '../shared/message-query.ts';
 import type { MessageAction, MessageActionStore, TimetokenRange } from '../types.ts';
 
 /** Actions of each channel in one array kept in listing order (inserts are nearly always appends). */

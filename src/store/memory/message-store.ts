@@ -1,6 +1,6 @@
-import { inclusiveBounds, mergeKept, type InclusiveBounds } from '../message-query.ts';
+import { inclusiveBounds, mergeKept, type InclusiveBounds } from '../shared/message-query.ts';
 import type { MessageQuery, MessageStore, StoredMessage, TimetokenRange } from '../types.ts';
-import { validateMessageBatch } from '../validate-message-batch.ts';
+import { validateMessageBatch } from '../shared/validate-message-batch.ts';
 
 /** One channel's history, ascending by timetoken. */
 interface ChannelLog {

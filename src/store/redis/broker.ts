@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ParleyError } from '../../errors.ts';
 import type { Broker, CommittedMessage, ControlEvent, HealthReport, OutgoingMessage } from '../types.ts';
-import { validateMessageBatch } from '../validate-message-batch.ts';
+import { validateMessageBatch } from '../shared/validate-message-batch.ts';
 import { RedisConnection, type RedisLog, type ScriptCall } from './connection.ts';
 import { KeysetRegistry } from './keyset-registry.ts';
 import { RedisKeys, type KeysetKeys } from './keys.ts';
@@ -13,7 +13,7 @@ export interface RedisBrokerOptions {
   url: string;
   /** Key prefix of the deployment; every node of one deployment uses the same. */
   prefix: string;
-  /** Source of nowMs for timetokens (the node's Clock); defaults to Date.now. */
+  /** The node's Clock: no timetoken this node commits is behind its nowMs (docs/redis.md §Ordering); defaults to Date.now. */
   clock?: { nowMs(): number };
   /** Tags this node's control events and names its connections in CLIENT LIST; random by default. */
   nodeId?: string;
@@ -38,7 +38,9 @@ const BROKER_HEALTH_TIMEOUT_MS = 2000;
 /**
  * The Redis engine's broker (docs/redis.md §ordering). commit() is one Lua call per keyset (one
  * MULTI/EXEC when a batch spans keysets) that assigns timetokens, appends history and PUBLISHes the
- * batch; every node, this one included, gets batches only through its subscriber connection, which
+ * batch. Within a keyset each timetoken is greater than every one committed before it, from any node,
+ * and than any handshake cut read before it (RedisMessageStore.handshakeTimetoken), so a subscriber's
+ * cursor never passes a message still to come. Every node, this one included, gets batches only through its subscriber connection, which
  * PSUBSCRIBEs `<prefix>:*:fanout`, so all nodes see one order. A pattern rather than a per-keyset
  * list: a node needs no keyset list to start, and a keyset added to another node is never missed.
  */
@@ -105,11 +107,15 @@ export class RedisBroker implements Broker {
     const nowMs = Math.floor(this.clock.nowMs());
     const groups = [...byKeyset];
     const calls = groups.map(([subscribeKey, positions]) =>
-      commitCall(this.keys.keyset(subscribeKey), positions.map((i) => batch[i]), nowMs),
+      commitCall(
+        this.keys.keyset(subscribeKey),
+        positions.map((i) => batch[i]),
+        nowMs,
+      ),
     );
     const replies = (await this.commands.scripts('commit', calls)) as string[][];
     const timetokens = new Array<bigint>(batch.length);
-    groups.forEach(([, positions], g) => positions.forEach((i, j) => (timetokens[i] = BigInt(replies[g][j]))));
+    for (const [g, [, positions]] of groups.entries()) for (const [j, i] of positions.entries()) timetokens[i] = BigInt(replies[g][j]);
     return timetokens;
   }
 
@@ -192,7 +198,7 @@ export class RedisBroker implements Broker {
   }
 
   private receiveBatch(channel: string, text: string): void {
-    if (!this.keys.isFanoutChannel(channel)) return;
+    if (this.isClosed || !this.keys.isFanoutChannel(channel)) return;
     let batch: CommittedMessage[];
     try {
       batch = decodeFanout(text);
@@ -204,7 +210,7 @@ export class RedisBroker implements Broker {
   }
 
   private receiveControl(channel: string, text: string): void {
-    if (channel !== this.keys.control) return;
+    if (this.isClosed || channel !== this.keys.control) return;
     let wire: ControlWire;
     try {
       wire = JSON.parse(text) as ControlWire;
@@ -247,6 +253,6 @@ export class RedisBroker implements Broker {
 }
 
 function commitCall(ks: KeysetKeys, messages: readonly OutgoingMessage[], nowMs: number): ScriptCall {
-  const t = channelTable(ks, [ks.lastTimetoken, ks.mexpChannels], messages, (m) => [m.store ? '1' : '0', encodeBody(m), expiryArg(m.expiresAtMs)]);
+  const t = channelTable(ks, [ks.lastTimetoken, ks.legacyLastTimetokens, ks.mexpChannels], messages, (m) => [m.store ? '1' : '0', encodeBody(m), expiryArg(m.expiresAtMs)]);
   return { script: SCRIPTS.commit, keys: t.keys, args: [String(nowMs), ks.fanout, JSON.stringify(ks.subscribeKey), ...t.channelArgs, ...t.rowArgs] };
 }

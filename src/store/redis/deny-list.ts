@@ -22,7 +22,13 @@ export class RedisDenyList implements DenyList {
    */
   async epoch(proposedMs: number): Promise<number> {
     const key = this.keys.denyListEpoch;
-    const replies = await this.connection.run('epoch', (client) => client.multi().set(key, String(Math.ceil(proposedMs)), 'NX').get(key).exec());
+    const replies = await this.connection.run('epoch', (client) =>
+      client
+        .multi()
+        .set(key, String(Math.ceil(proposedMs)), 'NX')
+        .get(key)
+        .exec(),
+    );
     const stored = replies?.[1]?.[1];
     if (replies === null || replies.some(([err]) => err) || typeof stored !== 'string' || !/^\d+$/.test(stored)) {
       throw new ParleyError('STORE_UNAVAILABLE', 'redis epoch failed: unexpected reply');
@@ -32,9 +38,7 @@ export class RedisDenyList implements DenyList {
 
   async add(entry: DenyListEntry): Promise<void> {
     await this.registry.ensure([entry.subscribeKey]);
-    await this.connection.run('add', (client) =>
-      client.zadd(this.keys.keyset(entry.subscribeKey).denyList, 'GT', String(entry.expiresAtMs), entry.tokenId),
-    );
+    await this.connection.run('add', (client) => client.zadd(this.keys.keyset(entry.subscribeKey).denyList, 'GT', String(entry.expiresAtMs), entry.tokenId));
   }
 
   async has(subscribeKey: string, tokenId: string, nowMs: number): Promise<boolean> {

@@ -1,4 +1,4 @@
-import { decodeFileCursor, encodeFileCursor } from '../file-cursor.ts';
+import { decodeFileCursor, encodeFileCursor } from '../shared/file-cursor.ts';
 import type { FileStore, StoredFile } from '../types.ts';
 import type { RedisConnection } from './connection.ts';
 import type { KeysetRegistry } from './keyset-registry.ts';

@@ -68,8 +68,3 @@ export function createRedisStores(options: RedisStoresOptions): Stores {
     close: () => connection.close(),
   };
 }
-
-/** The broker of the shared engine; one per node, on its own two connections (commands, subscriber). */
-export function createRedisBroker(options: RedisBrokerOptions): RedisBroker {
-  return new RedisBroker(options);
-}

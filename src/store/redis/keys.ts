@@ -33,7 +33,10 @@ export function escapeGlob(value: string): string {
 export class KeysetKeys {
   private readonly base: string;
 
-  constructor(prefix: string, readonly subscribeKey: string) {
+  constructor(
+    prefix: string,
+    readonly subscribeKey: string,
+  ) {
     this.base = `${prefix}:{${encodeTag(subscribeKey)}}`;
   }
 
@@ -53,8 +56,12 @@ export class KeysetKeys {
   get mexpChannels(): string {
     return `${this.base}:mexpch`;
   }
-  /** HASH channel → last timetoken the broker assigned there (19 digits). */
+  /** STRING, 19 digits: the last timetoken the broker assigned in this keyset (commit.lua). */
   get lastTimetoken(): string {
+    return `${this.base}:last`;
+  }
+  /** HASH channel → last timetoken, the per-channel form `lastTimetoken` replaced; commit.lua folds it in once and deletes it. */
+  get legacyLastTimetokens(): string {
     return `${this.base}:lasttt`;
   }
   /** HASH JSON [level, resource, authKey] → JSON [perms, ttlMinutes, expiresAtMs]. */

@@ -1,5 +1,5 @@
-import { compareActions } from '../action-order.ts';
-import { inclusiveBounds } from '../message-query.ts';
+import { compareActions } from '../shared/action-order.ts';
+import { inclusiveBounds } from '../shared/message-query.ts';
 import type { MessageAction, MessageActionStore, TimetokenRange } from '../types.ts';
 import type { RedisConnection } from './connection.ts';
 import type { KeysetRegistry } from './keyset-registry.ts';
@@ -55,9 +55,7 @@ export class RedisMessageActionStore implements MessageActionStore {
     // Members start with the action timetoken: `[lo` includes every `lo:…`, `(hi+1` excludes `hi+1:…`.
     const min = bounds.lo < 0n ? '-' : `[${timetokenText(bounds.lo)}`;
     const max = `(${timetokenText(bounds.hi + 1n)}`;
-    const members = await this.connection.run('listMessageActions', (client) =>
-      client.zrevrangebylex(ks.actions(channel), max, min, 'LIMIT', 0, n),
-    );
+    const members = await this.connection.run('listMessageActions', (client) => client.zrevrangebylex(ks.actions(channel), max, min, 'LIMIT', 0, n));
     const fields = members.reverse().map((m) => `${m.slice(20)}:${m.slice(0, 19)}`);
     return this.bodies(ks, channel, fields);
   }
@@ -90,8 +88,13 @@ export class RedisMessageActionStore implements MessageActionStore {
       if (value === null) return;
       const [msg, type, actionValue, uuid] = JSON.parse(value) as ActionBody;
       out.push({
-        subscribeKey: ks.subscribeKey, channel, messageTimetoken: BigInt(msg), actionTimetoken: BigInt(field.slice(20)),
-        type, value: actionValue, uuid,
+        subscribeKey: ks.subscribeKey,
+        channel,
+        messageTimetoken: BigInt(msg),
+        actionTimetoken: BigInt(field.slice(20)),
+        type,
+        value: actionValue,
+        uuid,
       });
     });
     return out;

@@ -8,7 +8,10 @@ import { SCRIPTS } from './scripts.ts';
 /** How often remove() re-reads memberships that changed under it before giving up (STORE_UNAVAILABLE). */
 const MAX_REMOVE_ATTEMPTS = 10;
 
-const byKey = <T>(key: (x: T) => string) => (a: T, b: T) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
+const byKey =
+  <T>(key: (x: T) => string) =>
+  (a: T, b: T) =>
+    key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
 
 /** The HASH holding `side`'s relations of `id`: a uuid's memberships or a channel's members. */
 function sideKey(ks: KeysetKeys, side: ObjectKind, id: string): string {

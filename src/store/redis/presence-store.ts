@@ -93,9 +93,7 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   async getState(subscribeKey: string, channel: string, uuid: string): Promise<Record<string, unknown> | undefined> {
-    const text = await this.connection.run('getState', (client) =>
-      client.hget(this.keys.keyset(subscribeKey).presenceState, JSON.stringify([channel, uuid])),
-    );
+    const text = await this.connection.run('getState', (client) => client.hget(this.keys.keyset(subscribeKey).presenceState, JSON.stringify([channel, uuid])));
     return text === null ? undefined : (JSON.parse(text) as Record<string, unknown>);
   }
 }

@@ -15,15 +15,9 @@ export class SqliteChannelGroupStore implements ChannelGroupStore {
   private readonly deleteAll: Database.Statement<[string, string]>;
 
   constructor(db: Database.Database) {
-    const insert = db.prepare<[string, string, string]>(
-      'INSERT OR IGNORE INTO channel_group_members (subscribe_key, group_name, channel) VALUES (?, ?, ?)',
-    );
-    const countMembers = db
-      .prepare<[string, string], number>('SELECT count(*) FROM channel_group_members WHERE subscribe_key = ? AND group_name = ?')
-      .pluck();
-    const deleteOne = db.prepare<[string, string, string]>(
-      'DELETE FROM channel_group_members WHERE subscribe_key = ? AND group_name = ? AND channel = ?',
-    );
+    const insert = db.prepare<[string, string, string]>('INSERT OR IGNORE INTO channel_group_members (subscribe_key, group_name, channel) VALUES (?, ?, ?)');
+    const countMembers = db.prepare<[string, string], number>('SELECT count(*) FROM channel_group_members WHERE subscribe_key = ? AND group_name = ?').pluck();
+    const deleteOne = db.prepare<[string, string, string]>('DELETE FROM channel_group_members WHERE subscribe_key = ? AND group_name = ? AND channel = ?');
     this.addBatch = db.transaction((subscribeKey: string, group: string, channels: readonly string[]) => {
       for (const channel of channels) insert.run(subscribeKey, group, channel);
       return countMembers.get(subscribeKey, group) ?? 0;
@@ -31,12 +25,8 @@ export class SqliteChannelGroupStore implements ChannelGroupStore {
     this.removeBatch = db.transaction((subscribeKey: string, group: string, channels: readonly string[]) => {
       for (const channel of channels) deleteOne.run(subscribeKey, group, channel);
     });
-    this.selectChannels = db
-      .prepare<[string, string], string>('SELECT channel FROM channel_group_members WHERE subscribe_key = ? AND group_name = ?')
-      .pluck();
-    this.selectGroups = db
-      .prepare<[string], string>('SELECT DISTINCT group_name FROM channel_group_members WHERE subscribe_key = ?')
-      .pluck();
+    this.selectChannels = db.prepare<[string, string], string>('SELECT channel FROM channel_group_members WHERE subscribe_key = ? AND group_name = ?').pluck();
+    this.selectGroups = db.prepare<[string], string>('SELECT DISTINCT group_name FROM channel_group_members WHERE subscribe_key = ?').pluck();
     this.deleteAll = db.prepare<[string, string]>('DELETE FROM channel_group_members WHERE subscribe_key = ? AND group_name = ?');
   }
 

@@ -36,13 +36,9 @@ export class SqliteDenyList implements DenyList {
        ON CONFLICT (subscribe_key, token_id) DO UPDATE SET expires_at_ms = max(expires_at_ms, excluded.expires_at_ms)`,
     );
     this.selectOne = db
-      .prepare<[string, string, number], number>(
-        'SELECT 1 FROM deny_list WHERE subscribe_key = ? AND token_id = ? AND expires_at_ms > ?',
-      )
+      .prepare<[string, string, number], number>('SELECT 1 FROM deny_list WHERE subscribe_key = ? AND token_id = ? AND expires_at_ms > ?')
       .pluck();
-    this.selectLive = db.prepare<[number], DenyRow>(
-      'SELECT subscribe_key, token_id, expires_at_ms FROM deny_list WHERE expires_at_ms > ?',
-    );
+    this.selectLive = db.prepare<[number], DenyRow>('SELECT subscribe_key, token_id, expires_at_ms FROM deny_list WHERE expires_at_ms > ?');
     this.deleteExpired = db.prepare<[number]>('DELETE FROM deny_list WHERE expires_at_ms <= ?');
     // max(): a kick never moves back.
     this.upsertKick = db.prepare<[string, string, number]>(

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { decodeFileCursor, encodeFileCursor } from '../file-cursor.ts';
+import { decodeFileCursor, encodeFileCursor } from '../shared/file-cursor.ts';
 import type { FileStore, StoredFile } from '../types.ts';
 import { sqliteCall } from './sqlite-call.ts';
 
@@ -27,9 +27,7 @@ export class SqliteFileStore implements FileStore {
   private readonly selectAfter: Database.Statement<unknown[], FileRow>;
 
   constructor(db: Database.Database) {
-    this.insert = db.prepare(
-      `INSERT OR IGNORE INTO files (subscribe_key, channel, ${META}, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
+    this.insert = db.prepare(`INSERT OR IGNORE INTO files (subscribe_key, channel, ${META}, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
     this.selectOne = db.prepare(`SELECT ${META}, bytes FROM files WHERE subscribe_key = ? AND channel = ? AND id = ?`);
     this.deleteOne = db.prepare('DELETE FROM files WHERE subscribe_key = ? AND channel = ? AND id = ?');
     const order = 'ORDER BY created DESC, id DESC LIMIT ?';

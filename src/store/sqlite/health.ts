@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { type BigIntStats, statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import type { HealthReport } from '../types.ts';
 
@@ -13,7 +13,7 @@ export function sqliteHealthCheck(db: Database.Database, file: string): () => He
   return () => {
     if (!db.open) return { ok: false, reason: 'sqlite database is closed' };
     if (opened !== null) {
-      let now;
+      let now: BigIntStats;
       try {
         now = statSync(file, { bigint: true });
       } catch (err) {

@@ -1,4 +1,4 @@
-import { MemoryPresenceStore } from '../memory/presence-store.ts';
+import { MemoryPresenceStore } from '../shared/memory-presence-store.ts';
 import type { Stores } from '../types.ts';
 import { SqliteChannelGroupStore } from './channel-group-store.ts';
 import { openSqliteDatabase } from './database.ts';
@@ -23,8 +23,8 @@ export { SqliteObjectStore, SqliteSecretRotationStore };
  *
  * Presence is deliberately NOT persisted: it is ephemeral by design (as in PubNub), every entry
  * expires within one presence timeout, and after a restart clients re-announce themselves with their
- * next heartbeat. So presence uses the memory PresenceStore, the one place a store/<impl> reaches
- * into another implementation.
+ * next heartbeat. So presence is kept in process memory (store/shared/memory-presence-store.ts, which
+ * the memory engine uses too).
  */
 export function createSqliteStores(options: { file: string }): Stores {
   const db = openSqliteDatabase(options.file);

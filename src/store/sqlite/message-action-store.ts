@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
-import { compareActions } from '../action-order.ts';
-import { inclusiveBounds } from '../message-query.ts';
+import { compareActions } from '../shared/action-order.ts';
+import { inclusiveBounds } from '../shared/message-query.ts';
 import type { MessageAction, MessageActionStore, TimetokenRange } from '../types.ts';
 import { sqliteCall } from './sqlite-call.ts';
 
@@ -27,12 +27,8 @@ export class SqliteMessageActionStore implements MessageActionStore {
   private readonly readMany: Database.Transaction<(subscribeKey: string, channel: string, tts: readonly bigint[]) => ActionRow[]>;
 
   constructor(db: Database.Database) {
-    this.insert = db.prepare(
-      `INSERT OR IGNORE INTO message_actions (subscribe_key, channel, ${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    );
-    this.deleteOne = db.prepare(
-      'DELETE FROM message_actions WHERE subscribe_key = ? AND channel = ? AND message_timetoken = ? AND action_timetoken = ?',
-    );
+    this.insert = db.prepare(`INSERT OR IGNORE INTO message_actions (subscribe_key, channel, ${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`);
+    this.deleteOne = db.prepare('DELETE FROM message_actions WHERE subscribe_key = ? AND channel = ? AND message_timetoken = ? AND action_timetoken = ?');
     this.selectNewest = db
       .prepare<unknown[], ActionRow>(
         `SELECT ${COLUMNS} FROM message_actions WHERE subscribe_key = ? AND channel = ? AND action_timetoken BETWEEN ? AND ?
@@ -50,9 +46,7 @@ export class SqliteMessageActionStore implements MessageActionStore {
 
   async add(action: MessageAction): Promise<boolean> {
     const { subscribeKey, channel, messageTimetoken, actionTimetoken, type, value, uuid } = action;
-    const result = await sqliteCall('addMessageAction', () =>
-      this.insert.run(subscribeKey, channel, messageTimetoken, actionTimetoken, type, value, uuid),
-    );
+    const result = await sqliteCall('addMessageAction', () => this.insert.run(subscribeKey, channel, messageTimetoken, actionTimetoken, type, value, uuid));
     return result.changes === 1;
   }
 
@@ -79,7 +73,12 @@ export class SqliteMessageActionStore implements MessageActionStore {
 
 function toAction(subscribeKey: string, channel: string, row: ActionRow): MessageAction {
   return {
-    subscribeKey, channel, messageTimetoken: row.message_timetoken, actionTimetoken: row.action_timetoken,
-    type: row.type, value: row.value, uuid: row.uuid,
+    subscribeKey,
+    channel,
+    messageTimetoken: row.message_timetoken,
+    actionTimetoken: row.action_timetoken,
+    type: row.type,
+    value: row.value,
+    uuid: row.uuid,
   };
 }

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
-import { inclusiveBounds, mergeKept } from '../message-query.ts';
+import { inclusiveBounds, mergeKept } from '../shared/message-query.ts';
 import type { MessageQuery, MessageStore, MessageType, StoredMessage, TimetokenRange } from '../types.ts';
-import { validateMessageBatch } from '../validate-message-batch.ts';
+import { validateMessageBatch } from '../shared/validate-message-batch.ts';
 import { sqliteCall } from './sqlite-call.ts';
 
 /** A messages row as read with safeIntegers: INTEGER columns arrive as bigint, REAL ones as number. */
@@ -50,9 +50,7 @@ export class SqliteMessageStore implements MessageStore {
     this.selectNewest = db
       .prepare<unknown[], MessageRow>(`SELECT ${COLUMNS} FROM messages WHERE ${IN_RANGE} AND ${VISIBLE} ORDER BY timetoken DESC LIMIT ?`)
       .safeIntegers(true);
-    this.countCapped = db
-      .prepare<unknown[], number>(`SELECT count(*) FROM (SELECT 1 FROM messages WHERE ${IN_RANGE} AND ${VISIBLE} LIMIT ?)`)
-      .pluck();
+    this.countCapped = db.prepare<unknown[], number>(`SELECT count(*) FROM (SELECT 1 FROM messages WHERE ${IN_RANGE} AND ${VISIBLE} LIMIT ?)`).pluck();
     this.deleteRange = db.prepare(`DELETE FROM messages WHERE ${IN_RANGE}`);
     this.deleteExpired = db.prepare('DELETE FROM messages WHERE expires_at_ms <= ?');
   }

@@ -31,8 +31,17 @@ const customText = (custom: CustomFields | null): string | null => (custom === n
 
 function toRecord(row: ObjectRow): ObjectMetadata {
   return {
-    id: row.id, name: row.name, externalId: row.external_id, profileUrl: row.profile_url, email: row.email,
-    description: row.description, status: row.status, type: row.type, custom: customOf(row.custom), updated: row.updated, eTag: row.etag,
+    id: row.id,
+    name: row.name,
+    externalId: row.external_id,
+    profileUrl: row.profile_url,
+    email: row.email,
+    description: row.description,
+    status: row.status,
+    type: row.type,
+    custom: customOf(row.custom),
+    updated: row.updated,
+    eTag: row.etag,
   };
 }
 
@@ -40,7 +49,10 @@ function toMembership(row: MembershipRow): MembershipRecord {
   return { uuid: row.uuid, channel: row.channel, status: row.status, type: row.type, custom: customOf(row.custom), updated: row.updated, eTag: row.etag };
 }
 
-const byKey = <T>(key: (x: T) => string) => (a: T, b: T) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
+const byKey =
+  <T>(key: (x: T) => string) =>
+  (a: T, b: T) =>
+    key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
 
 /**
  * App Context in two tables (migration 003). Each write is one IMMEDIATE transaction, so the eTag
@@ -50,7 +62,9 @@ const byKey = <T>(key: (x: T) => string) => (a: T, b: T) => (key(a) < key(b) ? -
 export class SqliteObjectStore implements ObjectStore {
   private readonly selectOne: Database.Statement<[string, string, string], ObjectRow>;
   private readonly selectAll: Database.Statement<[string, string], ObjectRow>;
-  private readonly putChecked: Database.Transaction<(subscribeKey: string, kind: ObjectKind, r: ObjectMetadata, expected: string | null | undefined) => boolean>;
+  private readonly putChecked: Database.Transaction<
+    (subscribeKey: string, kind: ObjectKind, r: ObjectMetadata, expected: string | null | undefined) => boolean
+  >;
   private readonly removeCascade: Database.Transaction<(subscribeKey: string, kind: ObjectKind, id: string) => boolean>;
   private readonly putBatch: Database.Transaction<(subscribeKey: string, records: readonly MembershipRecord[]) => void>;
   private readonly removeBatch: Database.Transaction<(subscribeKey: string, pairs: ReadonlyArray<{ uuid: string; channel: string }>) => void>;
@@ -73,7 +87,21 @@ export class SqliteObjectStore implements ObjectStore {
     );
     this.putChecked = db.transaction((subscribeKey: string, kind: ObjectKind, r: ObjectMetadata, expected: string | null | undefined) => {
       if (expected !== undefined && (currentETag.get(subscribeKey, kind, r.id) ?? null) !== expected) return false;
-      upsert.run(subscribeKey, kind, r.id, r.name, r.externalId, r.profileUrl, r.email, r.description, r.status, r.type, customText(r.custom), r.updated, r.eTag);
+      upsert.run(
+        subscribeKey,
+        kind,
+        r.id,
+        r.name,
+        r.externalId,
+        r.profileUrl,
+        r.email,
+        r.description,
+        r.status,
+        r.type,
+        customText(r.custom),
+        r.updated,
+        r.eTag,
+      );
       return true;
     });
     const deleteObject = db.prepare('DELETE FROM app_context_objects WHERE subscribe_key = ? AND kind = ? AND id = ?');
@@ -116,7 +144,12 @@ export class SqliteObjectStore implements ObjectStore {
   }
 
   async list(subscribeKey: string, kind: ObjectKind): Promise<ObjectMetadata[]> {
-    return sqliteCall('objects.list', () => this.selectAll.all(subscribeKey, kind).map(toRecord).sort(byKey((r) => r.id)));
+    return sqliteCall('objects.list', () =>
+      this.selectAll
+        .all(subscribeKey, kind)
+        .map(toRecord)
+        .sort(byKey((r) => r.id)),
+    );
   }
 
   async putMemberships(subscribeKey: string, records: readonly MembershipRecord[]): Promise<void> {
@@ -132,8 +165,14 @@ export class SqliteObjectStore implements ObjectStore {
   async memberships(subscribeKey: string, side: ObjectKind, id: string): Promise<MembershipRecord[]> {
     return sqliteCall('objects.memberships', () =>
       side === 'uuid'
-        ? this.selectByUuid.all(subscribeKey, id).map(toMembership).sort(byKey((m) => m.channel))
-        : this.selectByChannel.all(subscribeKey, id).map(toMembership).sort(byKey((m) => m.uuid)),
+        ? this.selectByUuid
+            .all(subscribeKey, id)
+            .map(toMembership)
+            .sort(byKey((m) => m.channel))
+        : this.selectByChannel
+            .all(subscribeKey, id)
+            .map(toMembership)
+            .sort(byKey((m) => m.uuid)),
     );
   }
 }

@@ -18,14 +18,19 @@ export const javascript: SdkRecord = {
   sign: signJavaScript,
   signsTime: false,
   // transport/middleware.ts PubNubMiddleware.request: uuid, requestid, pnsdk (and auth when set).
-  common: [['uuid', '{uuid}'], ['requestid', '{requestid}'], ['pnsdk', 'PubNub-JS-Nodejs%2F12.0.3']],
+  common: [
+    ['uuid', '{uuid}'],
+    ['requestid', '{requestid}'],
+    ['pnsdk', 'PubNub-JS-Nodejs%2F12.0.3'],
+  ],
   absent: {
     'publish POST v2': 'no /v2/publish in npm pubnub 12',
     'signal POST': 'signal is GET only',
   },
   cases: [
     {
-      feature: 'time', source: `${S}/time.ts L48-50; wire-protocol.md §10`,
+      feature: 'time',
+      source: `${S}/time.ts L48-50; wire-protocol.md §10`,
       request: req('GET', '/time/0'),
       expect: (r) => {
         const body = ok(r);
@@ -33,13 +38,15 @@ export const javascript: SdkRecord = {
       },
     },
     {
-      feature: 'publish GET', source: `${S}/publish.ts L170-190`,
+      feature: 'publish GET',
+      source: `${S}/publish.ts L170-190`,
       request: req('GET', `/publish/{pub}/{sub}/0/{ch}/0/${MSG}`, 'store=1&meta=%7B%22k%22%3A%22v%22%7D&custom_message_type=chat-msg'),
       expect: (r) => void published(r),
       save: savePublish('msgTt'),
     },
     {
-      feature: 'publish POST', source: `${S}/publish.ts L192-200; transport/node-transport.ts (deflate); wire-protocol.md §2.2`,
+      feature: 'publish POST',
+      source: `${S}/publish.ts L192-200; transport/node-transport.ts (deflate); wire-protocol.md §2.2`,
       request: req('POST', '/publish/{pub}/{sub}/0/{ch}/0', 'store=1', {
         headers: { 'Content-Type': 'application/json' },
         body: { kind: 'zlib', text: '{"text":"via post"}', contentEncoding: 'deflate' },
@@ -47,17 +54,20 @@ export const javascript: SdkRecord = {
       expect: (r) => void published(r),
     },
     {
-      feature: 'fire', source: `${S}/fire.ts; wire-protocol.md §2.3`,
+      feature: 'fire',
+      source: `${S}/fire.ts; wire-protocol.md §2.3`,
       request: req('GET', '/publish/{pub}/{sub}/0/{ch}/0/%7B%22f%22%3A1%7D', 'store=0&norep=true'),
       expect: (r) => void published(r),
     },
     {
-      feature: 'signal', source: `${S}/signal.ts L97-106`,
+      feature: 'signal',
+      source: `${S}/signal.ts L97-106`,
       request: req('GET', '/signal/{pub}/{sub}/0/{ch}/0/%7B%22typing%22%3Atrue%7D'),
       expect: (r) => void published(r),
     },
     {
-      feature: 'subscribe handshake', source: `${S}/subscribe.ts L915-945 (event engine: ee, no tt); wire-protocol.md §12.3`,
+      feature: 'subscribe handshake',
+      source: `${S}/subscribe.ts L915-945 (event engine: ee, no tt); wire-protocol.md §12.3`,
       request: req('GET', '/v2/subscribe/{sub}/{ch}/0', 'ee='),
       expect: (r) => void subscribeEnvelope(r),
       save: (r, ctx) => {
@@ -65,22 +75,27 @@ export const javascript: SdkRecord = {
       },
     },
     {
-      feature: 'publish GET', variant: 'for the long-poll', source: `${S}/publish.ts L170-190`,
+      feature: 'publish GET',
+      variant: 'for the long-poll',
+      source: `${S}/publish.ts L170-190`,
       request: req('GET', `/publish/{pub}/{sub}/0/{ch}/0/${MSG}`),
       expect: (r) => void published(r),
     },
     {
-      feature: 'subscribe long-poll', source: `${S}/subscribe.ts L924-945 (tt, tr)`,
+      feature: 'subscribe long-poll',
+      source: `${S}/subscribe.ts L924-945 (tt, tr)`,
       request: req('GET', '/v2/subscribe/{sub}/{ch}/0', 'ee=&tt={subTt}&tr=1'),
       expect: deliveredAfterHandshake,
     },
     {
-      feature: 'heartbeat', source: `${S}/presence/heartbeat.ts L80-100`,
+      feature: 'heartbeat',
+      source: `${S}/presence/heartbeat.ts L80-100`,
       request: req('GET', '/v2/presence/sub-key/{sub}/channel/{ch}/heartbeat', 'heartbeat=300'),
       expect: (r) => void okService(r),
     },
     {
-      feature: 'here_now', source: `${S}/presence/here_now.ts L159-225 (single-channel shape: occupancy, uuids)`,
+      feature: 'here_now',
+      source: `${S}/presence/here_now.ts L159-225 (single-channel shape: occupancy, uuids)`,
       request: req('GET', '/v2/presence/sub-key/{sub}/channel/{ch}', 'limit=1000'),
       expect: (r, ctx) => {
         const body = okObject(r);
@@ -90,7 +105,8 @@ export const javascript: SdkRecord = {
       },
     },
     {
-      feature: 'here_now global', source: `${S}/presence/here_now.ts L159-198 (payload.total_channels, payload.channels)`,
+      feature: 'here_now global',
+      source: `${S}/presence/here_now.ts L159-198 (payload.total_channels, payload.channels)`,
       request: req('GET', '/v2/presence/sub-key/{sub}'),
       expect: (r) => {
         const body = okObject(r);
@@ -99,7 +115,8 @@ export const javascript: SdkRecord = {
       },
     },
     {
-      feature: 'where_now', source: `${S}/presence/where_now.ts L78-93`,
+      feature: 'where_now',
+      source: `${S}/presence/where_now.ts L78-93`,
       request: req('GET', '/v2/presence/sub-key/{sub}/uuid/{uuid}'),
       expect: (r, ctx) => {
         const body = okObject(r);
@@ -107,7 +124,8 @@ export const javascript: SdkRecord = {
       },
     },
     {
-      feature: 'set state', source: `${S}/presence/set_state.ts L92-110`,
+      feature: 'set state',
+      source: `${S}/presence/set_state.ts L92-110`,
       request: req('GET', '/v2/presence/sub-key/{sub}/channel/{ch}/uuid/{uuid}/data', 'state=%7B%22mood%22%3A%22ok%22%7D'),
       expect: (r) => {
         const body = okObject(r);
@@ -115,7 +133,8 @@ export const javascript: SdkRecord = {
       },
     },
     {
-      feature: 'get state', source: `${S}/presence/get_state.ts L88-110`,
+      feature: 'get state',
+      source: `${S}/presence/get_state.ts L88-110`,
       request: req('GET', '/v2/presence/sub-key/{sub}/channel/{ch}/uuid/{uuid}'),
       expect: (r) => {
         const body = okObject(r);
@@ -123,12 +142,14 @@ export const javascript: SdkRecord = {
       },
     },
     {
-      feature: 'leave', source: `${S}/presence/leave.ts L89-96`,
+      feature: 'leave',
+      source: `${S}/presence/leave.ts L89-96`,
       request: req('GET', '/v2/presence/sub-key/{sub}/channel/{ch}/leave'),
       expect: (r) => void okService(r),
     },
     {
-      feature: 'history v2', source: `${S}/history/get_history.ts L159-190`,
+      feature: 'history v2',
+      source: `${S}/history/get_history.ts L159-190`,
       request: req('GET', '/v2/history/sub-key/{sub}/channel/{ch}', 'count=10&include_token=true&reverse=false&include_meta=true'),
       expect: (r) => {
         const body = ok(r);
@@ -137,12 +158,14 @@ export const javascript: SdkRecord = {
       },
     },
     {
-      feature: 'fetch v3', source: `${S}/fetch_messages.ts L256-290`,
+      feature: 'fetch v3',
+      source: `${S}/fetch_messages.ts L256-290`,
       request: req('GET', '/v3/history/sub-key/{sub}/channel/{ch}', 'max=25&include_meta=true&include_uuid=true&include_message_type=true'),
       expect: (r, ctx) => void fetched(r, ctx.ch),
     },
     {
-      feature: 'message counts', source: `${S}/history/message_counts.ts L105-120`,
+      feature: 'message counts',
+      source: `${S}/history/message_counts.ts L105-120`,
       request: req('GET', '/v3/history/sub-key/{sub}/message-counts/{ch}', 'timetoken={tt}'),
       expect: (r, ctx) => {
         const body = okObject(r);
@@ -150,9 +173,11 @@ export const javascript: SdkRecord = {
       },
     },
     {
-      feature: 'message action add', source: `${S}/actions/add_message_action.ts L81-100`,
+      feature: 'message action add',
+      source: `${S}/actions/add_message_action.ts L81-100`,
       request: req('POST', '/v1/message-actions/{sub}/channel/{ch}/message/{msgTt}', '', {
-        headers: { 'Content-Type': 'application/json' }, body: json('{"type":"reaction","value":"smiley"}'),
+        headers: { 'Content-Type': 'application/json' },
+        body: json('{"type":"reaction","value":"smiley"}'),
       }),
       expect: (r) => actionData(okObject(r).data),
       save: (r, ctx) => {
@@ -160,7 +185,8 @@ export const javascript: SdkRecord = {
       },
     },
     {
-      feature: 'message actions get', source: `${S}/actions/get_message_actions.ts L90-110`,
+      feature: 'message actions get',
+      source: `${S}/actions/get_message_actions.ts L90-110`,
       request: req('GET', '/v1/message-actions/{sub}/channel/{ch}', 'limit=100'),
       expect: (r) => {
         const body = okObject(r);
@@ -169,7 +195,8 @@ export const javascript: SdkRecord = {
       },
     },
     {
-      feature: 'fetch with actions', source: `${S}/fetch_messages.ts L256-265 (history-with-actions)`,
+      feature: 'fetch with actions',
+      source: `${S}/fetch_messages.ts L256-265 (history-with-actions)`,
       request: req('GET', '/v3/history-with-actions/sub-key/{sub}/channel/{ch}', 'max=25&include_uuid=true&include_message_type=true'),
       expect: (r, ctx) => {
         const items = fetched(r, ctx.ch);
@@ -177,22 +204,26 @@ export const javascript: SdkRecord = {
       },
     },
     {
-      feature: 'message action remove', source: `${S}/actions/remove_message_action.ts L78-90`,
+      feature: 'message action remove',
+      source: `${S}/actions/remove_message_action.ts L78-90`,
       request: req('DELETE', '/v1/message-actions/{sub}/channel/{ch}/message/{msgTt}/action/{actionTt}'),
       expect: (r) => void okObject(r),
     },
     {
-      feature: 'delete messages', source: `${S}/history/delete_messages.ts L74-95`,
+      feature: 'delete messages',
+      source: `${S}/history/delete_messages.ts L74-95`,
       request: req('DELETE', '/v3/history/sub-key/{sub}/channel/{ch2}', 'start={tt}'),
       expect: (r) => void okObject(r),
     },
     {
-      feature: 'channel group add', source: `${S}/channel_groups/add_channels.ts L88-100`,
+      feature: 'channel group add',
+      source: `${S}/channel_groups/add_channels.ts L88-100`,
       request: req('GET', '/v1/channel-registration/sub-key/{sub}/channel-group/{cg}', 'add={ch}%2C{ch2}'),
       expect: (r) => void okObject(r),
     },
     {
-      feature: 'channel group list', source: `${S}/channel_groups/list_channels.ts L80-102`,
+      feature: 'channel group list',
+      source: `${S}/channel_groups/list_channels.ts L80-102`,
       request: req('GET', '/v1/channel-registration/sub-key/{sub}/channel-group/{cg}'),
       expect: (r, ctx) => {
         const body = okObject(r);
@@ -200,108 +231,136 @@ export const javascript: SdkRecord = {
       },
     },
     {
-      feature: 'channel group list all', source: `${S}/channel_groups/list_groups.ts L80-95`,
+      feature: 'channel group list all',
+      source: `${S}/channel_groups/list_groups.ts L80-95`,
       request: req('GET', '/v1/channel-registration/sub-key/{sub}/channel-group'),
       expect: (r, ctx) => assert.ok(okObject(r).payload.groups.includes(ctx.cg)),
     },
     {
-      feature: 'channel group remove', source: `${S}/channel_groups/remove_channels.ts L89-100`,
+      feature: 'channel group remove',
+      source: `${S}/channel_groups/remove_channels.ts L89-100`,
       request: req('GET', '/v1/channel-registration/sub-key/{sub}/channel-group/{cg}', 'remove={ch2}'),
       expect: (r) => void okObject(r),
     },
     {
-      feature: 'channel group delete', source: `${S}/channel_groups/delete_group.ts L81-88`,
+      feature: 'channel group delete',
+      source: `${S}/channel_groups/delete_group.ts L81-88`,
       request: req('GET', '/v1/channel-registration/sub-key/{sub}/channel-group/{cg}/remove'),
       expect: (r) => void okObject(r),
     },
     {
-      feature: 'uuid metadata set', source: `${S}/objects/uuid/set.ts L70-95`,
+      feature: 'uuid metadata set',
+      source: `${S}/objects/uuid/set.ts L70-95`,
       request: req('PATCH', '/v2/objects/{sub}/uuids/{uuid}', 'include=status%2Ctype%2Ccustom', {
-        headers: { 'Content-Type': 'application/json' }, body: json('{"name":"Ann","custom":{"team":"blue"}}'),
+        headers: { 'Content-Type': 'application/json' },
+        body: json('{"name":"Ann","custom":{"team":"blue"}}'),
       }),
       expect: (r, ctx) => assert.equal(objectData(r, ctx.uuid).name, 'Ann'),
     },
     {
-      feature: 'uuid metadata get', source: `${S}/objects/uuid/get.ts L68-90`,
+      feature: 'uuid metadata get',
+      source: `${S}/objects/uuid/get.ts L68-90`,
       request: req('GET', '/v2/objects/{sub}/uuids/{uuid}', 'include=status%2Ctype%2Ccustom'),
       expect: (r, ctx) => assert.deepEqual(objectData(r, ctx.uuid).custom, { team: 'blue' }),
     },
     {
-      feature: 'uuid metadata list', source: `${S}/objects/uuid/get_all.ts L67-90 (sort repeated, count)`,
+      feature: 'uuid metadata list',
+      source: `${S}/objects/uuid/get_all.ts L67-90 (sort repeated, count)`,
       request: req('GET', '/v2/objects/{sub}/uuids', 'include=status%2Ctype&count=true&sort=name%3Aasc&sort=updated&limit=100'),
       expect: (r) => assert.ok(list(r).length >= 1),
     },
     {
-      feature: 'channel metadata set', source: `${S}/objects/channel/set.ts L74-95`,
+      feature: 'channel metadata set',
+      source: `${S}/objects/channel/set.ts L74-95`,
       request: req('PATCH', '/v2/objects/{sub}/channels/{ch}', 'include=status%2Ctype%2Ccustom', {
-        headers: { 'Content-Type': 'application/json' }, body: json('{"name":"Room","description":"d"}'),
+        headers: { 'Content-Type': 'application/json' },
+        body: json('{"name":"Room","description":"d"}'),
       }),
       expect: (r, ctx) => assert.equal(objectData(r, ctx.ch).name, 'Room'),
     },
     {
-      feature: 'channel metadata get', source: `${S}/objects/channel/get.ts L65-80`,
+      feature: 'channel metadata get',
+      source: `${S}/objects/channel/get.ts L65-80`,
       request: req('GET', '/v2/objects/{sub}/channels/{ch}', 'include=status%2Ctype'),
       expect: (r, ctx) => void objectData(r, ctx.ch),
     },
     {
-      feature: 'channel metadata list', source: `${S}/objects/channel/get_all.ts L73-90`,
+      feature: 'channel metadata list',
+      source: `${S}/objects/channel/get_all.ts L73-90`,
       request: req('GET', '/v2/objects/{sub}/channels', 'include=status%2Ctype&limit=100'),
       expect: (r) => assert.ok(list(r).length >= 1),
     },
     {
-      feature: 'memberships set', source: `${S}/objects/membership/set.ts L126-160`,
+      feature: 'memberships set',
+      source: `${S}/objects/membership/set.ts L126-160`,
       request: req('PATCH', '/v2/objects/{sub}/uuids/{uuid}/channels', 'include=status%2Ctype%2Cchannel.status%2Cchannel.type&limit=100', {
-        headers: { 'Content-Type': 'application/json' }, body: json('{"set":[{"channel":{"id":"{ch}"}}]}'),
+        headers: { 'Content-Type': 'application/json' },
+        body: json('{"set":[{"channel":{"id":"{ch}"}}]}'),
       }),
       expect: (r, ctx) => assert.ok(list(r).some((m) => m.channel.id === ctx.ch)),
     },
     {
-      feature: 'memberships get', source: `${S}/objects/membership/get.ts L117-150`,
+      feature: 'memberships get',
+      source: `${S}/objects/membership/get.ts L117-150`,
       request: req('GET', '/v2/objects/{sub}/uuids/{uuid}/channels', 'include=status%2Ctype%2Cchannel.status%2Cchannel.type&count=true&limit=100'),
       expect: (r, ctx) => assert.ok(list(r).some((m) => m.channel.id === ctx.ch)),
     },
     {
-      feature: 'members set', source: `${S}/objects/member/set.ts L123-160`,
+      feature: 'members set',
+      source: `${S}/objects/member/set.ts L123-160`,
       request: req('PATCH', '/v2/objects/{sub}/channels/{ch}/uuids', 'include=status%2Ctype%2Cuuid.status%2Cuuid.type&limit=100', {
-        headers: { 'Content-Type': 'application/json' }, body: json('{"set":[{"uuid":{"id":"{uuid}"}}]}'),
+        headers: { 'Content-Type': 'application/json' },
+        body: json('{"set":[{"uuid":{"id":"{uuid}"}}]}'),
       }),
       expect: (r, ctx) => assert.ok(list(r).some((m) => m.uuid.id === ctx.uuid)),
     },
     {
-      feature: 'members get', source: `${S}/objects/member/get.ts L114-150`,
+      feature: 'members get',
+      source: `${S}/objects/member/get.ts L114-150`,
       request: req('GET', '/v2/objects/{sub}/channels/{ch}/uuids', 'include=status%2Ctype&limit=100'),
       expect: (r, ctx) => assert.ok(list(r).some((m) => m.uuid.id === ctx.uuid)),
     },
     {
-      feature: 'channel metadata remove', source: `${S}/objects/channel/remove.ts L50-57`,
+      feature: 'channel metadata remove',
+      source: `${S}/objects/channel/remove.ts L50-57`,
       request: req('DELETE', '/v2/objects/{sub}/channels/{ch}'),
       expect: (r) => void okObject(r),
     },
     {
-      feature: 'uuid metadata remove', source: `${S}/objects/uuid/remove.ts L54-61`,
+      feature: 'uuid metadata remove',
+      source: `${S}/objects/uuid/remove.ts L54-61`,
       request: req('DELETE', '/v2/objects/{sub}/uuids/{uuid}'),
       expect: (r) => void okObject(r),
     },
     {
-      feature: 'file generate-upload-url', source: `${S}/file_upload/generate_upload_url.ts L134-160`,
+      feature: 'file generate-upload-url',
+      source: `${S}/file_upload/generate_upload_url.ts L134-160`,
       request: req('POST', '/v1/files/{sub}/channels/{ch}/generate-upload-url', '', {
-        headers: { 'Content-Type': 'application/json' }, body: json('{"name":"note.txt"}'),
+        headers: { 'Content-Type': 'application/json' },
+        body: json('{"name":"note.txt"}'),
       }),
       expect: uploadTicket,
       save: saveUpload,
     },
     {
-      feature: 'file upload', source: `${S}/file_upload/upload-file.ts L61-100 (form fields by key, then file); transport/node-transport.ts (FormData)`,
+      feature: 'file upload',
+      source: `${S}/file_upload/upload-file.ts L61-100 (form fields by key, then file); transport/node-transport.ts (FormData)`,
       request: { method: 'POST', path: '{uploadPath}', body: { kind: 'upload', file: '{fileText}', fileContentType: 'text/plain' } },
       expect: (r) => assert.ok(r.status >= 200 && r.status < 300, `upload answered ${r.status}`),
     },
     {
-      feature: 'file publish', source: `${S}/file_upload/publish_file.ts L85-120`,
-      request: req('GET', '/v1/files/publish-file/{pub}/{sub}/0/{ch}/0/%7B%22message%22%3A%7B%22hi%22%3A1%7D%2C%22file%22%3A%7B%22id%22%3A%22{fileId}%22%2C%22name%22%3A%22{fileName}%22%7D%7D', 'store=1'),
+      feature: 'file publish',
+      source: `${S}/file_upload/publish_file.ts L85-120`,
+      request: req(
+        'GET',
+        '/v1/files/publish-file/{pub}/{sub}/0/{ch}/0/%7B%22message%22%3A%7B%22hi%22%3A1%7D%2C%22file%22%3A%7B%22id%22%3A%22{fileId}%22%2C%22name%22%3A%22{fileName}%22%7D%7D',
+        'store=1',
+      ),
       expect: (r) => void published(r),
     },
     {
-      feature: 'file list', source: `${S}/file_upload/list_files.ts L86-99`,
+      feature: 'file list',
+      source: `${S}/file_upload/list_files.ts L86-99`,
       request: req('GET', '/v1/files/{sub}/channels/{ch}/files', 'limit=100'),
       expect: (r, ctx) => {
         const files = list(r);
@@ -313,7 +372,8 @@ export const javascript: SdkRecord = {
       },
     },
     {
-      feature: 'file download', source: `${S}/file_upload/download_file.ts L95-110 (fetch follows redirects: 200 bytes or a 3xx with Location)`,
+      feature: 'file download',
+      source: `${S}/file_upload/download_file.ts L95-110 (fetch follows redirects: 200 bytes or a 3xx with Location)`,
       request: req('GET', '/v1/files/{sub}/channels/{ch}/files/{fileId}/{fileName}'),
       expect: (r, ctx) => {
         if (r.status >= 300 && r.status < 400) assert.ok(r.headers.location, 'Location');
@@ -324,20 +384,24 @@ export const javascript: SdkRecord = {
       },
     },
     {
-      feature: 'file url', variant: 'getFileUrl, signed LOCAL',
-      source: 'pubnub/javascript src/core/pubnub-common.ts L4403-4420 (transport.request on a LOCAL request: the middleware signs method "LOCAL"); endpoints/file_upload/get_file_url.ts L45',
+      feature: 'file url',
+      variant: 'getFileUrl, signed LOCAL',
+      source:
+        'pubnub/javascript src/core/pubnub-common.ts L4403-4420 (transport.request on a LOCAL request: the middleware signs method "LOCAL"); endpoints/file_upload/get_file_url.ts L45',
       request: req('GET', '/v1/files/{sub}/channels/{ch}/files/{fileId}/{fileName}'),
       runs: 'signed',
       signer: signJavaScriptFileUrl,
       expect: (r) => assert.ok(r.status === 200 || r.status === 307, `answered ${r.status}: ${r.text.slice(0, 200)}`),
     },
     {
-      feature: 'file delete', source: `${S}/file_upload/delete_file.ts L62-75`,
+      feature: 'file delete',
+      source: `${S}/file_upload/delete_file.ts L62-75`,
       request: req('DELETE', '/v1/files/{sub}/channels/{ch}/files/{fileId}/{fileName}'),
       expect: (r) => void okObject(r),
     },
     {
-      feature: 'grant v2', source: `${S}/access_manager/grant.ts L144-190; wire-protocol.md §12.1`,
+      feature: 'grant v2',
+      source: `${S}/access_manager/grant.ts L144-190; wire-protocol.md §12.1`,
       request: req('GET', '/v2/auth/grant/sub-key/{sub}', 'channel={ch}&auth=auth-a&r=1&w=1&m=0&d=0&g=0&j=0&u=0&ttl=60'),
       runs: 'signed',
       expect: (r) => {
@@ -347,16 +411,20 @@ export const javascript: SdkRecord = {
       },
     },
     {
-      feature: 'audit v2', source: `${S}/access_manager/audit.ts L90-100`,
+      feature: 'audit v2',
+      source: `${S}/access_manager/audit.ts L90-100`,
       request: req('GET', '/v2/auth/audit/sub-key/{sub}', 'channel={ch}&auth=auth-a'),
       runs: 'signed',
       expect: (r) => void okObject(r).payload,
     },
     {
-      feature: 'grant token', source: `${S}/access_manager/grant_token.ts L150-200; transport parse of data.token; core/components/token_manager.ts (parseToken)`,
+      feature: 'grant token',
+      source: `${S}/access_manager/grant_token.ts L150-200; transport parse of data.token; core/components/token_manager.ts (parseToken)`,
       request: req('POST', '/v3/pam/{sub}/grant', '', {
         headers: { 'Content-Type': 'application/json' },
-        body: json('{"ttl":15,"permissions":{"uuid":"{uuid}","resources":{"channels":{"{ch}":3},"groups":{},"uuids":{},"users":{},"spaces":{}},"patterns":{"channels":{},"groups":{},"uuids":{},"users":{},"spaces":{}},"meta":{}}}'),
+        body: json(
+          '{"ttl":15,"permissions":{"uuid":"{uuid}","resources":{"channels":{"{ch}":3},"groups":{},"uuids":{},"users":{},"spaces":{}},"patterns":{"channels":{},"groups":{},"uuids":{},"users":{},"spaces":{}},"meta":{}}}',
+        ),
       }),
       runs: 'signed',
       expect: (r) => void lenientParse(grantedToken(r)),
@@ -365,21 +433,27 @@ export const javascript: SdkRecord = {
       },
     },
     {
-      feature: 'token use', source: 'wire-protocol.md §8.4 (auth=<token> verbatim, setToken)',
+      feature: 'token use',
+      source: 'wire-protocol.md §8.4 (auth=<token> verbatim, setToken)',
       request: req('GET', '/publish/{pub}/{sub}/0/{ch}/0/%22tok%22', 'auth={token}'),
-      runs: 'signed', unsigned: true,
+      runs: 'signed',
+      unsigned: true,
       expect: (r) => void published(r),
     },
     {
-      feature: 'revoke token', source: `${S}/access_manager/revoke_token.ts L81-88`,
+      feature: 'revoke token',
+      source: `${S}/access_manager/revoke_token.ts L81-88`,
       request: req('DELETE', '/v3/pam/{sub}/grant/{token}'),
       runs: 'signed',
       expect: (r) => void okObject(r),
     },
     {
-      feature: 'token use', variant: 'after revoke: 403', source: 'wire-protocol.md §1.5, §8.2',
+      feature: 'token use',
+      variant: 'after revoke: 403',
+      source: 'wire-protocol.md §1.5, §8.2',
       request: req('GET', '/publish/{pub}/{sub}/0/{ch}/0/%22tok%22', 'auth={token}'),
-      runs: 'signed', unsigned: true,
+      runs: 'signed',
+      unsigned: true,
       expect: (r) => {
         denied(r);
         jsonType(r);

@@ -111,7 +111,11 @@ export function grantedToken(reply: Reply): string {
  */
 export function deniedCase(source: string, request: Case['request']): Case {
   return {
-    feature: 'access denied (403 body)', source, request, runs: 'signed', unsigned: true,
+    feature: 'access denied (403 body)',
+    source,
+    request,
+    runs: 'signed',
+    unsigned: true,
     expect: (r, ctx) => {
       assert.equal(r.status, 403, r.text.slice(0, 200));
       assert.match(r.headers['content-type'] ?? '', /json|javascript/);

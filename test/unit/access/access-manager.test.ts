@@ -9,8 +9,7 @@ import { accessRequest, KEYSET_A, OPEN_KEYSET, signedRequest, silentLogger, star
 import { createFakeClock } from '../../helpers/fake-clock.ts';
 
 const code = (d: Decision): string => (d.allowed ? `allowed:${d.credential.kind}` : d.code);
-const grantQuery = (q: Record<string, string>) =>
-  new Map(Object.entries({ r: '0', w: '0', m: '0', d: '0', g: '0', j: '0', u: '0', ...q }));
+const grantQuery = (q: Record<string, string>) => new Map(Object.entries({ r: '0', w: '0', m: '0', d: '0', g: '0', j: '0', u: '0', ...q }));
 const publishTo = (channel: string) => requirementsFor('publish', { channels: [channel] });
 const subscribeTo = (channels: string[], groups: string[] = []) => requirementsFor('subscribe', { channels, groups });
 
@@ -148,12 +147,21 @@ test('v2 audit (§7.2) reports live grants with remaining ttl', async () => {
   await manager.grantV2(KEYSET_A, grantQuery({ 'channel-group': 'cg1', m: '1', ttl: '10' }));
   await manager.grantV2(KEYSET_A, grantQuery({ r: '1', ttl: '30' }));
   clock.advance(5 * 60_000);
-  assert.deepEqual(await manager.auditV2(KEYSET_A, new Map([['channel', 'ch1'], ['auth', 'auth-a']])), {
-    level: 'channel+auth',
-    subscribe_key: KEYSET_A.subscribeKey,
-    channel: 'ch1',
-    auths: { 'auth-a': { r: 1, w: 1, m: 0, d: 0, g: 0, u: 0, j: 0, ttl: 55 } },
-  });
+  assert.deepEqual(
+    await manager.auditV2(
+      KEYSET_A,
+      new Map([
+        ['channel', 'ch1'],
+        ['auth', 'auth-a'],
+      ]),
+    ),
+    {
+      level: 'channel+auth',
+      subscribe_key: KEYSET_A.subscribeKey,
+      channel: 'ch1',
+      auths: { 'auth-a': { r: 1, w: 1, m: 0, d: 0, g: 0, u: 0, j: 0, ttl: 55 } },
+    },
+  );
   const channel = (await manager.auditV2(KEYSET_A, { channel: 'ch1' })) as { channels: Record<string, Record<string, unknown>> };
   assert.equal(channel.channels.ch1.r, 1);
   assert.equal(channel.channels.ch1.ttl, 0, 'no expiry');
@@ -167,7 +175,10 @@ test('v2 audit (§7.2) reports live grants with remaining ttl', async () => {
   assert.deepEqual(Object.keys(subkey.channels.ch1.auths), ['auth-a']);
   clock.advance(60 * 60_000);
   assert.deepEqual(await manager.auditV2(KEYSET_A, { channel: 'ch1', authKeys: ['auth-a'] }), {
-    level: 'channel+auth', subscribe_key: KEYSET_A.subscribeKey, channel: 'ch1', auths: {},
+    level: 'channel+auth',
+    subscribe_key: KEYSET_A.subscribeKey,
+    channel: 'ch1',
+    auths: {},
   });
 });
 
@@ -229,7 +240,10 @@ test('explain on the manager resolves the credential the way check() does', asyn
   const { manager } = await startAccess();
   await manager.grantV2(KEYSET_A, grantQuery({ channel: 'ch1', auth: 'k', r: '1' }));
   const e = manager.explain(KEYSET_A, 'k', 'u', subscribeTo(['ch1', 'ch2']));
-  assert.deepEqual(e.checks.map((c) => c.allowed), [true, false]);
+  assert.deepEqual(
+    e.checks.map((c) => c.allowed),
+    [true, false],
+  );
   const token = await manager.grantToken(KEYSET_A, { ttl: 5, permissions: { patterns: { channels: { 'ch.*': 1 } } } });
   assert.match(manager.explain(KEYSET_A, token, 'u', subscribeTo(['ch7'])).checks[0].detail, /pattern "ch\.\*"/);
   assert.match(manager.explain(KEYSET_A, token.slice(0, -3), 'u', subscribeTo(['ch7'])).checks[0].detail, /could not be parsed/);

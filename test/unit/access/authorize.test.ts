@@ -69,7 +69,11 @@ test('v2: exact, subkey and wildcard levels; own key or every auth key', () => {
   assert.equal(code(authorizeV2(reqs, grantsOf(grant({ perms: WRITE, authKey: '' })), '', ctx())), 'allowed', 'no auth sent');
   assert.equal(code(authorizeV2(reqs, grantsOf(grant({ perms: WRITE })), '', ctx())), 'ACCESS_DENIED', 'keyed grant, no auth sent');
   assert.equal(code(authorizeV2(reqs, grantsOf(grant({ level: 'subkey', resource: '', perms: WRITE })), 'k1', ctx())), 'allowed');
-  assert.equal(code(authorizeV2(reqs, grantsOf(grant({ level: 'channel-group', resource: 'ch1', perms: WRITE })), 'k1', ctx())), 'ACCESS_DENIED', 'group grant is not a channel grant');
+  assert.equal(
+    code(authorizeV2(reqs, grantsOf(grant({ level: 'channel-group', resource: 'ch1', perms: WRITE })), 'k1', ctx())),
+    'ACCESS_DENIED',
+    'group grant is not a channel grant',
+  );
 });
 
 test('v2 wildcards: a.* grants a.b and a.b.c but not a or ab.c; exact c grants only c', () => {
@@ -144,18 +148,20 @@ test('explain names the grant or pattern that decided each requirement, never th
   const reqs = [...requirementsFor('subscribe', { channels: ['a.b', 'zzz'] }), ...requirementsFor('publish', { channels: ['zzz'] })];
   const e = explain(reqs, { kind: 'v2', grants: g, authKey: 'secret-auth-key' }, ctx());
   assert.equal(e.decision.allowed, false);
-  assert.deepEqual(e.checks.map((c) => c.allowed), [true, false, true]);
+  assert.deepEqual(
+    e.checks.map((c) => c.allowed),
+    [true, false, true],
+  );
   assert.match(e.checks[0].detail, /channel grant on "a\.\*" \(wildcard\) for this auth key: read, no expiry/);
   assert.match(e.checks[2].detail, /subkey-level grant for every auth key: write, expires at/);
   for (const c of e.checks) assert.doesNotMatch(c.detail, /secret-auth-key/);
 
   const t = token({ authorizedUuid: 'user-1' });
   const te = explain(requirementsFor('subscribe', { channels: ['ch1', 'chat-9', 'nope'] }), { kind: 'v3', token: t }, ctx());
-  assert.deepEqual(te.checks.map((c) => c.detail), [
-    'token res["ch1"] = read+write',
-    'token pattern "^chat-.*$" = read',
-    'no entry or pattern in the token grants read',
-  ]);
+  assert.deepEqual(
+    te.checks.map((c) => c.detail),
+    ['token res["ch1"] = read+write', 'token pattern "^chat-.*$" = read', 'no entry or pattern in the token grants read'],
+  );
   const wrong = explain(requirementsFor('publish', { channels: ['ch1'] }), { kind: 'v3', token: t }, ctx({ uuid: 'x' }));
   assert.match(wrong.checks[0].detail, /another uuid/);
 });

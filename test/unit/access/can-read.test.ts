@@ -69,8 +69,14 @@ test('wired as the subscribe route wires it: a team.* subscriber with ^team\\.[^
   const hub = new Hub({ bufferPerChannel: 100, bufferMaxAgeMs: 60_000, floor: () => 10n });
   const stores = createMemoryStores();
   const service = new SubscriptionService({
-    hub, messages: stores.messages, groups: new ChannelGroupService(stores.channelGroups),
-    timetokens: new TimetokenGenerator(clock), log: silentLogger, longPollTimeoutMs: 60_000, maxPerAnswer: 100, region: 1,
+    hub,
+    messages: stores.messages,
+    groups: new ChannelGroupService(stores.channelGroups),
+    timetokens: new TimetokenGenerator(clock),
+    log: silentLogger,
+    longPollTimeoutMs: 60_000,
+    maxPerAnswer: 100,
+    region: 1,
     nowMs: () => clock.nowMs(),
   });
   const off = manager.onChange((change) => {
@@ -86,7 +92,12 @@ test('wired as the subscribe route wires it: a team.* subscriber with ^team\\.[^
   const open = (cursor: bigint) =>
     service.open(
       {
-        subscribeKey: KEYSET_A.subscribeKey, uuid: 'user-1', channels: ['team.*'], groups: [], cursor, filter: null,
+        subscribeKey: KEYSET_A.subscribeKey,
+        uuid: 'user-1',
+        channels: ['team.*'],
+        groups: [],
+        cursor,
+        filter: null,
         canRead: (channel) => manager.canRead(credential, KEYSET_A, 'user-1', channel),
       },
       {
@@ -101,11 +112,17 @@ test('wired as the subscribe route wires it: a team.* subscriber with ^team\\.[^
   const handle = await open(50n);
   t.after(() => handle.cancel());
   const env = (channel: string, tt: bigint) =>
-    createEnvelope({ subscribeKey: KEYSET_A.subscribeKey, channel, timetoken: tt, publisher: 'p', payload: '1', meta: null, customMessageType: null, type: 0, stored: true }, 1);
+    createEnvelope(
+      { subscribeKey: KEYSET_A.subscribeKey, channel, timetoken: tt, publisher: 'p', payload: '1', meta: null, customMessageType: null, type: 0, stored: true },
+      1,
+    );
   hub.deliver([env('team.hr.salaries', 100n), env('team.hr-pnpres', 101n)]);
   assert.equal(answers.length, 0);
   hub.deliver([env('team.a', 102n)]);
-  assert.deepEqual(answers.map((a) => a.items.map((m) => m.env.channel)), [['team.a']]);
+  assert.deepEqual(
+    answers.map((a) => a.items.map((m) => m.env.channel)),
+    [['team.a']],
+  );
 
   // A revocation ends the next parked poll with the token's denial.
   const next = await open(102n);

@@ -56,14 +56,17 @@ test('a cached token is refused once the node adopts a new epoch (the deny list 
   assert.equal(code(manager.check(useToken(kept))), 'TOKEN_ISSUED_BEFORE_EPOCH', 'the cached verification is not trusted');
   assert.equal(code(manager.check(useToken(revoked))), 'TOKEN_REVOKED', 'the mirror still knows the revocation, and wins');
   assert.ok(rechecked.includes('grants-changed/remote'), 'parked subscribers are re-checked');
-  assert.ok(lines.some((l) => l.includes('revocation list was re-initialized')), 'the operator is told');
+  assert.ok(
+    lines.some((l) => l.includes('revocation list was re-initialized')),
+    'the operator is told',
+  );
   // Nothing changes while the epoch stays.
   await manager.refreshEpoch();
   assert.equal((await manager.grantToken(KEYSET_A, body)).length > 0, true);
   manager.close();
 });
 
-test('a token is never stamped before the epoch: within the epoch\'s own second, granting waits for the next one', async () => {
+test("a token is never stamped before the epoch: within the epoch's own second, granting waits for the next one", async () => {
   const clock = createFakeClock(1_700_000_000_400);
   const { manager } = await startAccess({ clock });
   // The epoch is 1_700_000_000_400: a token stamped t = 1_700_000_000 would read as issued before it.
@@ -74,7 +77,14 @@ test('a token is never stamped before the epoch: within the epoch\'s own second,
   // The synchronous path cannot wait: in the epoch's own second it refuses, retryable, rather than stamp ahead.
   const second = await startAccess({ clock: createFakeClock(1_700_000_000_400) });
   assert.throws(
-    () => second.manager.mintToken(KEYSET_A, { ttlMinutes: 5, resources: { channels: new Map([['ch1', 1]]), groups: new Map(), uuids: new Map() }, patterns: { channels: new Map(), groups: new Map(), uuids: new Map() }, meta: new Map(), authorizedUuid: undefined }),
+    () =>
+      second.manager.mintToken(KEYSET_A, {
+        ttlMinutes: 5,
+        resources: { channels: new Map([['ch1', 1]]), groups: new Map(), uuids: new Map() },
+        patterns: { channels: new Map(), groups: new Map(), uuids: new Map() },
+        meta: new Map(),
+        authorizedUuid: undefined,
+      }),
     { code: 'STORE_UNAVAILABLE' },
   );
   manager.close();

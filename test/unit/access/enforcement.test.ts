@@ -1,15 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import {
-  accessFor,
-  isAdminOperation,
-  isOperation,
-  KEYSET_LEVEL,
-  OPERATIONS,
-  requirementsFor,
-  type Operation,
-} from '../../../src/access/enforcement.ts';
+import { accessFor, isAdminOperation, isOperation, KEYSET_LEVEL, OPERATIONS, requirementsFor, type Operation } from '../../../src/access/enforcement.ts';
 import { renderAccessMatrixDoc } from '../../../src/access/matrix-doc.ts';
 import { DELETE, GET, JOIN, MANAGE, READ, UPDATE, WRITE } from '../../../src/access/permissions.ts';
 import { isParleyError } from '../../../src/errors.ts';
@@ -25,8 +17,7 @@ test('docs/access-matrix.md is generated from the table and up to date (npx tsx 
 });
 
 test('§8.4 rows: the permission each operation needs', () => {
-  const perm = (op: Operation, kind: 'channels' | 'groups' | 'uuids') =>
-    requirementsFor(op, { [kind]: ['x'] }).map((r) => r.perm);
+  const perm = (op: Operation, kind: 'channels' | 'groups' | 'uuids') => requirementsFor(op, { [kind]: ['x'] }).map((r) => r.perm);
   for (const op of ['publish', 'signal', 'fire', 'send_file', 'publish_file', 'add_message_action'] as const) {
     assert.deepEqual(perm(op, 'channels'), [WRITE], op);
   }
@@ -87,8 +78,14 @@ test('keyset-level operations: list_groups, here_now_global, list-all metadata',
 });
 
 test('wiring mistakes fail loudly: a kind the operation does not take, an unknown operation', () => {
-  assert.throws(() => requirementsFor('publish', { groups: ['g'] }), (e) => isParleyError(e) && e.code === 'INTERNAL');
-  assert.throws(() => requirementsFor('nope' as Operation), (e) => isParleyError(e) && e.code === 'INTERNAL');
+  assert.throws(
+    () => requirementsFor('publish', { groups: ['g'] }),
+    (e) => isParleyError(e) && e.code === 'INTERNAL',
+  );
+  assert.throws(
+    () => requirementsFor('nope' as Operation),
+    (e) => isParleyError(e) && e.code === 'INTERNAL',
+  );
   assert.equal(isOperation('publish'), true);
   assert.equal(isOperation('toString'), false);
 });

@@ -63,9 +63,7 @@ test('at least one non-empty resource or pattern map', () => {
 
 test('permission values are integers 0..255; names non-empty; every problem listed with its path', () => {
   const found = issues(
-    parseGrantTokenBody(
-      withPermissions({ resources: { channels: { ok: 1, big: 256, neg: -1, '': 1, frac: 0.5 }, gadgets: {} }, patterns: {} }, 0),
-    ),
+    parseGrantTokenBody(withPermissions({ resources: { channels: { ok: 1, big: 256, neg: -1, '': 1, frac: 0.5 }, gadgets: {} }, patterns: {} }, 0)),
   );
   const locations = found.map((i) => i.location);
   assert.deepEqual(locations, [
@@ -80,13 +78,19 @@ test('permission values are integers 0..255; names non-empty; every problem list
 
 test('patterns must compile and be safe', () => {
   const found = issues(parseGrantTokenBody(withPermissions({ patterns: { channels: { '(a+)+$': 1, '(': 1, 'ok-.*': 1 } } })));
-  assert.deepEqual(found.map((i) => i.location), ['permissions.patterns.channels["(a+)+$"]', 'permissions.patterns.channels["("]']);
+  assert.deepEqual(
+    found.map((i) => i.location),
+    ['permissions.patterns.channels["(a+)+$"]', 'permissions.patterns.channels["("]'],
+  );
   assert.match(found[0].message, /nested quantifiers/);
 });
 
 test('meta holds scalars only; authorized uuid is a non-empty string', () => {
   const found = issues(parseGrantTokenBody(withPermissions({ meta: { ok: 1, s: 'x', b: true, n: null, obj: { a: 1 }, arr: [1] }, uuid: '' })));
-  assert.deepEqual(found.map((i) => i.location), ['permissions.uuid', 'permissions.meta["obj"]', 'permissions.meta["arr"]']);
+  assert.deepEqual(
+    found.map((i) => i.location),
+    ['permissions.uuid', 'permissions.meta["obj"]', 'permissions.meta["arr"]'],
+  );
   assert.equal(issues(parseGrantTokenBody(withPermissions({ meta: 'x' })))[0].location, 'permissions.meta');
 });
 
@@ -102,7 +106,7 @@ test('a __proto__ resource or meta key is data, not a prototype', () => {
   assert.deepEqual([...result.value.meta], [['__proto__', 'x']]);
 });
 
-test('one token\'s patterns of a kind share a cost budget (RE2 instructions), refused at grant time with the kind named', () => {
+test("one token's patterns of a kind share a cost budget (RE2 instructions), refused at grant time with the kind named", () => {
   const heavy = (i: number) => `^p${i}${'a{0,30}'.repeat(6)}$`;
   const channels = Object.fromEntries(Array.from({ length: 7 }, (_, i) => [heavy(i), 1]));
   const result = parseGrantTokenBody({ ttl: 5, permissions: { patterns: { channels } } });

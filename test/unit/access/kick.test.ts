@@ -58,7 +58,7 @@ test('a kick refuses every token used as the uuid and issued in or before its se
   manager.close();
 });
 
-test('within the kick\'s second a grant for the kicked uuid waits for the next second instead of minting a refused token', async () => {
+test("within the kick's second a grant for the kicked uuid waits for the next second instead of minting a refused token", async () => {
   const { manager, clock } = await startAccess();
   clock.set(1_700_000_000_200);
   await manager.kick(KEYSET_A, { uuid: 'mallory', tokens: true, authKeys: [] });
@@ -75,7 +75,8 @@ test('within the kick\'s second a grant for the kicked uuid waits for the next s
 
 test('kick with auth keys withdraws every grant of those keys, at every level, and nothing else', async () => {
   const { manager, stores } = await startAccess();
-  const grant = (q: Record<string, string>) => manager.grantV2(KEYSET_A, new Map(Object.entries({ r: '0', w: '0', m: '0', d: '0', g: '0', j: '0', u: '0', ...q })));
+  const grant = (q: Record<string, string>) =>
+    manager.grantV2(KEYSET_A, new Map(Object.entries({ r: '0', w: '0', m: '0', d: '0', g: '0', j: '0', u: '0', ...q })));
   await grant({ channel: 'room', auth: 'k-mal', r: '1', w: '1' });
   await grant({ 'channel-group': 'g', auth: 'k-mal', r: '1' });
   await grant({ auth: 'k-mal', r: '1' });
@@ -104,7 +105,9 @@ test('kick validation: a uuid, and something to cut off; the empty auth key (gra
   await assert.rejects(manager.kick(KEYSET_A, { uuid: '', tokens: true, authKeys: [] }), { code: 'INVALID_PARAM' });
   await assert.rejects(manager.kick(KEYSET_A, { uuid: 'x', tokens: false, authKeys: [] }), { code: 'INVALID_PARAM' });
   await assert.rejects(manager.kick(KEYSET_A, { uuid: 'x', tokens: false, authKeys: [''] }), { code: 'INVALID_PARAM' });
-  await assert.rejects(manager.kick(KEYSET_A, { uuid: 'x', tokens: false, authKeys: Array.from({ length: 101 }, (_, i) => `k${i}`) }), { code: 'INVALID_PARAM' });
+  await assert.rejects(manager.kick(KEYSET_A, { uuid: 'x', tokens: false, authKeys: Array.from({ length: 101 }, (_, i) => `k${i}`) }), {
+    code: 'INVALID_PARAM',
+  });
   await assert.rejects(manager.kick({ ...KEYSET_A, secretKey: '' }, { uuid: 'x', tokens: true, authKeys: [] }), { code: 'INVALID_PARAM' });
   manager.close();
 });
@@ -158,7 +161,14 @@ test('a kick survives a restart on SQLite, and is forgotten once every token it 
 
   const reopened = createSqliteStores({ file });
   t.after(() => reopened.close());
-  const manager = new AccessManager({ grants: reopened.grants, denyList: reopened.denyList, clock, log: silentLogger, keysets: [KEYSET_A], purgeIntervalMs: 0 });
+  const manager = new AccessManager({
+    grants: reopened.grants,
+    denyList: reopened.denyList,
+    clock,
+    log: silentLogger,
+    keysets: [KEYSET_A],
+    purgeIntervalMs: 0,
+  });
   await manager.start();
   const as = () => code(manager.check(accessRequest(KEYSET_A, { uuid: 'mallory', requirements: publishTo('room'), params: { auth: token } })));
   assert.equal(as(), 'UUID_KICKED');

@@ -107,7 +107,7 @@ test('universal patterns: only the conventional match-everything spellings', () 
 
 // Issue 9 §3: grant patterns run on RE2 (re2js), linear in the name whatever the pattern.
 
-test('the issue\'s adversarial patterns are refused at grant time or matched correctly by RE2', () => {
+test("the issue's adversarial patterns are refused at grant time or matched correctly by RE2", () => {
   const cache = new PatternCache();
   // a{0,30} six times: 1.6 s per match on the backtracking engine. 362 RE2 instructions: accepted.
   const six = 'a{0,30}'.repeat(6);

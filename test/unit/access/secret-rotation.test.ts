@@ -15,7 +15,12 @@ const NEW = 'new-secret-0123456789abcdef0123456789';
 const NEWER = 'newer-secret-0123456789abcdef01234567';
 const SUB = 'sub-rot';
 const code = (d: Decision): string => (d.allowed ? `allowed:${d.credential.kind}` : d.code);
-const grant = { ttlMinutes: 600, resources: { channels: new Map([['room', READ | WRITE]]), groups: new Map(), uuids: new Map() }, patterns: { channels: new Map(), groups: new Map(), uuids: new Map() }, meta: new Map() };
+const grant = {
+  ttlMinutes: 600,
+  resources: { channels: new Map([['room', READ | WRITE]]), groups: new Map(), uuids: new Map() },
+  patterns: { channels: new Map(), groups: new Map(), uuids: new Map() },
+  meta: new Map(),
+};
 
 function mutableKeyset(secretKey = OLD): Keyset {
   return { publishKey: 'pub-rot', subscribeKey: SUB, secretKey };
@@ -44,7 +49,10 @@ test('replay follows a chain of rotations from whichever secret the config holds
   assert.deepEqual(replayRotations({ secretKey: NEW }, [r1, r2]), expected);
   assert.deepEqual(replayRotations({ secretKey: NEWER }, [r1, r2]), expected);
   // The operator put the new secret in the config and cut the old one short there: that deadline stands.
-  assert.deepEqual(replayRotations({ secretKey: NEW, previous: { secretKey: OLD, validUntilMs: 5000 } }, [r1]), { secretKey: NEW, previous: { secretKey: OLD, validUntilMs: 5000 } });
+  assert.deepEqual(replayRotations({ secretKey: NEW, previous: { secretKey: OLD, validUntilMs: 5000 } }, [r1]), {
+    secretKey: NEW,
+    previous: { secretKey: OLD, validUntilMs: 5000 },
+  });
 });
 
 async function rotationFixture() {
@@ -111,7 +119,7 @@ test('during the overlap both secrets sign requests, tokens and file URLs; new t
   manager.close();
 });
 
-test('a second rotation ends the first one\'s window at once (one previous secret at a time)', async () => {
+test("a second rotation ends the first one's window at once (one previous secret at a time)", async () => {
   const { clock, keyset, rotation, manager } = await rotationFixture();
   await rotation.rotate(keyset, { secretKey: NEW, overlapMinutes: 60 });
   clock.advance(1000);
@@ -135,7 +143,11 @@ test('rotate refuses a weak, reused or shared secret, a bad window, and a keyset
   await assert.rejects(rotation.rotate({ ...keyset, secretKey: '' }, { secretKey: NEW, overlapMinutes: 5 }), { code: 'INVALID_PARAM' });
   assert.equal(keyset.secretKey, OLD);
   await rotation.rotate(keyset, { secretKey: NEW, overlapMinutes: 0 });
-  await assert.rejects(rotation.rotate(keyset, { secretKey: OLD, overlapMinutes: 5 }), { code: 'INVALID_PARAM' }, 'the previous secret, even with its window over');
+  await assert.rejects(
+    rotation.rotate(keyset, { secretKey: OLD, overlapMinutes: 5 }),
+    { code: 'INVALID_PARAM' },
+    'the previous secret, even with its window over',
+  );
   manager.close();
 });
 
@@ -169,7 +181,10 @@ test('two nodes rotating one keyset at the same moment: one wins everywhere, the
   const twin = mutableKeyset();
   const other = new SecretRotation({ store: stores.secretRotations, keysets: [twin], clock, log: silentLogger });
   await other.start();
-  const [a, b] = await Promise.allSettled([rotation.rotate(keyset, { secretKey: NEW, overlapMinutes: 5 }), other.rotate(twin, { secretKey: NEWER, overlapMinutes: 5 })]);
+  const [a, b] = await Promise.allSettled([
+    rotation.rotate(keyset, { secretKey: NEW, overlapMinutes: 5 }),
+    other.rotate(twin, { secretKey: NEWER, overlapMinutes: 5 }),
+  ]);
   assert.equal(a.status, 'fulfilled');
   assert.equal(b.status, 'rejected');
   assert.equal((b as PromiseRejectedResult).reason.code, 'CONFLICT');

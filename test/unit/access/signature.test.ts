@@ -53,8 +53,19 @@ const EXAMPLES: Example[] = [
     method: 'GET',
     path: '/v2/auth/grant/sub-key/demo-sub',
     params: {
-      channel: 'ch1,ch 2', auth: 'auth-a', r: '1', w: '1', m: '0', d: '0', g: '0', j: '0', u: '0', ttl: '60',
-      uuid: 'admin-1', pnsdk: SDK, timestamp: '1700000000',
+      channel: 'ch1,ch 2',
+      auth: 'auth-a',
+      r: '1',
+      w: '1',
+      m: '0',
+      d: '0',
+      g: '0',
+      j: '0',
+      u: '0',
+      ttl: '60',
+      uuid: 'admin-1',
+      pnsdk: SDK,
+      timestamp: '1700000000',
     },
     body: '',
     signed:
@@ -66,8 +77,7 @@ const EXAMPLES: Example[] = [
     method: 'POST',
     path: '/v3/pam/demo-sub/grant',
     params: { uuid: 'admin-1', pnsdk: SDK, timestamp: '1700000000' },
-    body:
-      '{"ttl":15,"permissions":{"resources":{"channels":{"ch1":3},"groups":{},"uuids":{},"users":{},"spaces":{}},"patterns":{"channels":{},"groups":{},"uuids":{},"users":{},"spaces":{}},"meta":{}}}',
+    body: '{"ttl":15,"permissions":{"resources":{"channels":{"ch1":3},"groups":{},"uuids":{},"users":{},"spaces":{}},"patterns":{"channels":{},"groups":{},"uuids":{},"users":{},"spaces":{}},"meta":{}}}',
     signed:
       'POST\ndemo-pub\n/v3/pam/demo-sub/grant\npnsdk=PubNub-JS-Nodejs%2F12.0.3&timestamp=1700000000&uuid=admin-1\n' +
       '{"ttl":15,"permissions":{"resources":{"channels":{"ch1":3},"groups":{},"uuids":{},"users":{},"spaces":{}},"patterns":{"channels":{},"groups":{},"uuids":{},"users":{},"spaces":{}},"meta":{}}}',
@@ -108,7 +118,7 @@ for (const ex of EXAMPLES) {
   });
 }
 
-test('encodeString encodes ! ~ * \' ( ) on top of encodeURIComponent', () => {
+test("encodeString encodes ! ~ * ' ( ) on top of encodeURIComponent", () => {
   assert.equal(encodeString("a!b~c*d'e(f)g h/é"), 'a%21b%7Ec%2Ad%27e%28f%29g%20h%2F%C3%A9');
   assert.equal(encodeString('A-Z_a.z09'), 'A-Z_a.z09');
 });
@@ -125,7 +135,10 @@ test('repeated keys (App Context sort) are signed sorted by value, as the SDK do
   const signature = signRequest(KEYS, { method: 'GET', path: '/v2/objects/demo-sub/uuids', params });
   assert.equal(canonicalQueryFromParams(params), 'sort=name&sort=updated%3Adesc&timestamp=1700000000&uuid=u');
   const rawQuery = `sort=updated%3Adesc&sort=name&uuid=u&timestamp=1700000000&signature=${signature}`;
-  assert.deepEqual(verifyRequestSignature({ method: 'GET', path: '/v2/objects/demo-sub/uuids', query: parseQuery(rawQuery), body: '' }, KEYS, NOW_MS), { ok: true, form: 'v2' });
+  assert.deepEqual(verifyRequestSignature({ method: 'GET', path: '/v2/objects/demo-sub/uuids', query: parseQuery(rawQuery), body: '' }, KEYS, NOW_MS), {
+    ok: true,
+    form: 'v2',
+  });
 });
 
 test('PATCH bodies are signed; a changed body fails', () => {
@@ -133,7 +146,10 @@ test('PATCH bodies are signed; a changed body fails', () => {
   const path = '/v2/objects/demo-sub/uuids/u';
   const signature = signRequest(KEYS, { method: 'PATCH', path, params, body: '{"name":"a"}' });
   const rawQuery = rawQueryOf(params, signature);
-  assert.deepEqual(verifyRequestSignature({ method: 'PATCH', path, query: parseQuery(rawQuery), body: '{"name":"a"}' }, KEYS, NOW_MS), { ok: true, form: 'v2' });
+  assert.deepEqual(verifyRequestSignature({ method: 'PATCH', path, query: parseQuery(rawQuery), body: '{"name":"a"}' }, KEYS, NOW_MS), {
+    ok: true,
+    form: 'v2',
+  });
   const verdict = verifyRequestSignature({ method: 'PATCH', path, query: parseQuery(rawQuery), body: '{"name":"b"}' }, KEYS, NOW_MS);
   assert.equal(verdict.ok ? 'ok' : verdict.code, 'SIGNATURE_MISMATCH');
 });
@@ -175,7 +191,10 @@ test('the SDK retry bug: a query signed with a stale signature inside is refused
     .sort()
     .map((k) => `${k}=${encodeString(staleParams[k])}`)
     .join('&');
-  const bad = computeSignature(KEYS.secretKey, stringToSign({ method: 'GET', publishKey: KEYS.publishKey, path: ex.path, canonicalQuery: canonicalWithStale, body: '' }));
+  const bad = computeSignature(
+    KEYS.secretKey,
+    stringToSign({ method: 'GET', publishKey: KEYS.publishKey, path: ex.path, canonicalQuery: canonicalWithStale, body: '' }),
+  );
   const v = verifyRequestSignature({ method: 'GET', path: ex.path, query: parseQuery(rawQueryOf(ex.params, bad)), body: '' }, KEYS, NOW_MS);
   assert.equal(v.ok ? 'ok' : v.code, 'SIGNATURE_MISMATCH');
 });

@@ -1,14 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Decoder } from 'cbor-x';
-import {
-  assembleToken,
-  decodeTokenClaims,
-  encodeUnsignedToken,
-  signedLength,
-  SIG_TAIL_LENGTH,
-  type TokenClaims,
-} from '../../../src/access/token/codec.ts';
+import { assembleToken, decodeTokenClaims, encodeUnsignedToken, signedLength, SIG_TAIL_LENGTH, type TokenClaims } from '../../../src/access/token/codec.ts';
 import { signToken, signTokenBytes, tokenHmac, tokenIdOf } from '../../../src/access/token/sign.ts';
 import { checkTokenSignature, looksLikeToken, tokenBytes, verifyToken } from '../../../src/access/token/verify.ts';
 import { PatternCache } from '../../../src/access/patterns.ts';
@@ -85,9 +78,24 @@ test('tokens without authorized uuid, with empty sections, non-ASCII names and e
     version: 2,
     issuedAtSec: 1800000000,
     ttlMinutes: 43200,
-    resources: { channels: new Map([['ch é/ü', 239], ['x'.repeat(300), 1]]), groups: new Map(), uuids: new Map() },
+    resources: {
+      channels: new Map([
+        ['ch é/ü', 239],
+        ['x'.repeat(300), 1],
+      ]),
+      groups: new Map(),
+      uuids: new Map(),
+    },
     patterns: { channels: new Map(), groups: new Map([['^team-[0-9]+$', 5]]), uuids: new Map([['.*', 104]]) },
-    meta: new Map<string, string | number | boolean | null>([['s', 'ünï'], ['i', -42], ['big', 70000], ['f', 1.5], ['t', true], ['f2', false], ['n', null]]),
+    meta: new Map<string, string | number | boolean | null>([
+      ['s', 'ünï'],
+      ['i', -42],
+      ['big', 70000],
+      ['f', 1.5],
+      ['t', true],
+      ['f2', false],
+      ['n', null],
+    ]),
   };
   const token = signToken('k', claims);
   const bytes = tokenBytes(token)!;
@@ -101,7 +109,7 @@ test('tokens without authorized uuid, with empty sections, non-ASCII names and e
   assert.deepEqual(parsed.meta, { s: 'ünï', i: -42, big: 70000, f: 1.5, t: true, f2: false, n: null });
 });
 
-test('our decoder reads PubNub\'s own token layout; cbor-x agrees on the structure', () => {
+test("our decoder reads PubNub's own token layout; cbor-x agrees on the structure", () => {
   const bytes = tokenBytes(PUBNUB_TOKEN)!;
   const claims = decodeTokenClaims(bytes);
   assert.equal(claims.issuedAtSec, 1628109699);

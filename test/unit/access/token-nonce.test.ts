@@ -23,8 +23,7 @@ const BODY = {
   },
 };
 
-const readRoom = (token: string) =>
-  accessRequest(KEYSET_A, { requirements: requirementsFor('subscribe', { channels: ['room'] }), params: { auth: token } });
+const readRoom = (token: string) => accessRequest(KEYSET_A, { requirements: requirementsFor('subscribe', { channels: ['room'] }), params: { auth: token } });
 
 /**
  * The token shape every official SDK's parseToken needs (shared/docs/sdk-differences.md §1), checked
@@ -96,8 +95,13 @@ test('revoking one of two identical grants leaves the other valid', async () => 
 test('the nonce is the only difference: with a fixed nonce two grants are byte-identical (injectable)', async () => {
   const stores = createMemoryStores();
   const manager = new AccessManager({
-    grants: stores.grants, denyList: stores.denyList, clock: createFakeClock(), log: silentLogger, keysets: [KEYSET_A],
-    purgeIntervalMs: 0, tokenNonce: () => 'fixed-nonce',
+    grants: stores.grants,
+    denyList: stores.denyList,
+    clock: createFakeClock(),
+    log: silentLogger,
+    keysets: [KEYSET_A],
+    purgeIntervalMs: 0,
+    tokenNonce: () => 'fixed-nonce',
   });
   await manager.start();
   const a = await manager.grantToken(KEYSET_A, BODY);

@@ -4,7 +4,7 @@ import { requirementsFor } from '../../../src/access/enforcement.ts';
 import { signToken } from '../../../src/access/token/sign.ts';
 import { tokenBytes } from '../../../src/access/token/verify.ts';
 import type { Decision } from '../../../src/access/types.ts';
-import { isParleyError } from '../../../src/errors.ts';
+import { bodyIssuesOf, isParleyError } from '../../../src/errors.ts';
 import { createMemoryStores } from '../../../src/store/memory/index.ts';
 import { accessRequest, KEYSET_A, KEYSET_B, sdkParseToken, signedRequest, startAccess } from '../../helpers/access.ts';
 import { createFakeClock } from '../../helpers/fake-clock.ts';
@@ -123,9 +123,12 @@ test('a token from another keyset, a forged one, a damaged one', async () => {
   const fromB = await manager.grantToken(KEYSET_B, body());
   assert.equal(code(manager.check(useToken(fromB))), 'TOKEN_WRONG_KEYSET');
   const forged = signToken('guessed-secret', {
-    version: 2, issuedAtSec: 1_700_000_000, ttlMinutes: 60,
+    version: 2,
+    issuedAtSec: 1_700_000_000,
+    ttlMinutes: 60,
     resources: { channels: new Map([['ch1', 255]]), groups: new Map(), uuids: new Map() },
-    patterns: { channels: new Map(), groups: new Map(), uuids: new Map() }, meta: new Map(),
+    patterns: { channels: new Map(), groups: new Map(), uuids: new Map() },
+    meta: new Map(),
   });
   assert.equal(code(manager.check(useToken(forged))), 'TOKEN_BAD_SIGNATURE');
   const token = await manager.grantToken(KEYSET_A, body());
@@ -137,7 +140,13 @@ test('a token from another keyset, a forged one, a damaged one', async () => {
 
 test('a damaged token is never treated as a v2 auth key, even with a grant for every auth key', async () => {
   const { manager } = await startAccess();
-  await manager.grantV2(KEYSET_A, new Map([['channel', 'ch1'], ['w', '1']]));
+  await manager.grantV2(
+    KEYSET_A,
+    new Map([
+      ['channel', 'ch1'],
+      ['w', '1'],
+    ]),
+  );
   const token = await manager.grantToken(KEYSET_A, body());
   assert.equal(code(manager.check(useToken('plain-auth-key'))), 'allowed:authKey', 'ordinary auth keys get the public grant');
   assert.equal(code(manager.check(useToken(token.slice(0, 90)))), 'TOKEN_MALFORMED');
@@ -149,12 +158,15 @@ test('grant-token validation errors carry the §1.5 details; revoke of an invali
     assert.ok(isParleyError(e));
     assert.equal(e.code, 'INVALID_PARAM');
     assert.equal(e.message, 'Invalid ttl');
-    assert.equal(e.details?.source, 'grant');
-    assert.deepEqual((e.details?.details as Array<{ location: string }>).map((d) => d.location), ['ttl']);
+    assert.equal(bodyIssuesOf(e)?.source, 'grant');
+    assert.deepEqual(
+      (bodyIssuesOf(e)?.details ?? []).map((d) => d.location),
+      ['ttl'],
+    );
     return true;
   });
   for (const bad of ['not-a-token', await manager.grantToken(KEYSET_B, body())]) {
-    await assert.rejects(manager.revokeToken(KEYSET_A, bad), (e) => isParleyError(e) && e.code === 'INVALID_PARAM' && e.details?.source === 'revoke');
+    await assert.rejects(manager.revokeToken(KEYSET_A, bad), (e) => isParleyError(e) && e.code === 'INVALID_PARAM' && bodyIssuesOf(e)?.source === 'revoke');
   }
 });
 
@@ -162,13 +174,25 @@ test('mintToken applies the same rules as the grant-token body: nothing unsafe i
   const { manager } = await startAccess();
   const empty = { channels: new Map<string, number>(), groups: new Map<string, number>(), uuids: new Map<string, number>() };
   const request = { ttlMinutes: 5, resources: empty, patterns: { ...empty, channels: new Map([['(a+)+', 1]]) }, meta: new Map() };
-  assert.throws(() => manager.mintToken(KEYSET_A, request), (e) => {
-    assert.ok(isParleyError(e) && e.code === 'INVALID_PARAM');
-    assert.deepEqual((e.details?.details as Array<{ location: string }>).map((d) => d.location), ['permissions.patterns.channels["(a+)+"]']);
-    return true;
-  });
-  assert.throws(() => manager.mintToken(KEYSET_A, { ...request, patterns: empty }), (e) => isParleyError(e) && /permissions/.test(JSON.stringify(e.details)));
-  assert.throws(() => manager.mintToken(KEYSET_A, { ...request, ttlMinutes: 0, patterns: { ...empty, channels: new Map([['ok', 1]]) } }), (e) => isParleyError(e) && e.message === 'Invalid ttl');
+  assert.throws(
+    () => manager.mintToken(KEYSET_A, request),
+    (e) => {
+      assert.ok(isParleyError(e) && e.code === 'INVALID_PARAM');
+      assert.deepEqual(
+        (bodyIssuesOf(e)?.details ?? []).map((d) => d.location),
+        ['permissions.patterns.channels["(a+)+"]'],
+      );
+      return true;
+    },
+  );
+  assert.throws(
+    () => manager.mintToken(KEYSET_A, { ...request, patterns: empty }),
+    (e) => isParleyError(e) && /permissions/.test(JSON.stringify(e.details)),
+  );
+  assert.throws(
+    () => manager.mintToken(KEYSET_A, { ...request, ttlMinutes: 0, patterns: { ...empty, channels: new Map([['ok', 1]]) } }),
+    (e) => isParleyError(e) && e.message === 'Invalid ttl',
+  );
   assert.equal(typeof manager.mintToken(KEYSET_A, { ...request, patterns: { ...empty, channels: new Map([['ok.*', 1]]) } }), 'string');
 });
 
@@ -215,7 +239,13 @@ test('denials are logged at debug with code and resources, never the token, auth
 
 test('v2 payload keys named __proto__ are data', async () => {
   const { manager } = await startAccess();
-  const payload = await manager.grantV2(KEYSET_A, new Map([['channel', '__proto__,x'], ['r', '1']]));
+  const payload = await manager.grantV2(
+    KEYSET_A,
+    new Map([
+      ['channel', '__proto__,x'],
+      ['r', '1'],
+    ]),
+  );
   assert.deepEqual(Object.keys(payload.channels as object), ['__proto__', 'x']);
   assert.equal(JSON.stringify(payload).includes('"__proto__":{"r":1'), true);
 });

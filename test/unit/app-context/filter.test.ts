@@ -2,8 +2,22 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileFilter, MAX_FILTER_LENGTH, MAX_FILTER_TERMS } from '../../../src/app-context/filter.ts';
 
-const alice = { id: 'alice', name: 'Alice Smith', status: 'active', type: null, updated: '2024-05-01T10:00:00.000Z', custom: { role: 'admin', level: 3, vip: true } };
-const bob = { id: 'bob', name: "Bob O'Neil *star*", status: 'away', type: 'bot', updated: '2023-01-01T00:00:00.000Z', custom: { role: 'member', level: 1, vip: false } };
+const alice = {
+  id: 'alice',
+  name: 'Alice Smith',
+  status: 'active',
+  type: null,
+  updated: '2024-05-01T10:00:00.000Z',
+  custom: { role: 'admin', level: 3, vip: true },
+};
+const bob = {
+  id: 'bob',
+  name: "Bob O'Neil *star*",
+  status: 'away',
+  type: 'bot',
+  updated: '2023-01-01T00:00:00.000Z',
+  custom: { role: 'member', level: 1, vip: false },
+};
 const carl = { id: 'carl', name: null, status: null, type: null, updated: '2022-01-01T00:00:00.000Z', custom: null };
 const all = [alice, bob, carl];
 
@@ -41,7 +55,18 @@ test('! binds tightest, then &&, then ||; parentheses group', () => {
 });
 
 test('malformed filters are INVALID_PARAM', () => {
-  for (const bad of ["name ==", "name 'x'", "(id == 'a'", "id == 'a')", "id == 'unterminated", 'id ~= 1', "&& id == 'a'", "name LIKE 3", 'name < true', '('.repeat(100) + "id == 'a'" + ')'.repeat(100)]) {
+  for (const bad of [
+    'name ==',
+    "name 'x'",
+    "(id == 'a'",
+    "id == 'a')",
+    "id == 'unterminated",
+    'id ~= 1',
+    "&& id == 'a'",
+    'name LIKE 3',
+    'name < true',
+    '('.repeat(100) + "id == 'a'" + ')'.repeat(100),
+  ]) {
     assert.throws(() => compileFilter(bad), { code: 'INVALID_PARAM' }, bad);
   }
 });

@@ -17,15 +17,16 @@ function parley(args: string[], env: Record<string, string> = {}) {
 }
 
 /** Signed as the Access Manager signs: never stamped before the deny list's epoch (access-manager.ts sign). */
-const tokenAt = (epochMs: number) => signToken(KEYS.PARLEY_SECRET_KEY, {
-  version: 2,
-  issuedAtSec: Math.max(Math.floor(Date.now() / 1000), Math.ceil(epochMs / 1000)),
-  ttlMinutes: 30,
-  resources: { channels: new Map([['lobby', 3]]), groups: new Map(), uuids: new Map([['alice', 32]]) },
-  patterns: { channels: new Map([['^chat\\..*$', 1]]), groups: new Map(), uuids: new Map() },
-  meta: new Map([['role', 'tester']]),
-  authorizedUuid: 'alice',
-});
+const tokenAt = (epochMs: number) =>
+  signToken(KEYS.PARLEY_SECRET_KEY, {
+    version: 2,
+    issuedAtSec: Math.max(Math.floor(Date.now() / 1000), Math.ceil(epochMs / 1000)),
+    ttlMinutes: 30,
+    resources: { channels: new Map([['lobby', 3]]), groups: new Map(), uuids: new Map([['alice', 32]]) },
+    patterns: { channels: new Map([['^chat\\..*$', 1]]), groups: new Map(), uuids: new Map() },
+    meta: new Map([['role', 'tester']]),
+    authorizedUuid: 'alice',
+  });
 const token = tokenAt(0);
 
 test('parley token inspect decodes and, with the secret, verifies', () => {

@@ -39,7 +39,16 @@ test('bad config lists every problem with its path', () => {
     },
   );
   assert.throws(
-    () => loadConfig({ env: {}, overrides: { keysets: [{ publishKey: 'p', subscribeKey: 's' }, { publishKey: 'q', subscribeKey: 's' }] } }),
+    () =>
+      loadConfig({
+        env: {},
+        overrides: {
+          keysets: [
+            { publishKey: 'p', subscribeKey: 's' },
+            { publishKey: 'q', subscribeKey: 's' },
+          ],
+        },
+      }),
     /duplicate subscribeKey/,
   );
 });
@@ -72,11 +81,14 @@ test('prepareDataDir: creates a missing directory; refuses a file, with one line
   assert.ok(statSync(nested).isDirectory());
   const file = join(dir, 'file');
   writeFileSync(file, '');
-  assert.throws(() => prepareDataDir({ dataDir: file, store: { kind: 'sqlite' } }), (err: unknown) => {
-    assert.ok(err instanceof ConfigError);
-    assert.equal(err.message, `invalid configuration: dataDir (PARLEY_DATA_DIR): ${file} is a file, not a directory`);
-    return true;
-  });
+  assert.throws(
+    () => prepareDataDir({ dataDir: file, store: { kind: 'sqlite' } }),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.equal(err.message, `invalid configuration: dataDir (PARLEY_DATA_DIR): ${file} is a file, not a directory`);
+      return true;
+    },
+  );
   prepareDataDir({ dataDir: file, store: { kind: 'memory' } });
   rmSync(dir, { recursive: true, force: true });
 });

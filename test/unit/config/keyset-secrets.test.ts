@@ -30,7 +30,12 @@ test('two keysets with one secret key are refused, naming both and never the sec
 test('keysets without a secret key (Access Manager off) may coexist; distinct secrets are fine', () => {
   const open = loadConfig({
     env: {},
-    overrides: { keysets: [{ publishKey: 'p1', subscribeKey: 's1' }, { publishKey: 'p2', subscribeKey: 's2', secretKey: '' }] },
+    overrides: {
+      keysets: [
+        { publishKey: 'p1', subscribeKey: 's1' },
+        { publishKey: 'p2', subscribeKey: 's2', secretKey: '' },
+      ],
+    },
   });
   assert.equal(open.keysets.length, 2);
   const distinct = loadConfig({ env: {}, overrides: { keysets: keysets.slice(0, 2) } });
@@ -56,7 +61,7 @@ test('the server refuses to start on such a config with exit code 78', () => {
   assert.ok(!r.stderr.includes(SHARED));
 });
 
-test('previousSecretKey (a rotation in the config): set with its deadline, for a keyset with a secret, never another keyset\'s, never echoed', () => {
+test("previousSecretKey (a rotation in the config): set with its deadline, for a keyset with a secret, never another keyset's, never echoed", () => {
   const OLD = 'sec-old-0123456789abcdef0123456789abc';
   const until = '2030-01-01T00:00:00Z';
   const ok = loadConfig({ env: {}, overrides: { keysets: [{ ...keysets[1], previousSecretKey: OLD, previousSecretValidUntil: until }] } });
@@ -70,7 +75,10 @@ test('previousSecretKey (a rotation in the config): set with its deadline, for a
       return err.issues;
     }
   };
-  assert.match(problems([{ ...keysets[1], previousSecretKey: OLD }]).join('\n'), /keysets\.0\.previousSecretValidUntil: .*set together \(got only previousSecretKey\)/);
+  assert.match(
+    problems([{ ...keysets[1], previousSecretKey: OLD }]).join('\n'),
+    /keysets\.0\.previousSecretValidUntil: .*set together \(got only previousSecretKey\)/,
+  );
   assert.match(problems([{ ...keysets[1], previousSecretValidUntil: until }]).join('\n'), /keysets\.0\.previousSecretKey: .*set together/);
   assert.match(problems([{ ...keysets[1], previousSecretKey: OLD, previousSecretValidUntil: 'tomorrow' }]).join('\n'), /previousSecretValidUntil/);
   assert.match(problems([{ publishKey: 'p', subscribeKey: 's', previousSecretKey: OLD, previousSecretValidUntil: until }]).join('\n'), /needs a secretKey/);

@@ -12,8 +12,13 @@ function fixture(intervalMs = 5000) {
   let health: HealthReport = { ok: true };
   const shared: NodeSample[] = [];
   const stats = new NodeStats({
-    nodeId: 'node-a', clock, intervalMs, figures: () => ({ ...figures }), health: async () => health,
-    share: async (s) => void shared.push(s), log: silentLogger,
+    nodeId: 'node-a',
+    clock,
+    intervalMs,
+    figures: () => ({ ...figures }),
+    health: async () => health,
+    share: async (s) => void shared.push(s),
+    log: silentLogger,
   });
   return { clock, figures, stats, shared, setHealth: (h: HealthReport) => (health = h) };
 }
@@ -32,7 +37,12 @@ test('a sample turns counters into rates over the time since the previous one, a
   clock.advance(10_000);
   const second = await stats.sample();
   assert.deepEqual(second, {
-    t: clock.nowMs(), ok: true, parkedLongPolls: 7, connections: 9, publishesPerSec: 5, deliveriesPerSec: 40,
+    t: clock.nowMs(),
+    ok: true,
+    parkedLongPolls: 7,
+    connections: 9,
+    publishesPerSec: 5,
+    deliveriesPerSec: 40,
     denials: { ACCESS_DENIED: 2, TOKEN_EXPIRED: 1 },
   });
   clock.advance(5000);
@@ -60,7 +70,13 @@ test('memory is bounded: 15 minutes of samples per node, whatever runs', async (
     stats.receive('node-b', { t: clock.nowMs(), ok: true, parkedLongPolls: i, connections: 1, publishesPerSec: 0, deliveriesPerSec: 0, denials: {} });
   }
   const view = stats.view();
-  assert.deepEqual(view.nodes.map((n) => [n.nodeId, n.self, n.samples.length]), [['node-a', true, capacity], ['node-b', false, capacity]]);
+  assert.deepEqual(
+    view.nodes.map((n) => [n.nodeId, n.self, n.samples.length]),
+    [
+      ['node-a', true, capacity],
+      ['node-b', false, capacity],
+    ],
+  );
   assert.equal(view.nodes[1].samples.at(-1)?.parkedLongPolls, capacity * 3 - 1);
 });
 
@@ -73,11 +89,17 @@ test('other nodes: stale after three silent intervals, forgotten after the windo
   stats.receive('node-a', good);
   stats.receive('', good);
   stats.receive('node-e', 'nonsense');
-  assert.deepEqual(stats.view().nodes.map((n) => n.nodeId), ['node-a', 'node-b']);
+  assert.deepEqual(
+    stats.view().nodes.map((n) => n.nodeId),
+    ['node-a', 'node-b'],
+  );
   clock.advance(3001);
   assert.equal(stats.view().nodes[1].stale, true);
   clock.advance(STATS_WINDOW_MS);
-  assert.deepEqual(stats.view().nodes.map((n) => n.nodeId), ['node-a']);
+  assert.deepEqual(
+    stats.view().nodes.map((n) => n.nodeId),
+    ['node-a'],
+  );
   assert.equal(readSample({ ...good, reason: 'x'.repeat(500) })?.reason?.length, 200);
   const code = (i: number) => `C_${String.fromCharCode(65 + Math.floor(i / 26))}${String.fromCharCode(65 + (i % 26))}`;
   const denials = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [code(i), 1]));
@@ -90,7 +112,9 @@ test('start() samples at once and shares each sample with the other nodes; a fai
   const shared: NodeSample[] = [];
   let fail = true;
   const stats = new NodeStats({
-    nodeId: 'node-a', clock, intervalMs: 20,
+    nodeId: 'node-a',
+    clock,
+    intervalMs: 20,
     figures: () => ({ parkedLongPolls: 0, connections: 0, publishesTotal: 0, deliveriesTotal: 0 }),
     health: async () => ({ ok: true }),
     share: async (s) => {

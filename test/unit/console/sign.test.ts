@@ -13,22 +13,40 @@ const SDK = { uuid: 'admin-1', pnsdk: 'PubNub-JS-Nodejs/12.0.3', timestamp: '170
 test('the browser signer reproduces the wire-protocol §9 worked examples', async () => {
   const key = await importSecret(KEYS.secretKey);
   const cases = [
-    { method: 'GET', path: '/publish/demo-pub/demo-sub/0/ch1/0/%7B%22text%22%3A%22hello%22%7D', query: { ...SDK, store: '0' }, want: 'v2.UdgdIWW9lPzM8yGlJgpHA_J3hXxYi702sCwcM_WTdJk' },
-    { method: 'POST', path: '/publish/demo-pub/demo-sub/0/ch1/0', query: SDK, body: '{"text":"hello"}', want: 'v2.frjXUKqnMoLojjPRmODsFy89tKgNOApzwvty3JS6kUs' },
     {
-      method: 'GET', path: '/v2/auth/grant/sub-key/demo-sub',
+      method: 'GET',
+      path: '/publish/demo-pub/demo-sub/0/ch1/0/%7B%22text%22%3A%22hello%22%7D',
+      query: { ...SDK, store: '0' },
+      want: 'v2.UdgdIWW9lPzM8yGlJgpHA_J3hXxYi702sCwcM_WTdJk',
+    },
+    {
+      method: 'POST',
+      path: '/publish/demo-pub/demo-sub/0/ch1/0',
+      query: SDK,
+      body: '{"text":"hello"}',
+      want: 'v2.frjXUKqnMoLojjPRmODsFy89tKgNOApzwvty3JS6kUs',
+    },
+    {
+      method: 'GET',
+      path: '/v2/auth/grant/sub-key/demo-sub',
       query: { channel: 'ch1,ch 2', auth: 'auth-a', r: '1', w: '1', m: '0', d: '0', g: '0', j: '0', u: '0', ttl: '60', ...SDK },
       want: 'v2.7qaFAy06Y4JU5TneZMbtc-vgnxxAVCrb6tAmgxOvw2s',
     },
     {
-      method: 'POST', path: '/v3/pam/demo-sub/grant', query: SDK,
+      method: 'POST',
+      path: '/v3/pam/demo-sub/grant',
+      query: SDK,
       body: '{"ttl":15,"permissions":{"resources":{"channels":{"ch1":3},"groups":{},"uuids":{},"users":{},"spaces":{}},"patterns":{"channels":{},"groups":{},"uuids":{},"users":{},"spaces":{}},"meta":{}}}',
       want: 'v2.8YnvABMsZkrCfGgdNa1uF4DLjl-Kr2NH8EU53Bq_WiU',
     },
     { method: 'DELETE', path: '/v3/pam/demo-sub/grant/p0F2AkF0', query: SDK, want: 'v2.PJuNmgDp0_FyouD-2Z85btF_cqwkuIngqAxNXrAZDYA' },
   ];
   for (const c of cases) {
-    assert.equal(await signRequest(key, { method: c.method, publishKey: KEYS.publishKey, path: c.path, query: c.query, body: c.body ?? '' }), c.want, `${c.method} ${c.path}`);
+    assert.equal(
+      await signRequest(key, { method: c.method, publishKey: KEYS.publishKey, path: c.path, query: c.query, body: c.body ?? '' }),
+      c.want,
+      `${c.method} ${c.path}`,
+    );
   }
 });
 
@@ -48,7 +66,9 @@ test('whatever the console signs, the server verifies as sent (random queries, b
         const query: Record<string, string> = { ...params, timestamp: String(nowMs / 1000) };
         const signature = await signRequest(key, { method, publishKey: KEYS.publishKey, path, query, body });
         // The request line exactly as api.js builds it.
-        const raw = `${Object.keys(query).map((k) => `${k}=${encodeString(query[k])}`).join('&')}&signature=${encodeString(signature)}`;
+        const raw = `${Object.keys(query)
+          .map((k) => `${k}=${encodeString(query[k])}`)
+          .join('&')}&signature=${encodeString(signature)}`;
         const sent = method === 'POST' || method === 'PATCH' ? body : '';
         const verdict = verifyRequestSignature({ method, path, query: parseQuery(raw), body: sent }, KEYS, nowMs);
         assert.equal(verdict.ok, true, JSON.stringify({ method, query, body }));

@@ -18,8 +18,14 @@ test('lines reach the descriptor in order; drain resolves once they are written'
   const log = createLogger({ level: 'info', destination: out });
   for (let i = 0; i < 500; i++) log.info({ i }, 'line');
   await out.drain(5000);
-  const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l).i);
-  assert.deepEqual(lines, Array.from({ length: 500 }, (_, i) => i));
+  const lines = readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l).i);
+  assert.deepEqual(
+    lines,
+    Array.from({ length: 500 }, (_, i) => i),
+  );
   assert.equal(out.brokenBy, null);
 });
 
@@ -35,7 +41,9 @@ test('a descriptor that fails (EBADF here, EPIPE for a dead pipe) stops logging:
   await out.drain(5000);
 });
 
-test('a reader that stops reading costs bounded memory: lines past the cap are dropped, counted and reported later', { skip: process.platform === 'win32' && 'needs mkfifo' }, async (t) => {
+test('a reader that stops reading costs bounded memory: lines past the cap are dropped, counted and reported later', {
+  skip: process.platform === 'win32' && 'needs mkfifo',
+}, async (t) => {
   const dir = tempDir();
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const fifo = join(dir, 'fifo');
@@ -57,15 +65,19 @@ test('a reader that stops reading costs bounded memory: lines past the cap are d
 
   let read = '';
   const chunk = Buffer.alloc(65536);
-  await waitFor(() => {
-    try {
-      const n = readSync(readFd, chunk, 0, chunk.length, null);
-      read += chunk.subarray(0, n).toString();
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
-    }
-    return read.includes('log lines dropped');
-  }, 'the drop report', 10_000);
+  await waitFor(
+    () => {
+      try {
+        const n = readSync(readFd, chunk, 0, chunk.length, null);
+        read += chunk.subarray(0, n).toString();
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+      }
+      return read.includes('log lines dropped');
+    },
+    'the drop report',
+    10_000,
+  );
   const report = JSON.parse(read.split('\n').find((l) => l.includes('log lines dropped'))!);
   assert.equal(report.droppedLines, dropped);
   assert.equal(report.level, 40);

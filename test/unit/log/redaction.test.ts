@@ -5,16 +5,24 @@ import { createLogger, redactPath, redactQuery, redactUrl, redactUrlPassword } f
 import { signToken } from '../../../src/access/token/sign.ts';
 
 const TOKEN = signToken('sec-redaction-test', {
-  version: 2, issuedAtSec: 1_700_000_000, ttlMinutes: 60,
+  version: 2,
+  issuedAtSec: 1_700_000_000,
+  ttlMinutes: 60,
   resources: { channels: new Map([['lobby', 3]]), groups: new Map(), uuids: new Map() },
   patterns: { channels: new Map(), groups: new Map(), uuids: new Map() },
-  meta: new Map(), authorizedUuid: 'alice',
+  meta: new Map(),
+  authorizedUuid: 'alice',
 });
 
 /** Everything a logger wrote, one parsed line per entry. */
 function capture(): { lines: () => string; log: ReturnType<typeof createLogger> } {
   const chunks: string[] = [];
-  const sink = new Writable({ write(chunk, _enc, cb) { chunks.push(String(chunk)); cb(); } });
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      chunks.push(String(chunk));
+      cb();
+    },
+  });
   return { lines: () => chunks.join(''), log: createLogger({ level: 'debug', destination: sink }) };
 }
 

@@ -28,22 +28,51 @@ test('clientAddress: the socket peer; with trustProxy the last valid X-Forwarded
 });
 
 test('long-poll slots: per address and in total, released once however often release is called', () => {
-  const limits = new ClientLimits({ maxConnections: 10, maxConnectionsPerAddress: 10, maxLongPolls: 3, maxLongPollsPerAddress: 2, trustProxy: false, onRefusal: () => {} });
+  const limits = new ClientLimits({
+    maxConnections: 10,
+    maxConnectionsPerAddress: 10,
+    maxLongPolls: 3,
+    maxLongPollsPerAddress: 2,
+    trustProxy: false,
+    onRefusal: () => {},
+  });
   const a1 = limits.acquireLongPoll('10.0.0.1');
   limits.acquireLongPoll('10.0.0.1');
-  assert.throws(() => limits.acquireLongPoll('::ffff:10.0.0.1'), (err: any) => err.code === 'TOO_MANY_REQUESTS' && err.details.cap === 'maxLongPollsPerAddress');
+  assert.throws(
+    () => limits.acquireLongPoll('::ffff:10.0.0.1'),
+    (err: any) => err.code === 'TOO_MANY_REQUESTS' && err.details.cap === 'maxLongPollsPerAddress',
+  );
   limits.acquireLongPoll('10.0.0.2');
-  assert.throws(() => limits.acquireLongPoll('10.0.0.3'), (err: any) => err.details.cap === 'maxLongPolls');
+  assert.throws(
+    () => limits.acquireLongPoll('10.0.0.3'),
+    (err: any) => err.details.cap === 'maxLongPolls',
+  );
   a1();
   a1();
   assert.equal(limits.openLongPolls, 2);
   limits.acquireLongPoll('10.0.0.3');
-  assert.throws(() => limits.acquireLongPoll('10.0.0.4'), (err: any) => err.details.cap === 'maxLongPolls');
+  assert.throws(
+    () => limits.acquireLongPoll('10.0.0.4'),
+    (err: any) => err.details.cap === 'maxLongPolls',
+  );
 });
 
 test('config: a per-address cap above its total, or a subscription cap above the node cap, is refused naming both', () => {
   assert.throws(
-    () => loadConfig({ env: {}, overrides: { limits: { maxConnections: 10, maxConnectionsPerAddress: 11, maxLongPolls: 5, maxLongPollsPerAddress: 6, maxSubscribedChannelsPerNode: 100, maxChannelsPerSubscription: 101 } } }),
+    () =>
+      loadConfig({
+        env: {},
+        overrides: {
+          limits: {
+            maxConnections: 10,
+            maxConnectionsPerAddress: 11,
+            maxLongPolls: 5,
+            maxLongPollsPerAddress: 6,
+            maxSubscribedChannelsPerNode: 100,
+            maxChannelsPerSubscription: 101,
+          },
+        },
+      }),
     (err: unknown) => {
       assert.ok(err instanceof ConfigError);
       const text = err.issues.join('\n');

@@ -26,8 +26,14 @@ test('every route declares its access: operations from the enforcement table, or
 });
 
 test('the public routes are exactly the ones meant to be public', () => {
-  const open = allRoutes.filter((r) => !isGuarded(r)).map((r) => `${r.method} ${r.path}`).sort();
-  assert.deepEqual(open, ['GET /health', 'GET /health/live', 'GET /metrics', 'GET /time/0', 'GET /v1/files/:sub/download/:token/:name', 'POST /v1/files/:sub/upload'].sort());
+  const open = allRoutes
+    .filter((r) => !isGuarded(r))
+    .map((r) => `${r.method} ${r.path}`)
+    .sort();
+  assert.deepEqual(
+    open,
+    ['GET /health', 'GET /health/live', 'GET /metrics', 'GET /time/0', 'GET /v1/files/:sub/download/:token/:name', 'POST /v1/files/:sub/upload'].sort(),
+  );
 });
 
 test('admin operations are declared only by the Access Manager routes and the admin API (/v1/admin/)', () => {

@@ -4,7 +4,20 @@ import { compileFilter, MAX_FILTER_EXPR_DEPTH, MAX_FILTER_EXPR_LENGTH, MAX_FILTE
 import { createEnvelope } from '../../../src/realtime/envelope.ts';
 
 const env = (publisher: string, meta: object | null, payload: unknown = {}) =>
-  createEnvelope({ subscribeKey: 's', channel: 'ch', timetoken: 1n, publisher, payload: JSON.stringify(payload), meta: meta ? JSON.stringify(meta) : null, customMessageType: null, type: 0, stored: true }, 1);
+  createEnvelope(
+    {
+      subscribeKey: 's',
+      channel: 'ch',
+      timetoken: 1n,
+      publisher,
+      payload: JSON.stringify(payload),
+      meta: meta ? JSON.stringify(meta) : null,
+      customMessageType: null,
+      type: 0,
+      stored: true,
+    },
+    1,
+  );
 
 test('filter expressions select on uuid, meta and payload', () => {
   const notMe = compileFilter("uuid != 'sub-user'");
@@ -22,7 +35,7 @@ test('filter expressions select on uuid, meta and payload', () => {
 });
 
 test('malformed expressions are INVALID_PARAM', () => {
-  for (const bad of ["uuid == ", "(a == 'b'", "'unterminated", 'a == b )', '#', 'x'.repeat(2000)]) {
+  for (const bad of ['uuid == ', "(a == 'b'", "'unterminated", 'a == b )', '#', 'x'.repeat(2000)]) {
     assert.throws(() => compileFilter(bad), { code: 'INVALID_PARAM' }, bad.slice(0, 20));
   }
 });
@@ -57,7 +70,10 @@ test('LIKE: * spans line breaks, case is ignored, a backslash is an ordinary cha
 
 test('filters past a cap are INVALID_PARAM naming the cap', () => {
   const long = 'x'.repeat(MAX_FILTER_EXPR_LENGTH + 1);
-  assert.throws(() => compileFilter(long), { code: 'INVALID_PARAM', message: `filter-expr: longer than ${MAX_FILTER_EXPR_LENGTH} characters (got ${long.length})` });
+  assert.throws(() => compileFilter(long), {
+    code: 'INVALID_PARAM',
+    message: `filter-expr: longer than ${MAX_FILTER_EXPR_LENGTH} characters (got ${long.length})`,
+  });
   // Each `a == 1 ||` adds 4 terms (operand, operator, operand, ||).
   const chain = (n: number) => Array.from({ length: n }, () => 'a==1').join('||');
   assert.doesNotThrow(() => compileFilter(chain(25)), '25 comparisons: 99 terms');
@@ -67,6 +83,9 @@ test('filters past a cap are INVALID_PARAM naming the cap', () => {
   });
   const nested = (n: number) => '('.repeat(n) + "a == 'b'" + ')'.repeat(n);
   assert.doesNotThrow(() => compileFilter(nested(MAX_FILTER_EXPR_DEPTH)));
-  assert.throws(() => compileFilter(nested(MAX_FILTER_EXPR_DEPTH + 1)), { code: 'INVALID_PARAM', message: `filter-expr: nested more than ${MAX_FILTER_EXPR_DEPTH} levels deep` });
+  assert.throws(() => compileFilter(nested(MAX_FILTER_EXPR_DEPTH + 1)), {
+    code: 'INVALID_PARAM',
+    message: `filter-expr: nested more than ${MAX_FILTER_EXPR_DEPTH} levels deep`,
+  });
   assert.throws(() => compileFilter('!'.repeat(MAX_FILTER_EXPR_DEPTH + 1) + 'a'), { code: 'INVALID_PARAM', message: /nested more than/ });
 });

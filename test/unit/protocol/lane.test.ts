@@ -29,7 +29,12 @@ async function harness(t: TestContext, timeouts: { headersMs: number; keepAliveM
     if (req.url === '/lane/hold') held.push(res);
     else sendJson(res, 200, '{"ok":true}');
   });
-  new Lane(server, { matchPath: (p) => (p.startsWith('/lane/') ? true : null), maxHeaderBytes: 16_384, isRefused: () => false, onRequest: () => void served++ });
+  new Lane(server, {
+    matchPath: (p) => (p.startsWith('/lane/') ? true : null),
+    maxHeaderBytes: 16_384,
+    isRefused: () => false,
+    onRequest: () => void served++,
+  });
   server.headersTimeout = timeouts.headersMs;
   server.keepAliveTimeout = timeouts.keepAliveMs;
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
@@ -58,7 +63,10 @@ function client(t: TestContext, port: number): Promise<{ socket: Socket; receive
 
 function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout;
-  return Promise.race([p.finally(() => clearTimeout(timer)), new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms)))]);
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms))),
+  ]);
 }
 
 test('a request head that stops arriving meets headersTimeout: the server clientError listener answers it', async (t) => {
@@ -76,7 +84,7 @@ test('an idle keep-alive connection is closed after keepAliveTimeout, as node:ht
   const c = await client(t, h.port);
   c.socket.write('GET /lane/x HTTP/1.1\r\nHost: x\r\n\r\n');
   await within(c.closed, 4000, 'the idle connection closed');
-  assert.match(c.received(), /^HTTP\/1\.1 200 OK\r\n[^]*\r\nKeep-Alive: timeout=0\r\n\r\n\{"ok":true\}$/);
+  assert.match(c.received(), /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\nKeep-Alive: timeout=0\r\n\r\n\{"ok":true\}$/);
   assert.equal(h.served(), 1);
 });
 

@@ -47,7 +47,9 @@ async function formServer(t: TestContext, limits: UploadLimits = LIMITS, beforeF
   const port = (server.address() as AddressInfo).port;
   const post = async (raw: Buffer | FormData, contentType = `multipart/form-data; boundary=${B}`) => {
     const res = await fetch(`http://127.0.0.1:${port}/`, {
-      method: 'POST', body: raw instanceof FormData ? raw : new Uint8Array(raw), headers: raw instanceof FormData ? {} : { 'Content-Type': contentType },
+      method: 'POST',
+      body: raw instanceof FormData ? raw : new Uint8Array(raw),
+      headers: raw instanceof FormData ? {} : { 'Content-Type': contentType },
     });
     return { status: res.status, json: (await res.json()) as { fields?: Array<[string, string]>; file?: string | null; code?: string; message?: string } };
   };
@@ -63,19 +65,44 @@ test('reads what fetch FormData sends: fields, then a binary file that contains 
   fd.append('file', new Blob([new Uint8Array(bytes)], { type: 'application/octet-stream' }), 'naïve "q".png');
   const { status, json } = await post(fd);
   assert.equal(status, 200);
-  assert.deepEqual(json.fields, [['Content-Type', 'image/png'], ['token', 'a.b']]);
+  assert.deepEqual(json.fields, [
+    ['Content-Type', 'image/png'],
+    ['token', 'a.b'],
+  ]);
   assert.ok(Buffer.from(json.file!, 'base64').equals(bytes));
 });
 
 test('tolerates a preamble, an empty part and an epilogue; fields after the file are not kept', async (t) => {
   const { post } = await formServer(t);
   const raw = body(
-    'preamble text', CRLF, `--${B}`, CRLF,
-    'Content-Disposition: form-data; name="empty"', CRLF, CRLF, '', CRLF,
-    `--${B}`, CRLF,
-    'content-disposition: form-data; name=file; filename="a\\"b.txt"', CRLF, 'Content-Type: text/plain', CRLF, CRLF, 'hi', CRLF,
-    `--${B}`, CRLF, 'Content-Disposition: form-data; name="late"', CRLF, CRLF, 'ignored', CRLF,
-    `--${B}--`, CRLF, 'epilogue',
+    'preamble text',
+    CRLF,
+    `--${B}`,
+    CRLF,
+    'Content-Disposition: form-data; name="empty"',
+    CRLF,
+    CRLF,
+    '',
+    CRLF,
+    `--${B}`,
+    CRLF,
+    'content-disposition: form-data; name=file; filename="a\\"b.txt"',
+    CRLF,
+    'Content-Type: text/plain',
+    CRLF,
+    CRLF,
+    'hi',
+    CRLF,
+    `--${B}`,
+    CRLF,
+    'Content-Disposition: form-data; name="late"',
+    CRLF,
+    CRLF,
+    'ignored',
+    CRLF,
+    `--${B}--`,
+    CRLF,
+    'epilogue',
   );
   const { status, json } = await post(raw);
   assert.equal(status, 200, JSON.stringify(json));
@@ -87,8 +114,22 @@ test("Swift's form (boundary = the file id, no CRLF after the closing delimiter)
   const { post } = await formServer(t);
   const id = '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0';
   const swift = body(
-    `--${id}`, CRLF, 'Content-Disposition: form-data; name="tok"', CRLF, CRLF, 'v', CRLF,
-    `--${id}`, CRLF, 'Content-Disposition: form-data; name="file"; filename="s.txt"', CRLF, 'Content-Type: text/plain', CRLF, CRLF, 'swift', CRLF,
+    `--${id}`,
+    CRLF,
+    'Content-Disposition: form-data; name="tok"',
+    CRLF,
+    CRLF,
+    'v',
+    CRLF,
+    `--${id}`,
+    CRLF,
+    'Content-Disposition: form-data; name="file"; filename="s.txt"',
+    CRLF,
+    'Content-Type: text/plain',
+    CRLF,
+    CRLF,
+    'swift',
+    CRLF,
     `--${id}--`,
   );
   const s = await post(swift, `multipart/form-data; boundary=${id}`);
@@ -99,7 +140,10 @@ test("Swift's form (boundary = the file id, no CRLF after the closing delimiter)
   kotlin.append('Content-Type', 'text/plain');
   kotlin.append('file', new Blob([new Uint8Array(Buffer.from('kotlin'))]), 'k.txt');
   const k = await post(kotlin);
-  assert.deepEqual(k.json.fields, [['key', 'id/k.txt'], ['Content-Type', 'text/plain']]);
+  assert.deepEqual(k.json.fields, [
+    ['key', 'id/k.txt'],
+    ['Content-Type', 'text/plain'],
+  ]);
 });
 
 test('refuses truncated or malformed forms with INVALID_PARAM', async (t) => {
@@ -146,7 +190,9 @@ test('no file part within maxBytesBeforeFile is refused; a body over maxBodyByte
   assert.equal(before.status, 400, JSON.stringify(before.json));
   assert.match(before.json.message!, /no file part within the first 100 bytes/);
   const { post: post2 } = await formServer(t, { ...LIMITS, maxBodyBytes: 3000 });
-  const epilogue = await post2(body(`--${B}${CRLF}Content-Disposition: form-data; name="file"; filename="f"${CRLF}${CRLF}x${CRLF}--${B}--`, CRLF, 'e'.repeat(5000)));
+  const epilogue = await post2(
+    body(`--${B}${CRLF}Content-Disposition: form-data; name="file"; filename="f"${CRLF}${CRLF}x${CRLF}--${B}--`, CRLF, 'e'.repeat(5000)),
+  );
   assert.equal(epilogue.status, 413);
 });
 
@@ -159,7 +205,9 @@ test('beforeFile runs when the file part begins, with the fields before it, and 
   const conn = await rawConnect(port);
   const size = 10_000;
   await conn.write(`POST / HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=${B}\r\nContent-Length: ${size}\r\n\r\n`);
-  await conn.write(`--${B}${CRLF}Content-Disposition: form-data; name="tok"${CRLF}${CRLF}abc${CRLF}--${B}${CRLF}Content-Disposition: form-data; name="file"; filename="f"${CRLF}${CRLF}0123456789`);
+  await conn.write(
+    `--${B}${CRLF}Content-Disposition: form-data; name="tok"${CRLF}${CRLF}abc${CRLF}--${B}${CRLF}Content-Disposition: form-data; name="file"; filename="f"${CRLF}${CRLF}0123456789`,
+  );
   const res = await within(conn.response, 5000, 'refusal at the file part');
   assert.equal(res.status, 400);
   assert.deepEqual(seen, [[['tok', 'abc']]]);

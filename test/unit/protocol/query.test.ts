@@ -5,7 +5,10 @@ import { MAX_QUERY_PARAMS, parseQuery } from '../../../src/protocol/query.ts';
 import { isParleyError } from '../../../src/errors.ts';
 
 const refused = (raw: string, pattern: RegExp) =>
-  assert.throws(() => parseQuery(raw), (e: unknown) => isParleyError(e) && e.code === 'INVALID_PARAM' && pattern.test(e.message));
+  assert.throws(
+    () => parseQuery(raw),
+    (e: unknown) => isParleyError(e) && e.code === 'INVALID_PARAM' && pattern.test(e.message),
+  );
 
 test('values are decoded once, + is a space, names are plain', () => {
   const q = parseQuery('uuid=a%2Bb&state=%7B%22x%22%3A1%7D&ee&channel=p+q&pnsdk=PubNub-JS-Nodejs%2F12.0.3');
@@ -13,7 +16,10 @@ test('values are decoded once, + is a space, names are plain', () => {
   assert.equal(q.get('state'), '{"x":1}');
   assert.equal(q.get('ee'), '');
   assert.equal(q.get('channel'), 'p q');
-  assert.deepEqual(q.pairs.map((p) => p.name), ['uuid', 'state', 'ee', 'channel', 'pnsdk']);
+  assert.deepEqual(
+    q.pairs.map((p) => p.name),
+    ['uuid', 'state', 'ee', 'channel', 'pnsdk'],
+  );
   assert.equal(parseQuery('').size, 0);
   assert.equal(parseQuery('a=1&&b=2').size, 2);
 });

@@ -15,12 +15,18 @@ const router = new Router(allRoutes);
 const index = new RouteIndex(allRoutes);
 const laneRoutes = new LaneRoutes(allRoutes);
 const literals = [...new Set(allRoutes.flatMap((r) => r.path.split('/').filter((s) => s !== '' && !s.startsWith(':'))))];
-const segment = fc.oneof(fc.constantFrom(...literals, '0', '1', '', 'sub-a', 'pub-a', 'ch', '%2F', 'x.y'), fc.string({ maxLength: 6 }).filter((s) => !s.includes('/')));
+const segment = fc.oneof(
+  fc.constantFrom(...literals, '0', '1', '', 'sub-a', 'pub-a', 'ch', '%2F', 'x.y'),
+  fc.string({ maxLength: 6 }).filter((s) => !s.includes('/')),
+);
 const path = fc.oneof(
   fc.array(segment, { minLength: 0, maxLength: 9 }).map((parts) => `/${parts.join('/')}`),
   // Real routes with their captures filled in.
   fc.tuple(fc.constantFrom(...allRoutes.map((r) => r.path)), fc.array(segment, { minLength: 9, maxLength: 9 })).map(([p, fill]) =>
-    p.split('/').map((s, i) => (s.startsWith(':') ? fill[i] : s)).join('/'),
+    p
+      .split('/')
+      .map((s, i) => (s.startsWith(':') ? fill[i] : s))
+      .join('/'),
   ),
   fc.constantFrom('', '*', 'http://host/v2/subscribe/a/b/0', '//', '/'),
 );

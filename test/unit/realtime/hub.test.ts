@@ -6,10 +6,24 @@ import { TimetokenGenerator } from '../../../src/realtime/timetoken.ts';
 import { wildcardPrefix, wildcardPrefixesOf, channelNameProblem } from '../../../src/realtime/channel-name.ts';
 
 const env = (channel: string, tt: bigint) =>
-  createEnvelope({ subscribeKey: 'k', channel, timetoken: tt, publisher: 'p', payload: `"${channel}@${tt}"`, meta: null, customMessageType: null, type: 0, stored: true }, 1);
+  createEnvelope(
+    { subscribeKey: 'k', channel, timetoken: tt, publisher: 'p', payload: `"${channel}@${tt}"`, meta: null, customMessageType: null, type: 0, stored: true },
+    1,
+  );
 
 function waiter(sources: Source[]): Waiter & { wakes: number } {
-  return { subscribeKey: 'k', uuid: 'u', sources, groups: [], wakes: 0, wake() { this.wakes++; }, interrupt() {}, recheckAccess() {} };
+  return {
+    subscribeKey: 'k',
+    uuid: 'u',
+    sources,
+    groups: [],
+    wakes: 0,
+    wake() {
+      this.wakes++;
+    },
+    interrupt() {},
+    recheckAccess() {},
+  };
 }
 
 test('a batch wakes each waiter once and collect returns everything newer, deduplicated', () => {
@@ -23,7 +37,13 @@ test('a batch wakes each waiter once and collect returns everything newer, dedup
   hub.deliver([env('a', 20n), env('x.y.z', 21n), env('b', 22n), env('a', 23n)]);
   assert.equal(w.wakes, 1);
   const { items, gaps } = hub.collect('k', w.sources, 20n);
-  assert.deepEqual(items.map((m) => [m.env.channel, m.env.timetoken, m.via]), [['x.y.z', 21n, 'x.*'], ['a', 23n, null]]);
+  assert.deepEqual(
+    items.map((m) => [m.env.channel, m.env.timetoken, m.via]),
+    [
+      ['x.y.z', 21n, 'x.*'],
+      ['a', 23n, null],
+    ],
+  );
   assert.equal(gaps.size, 0);
   hub.unpark(w);
   hub.deliver([env('a', 24n)]);
@@ -40,7 +60,10 @@ test('trimmed buffers report a gap so older messages come from the store', () =>
   assert.ok(gaps.has('a'));
   const covered = gaps.get('a') as bigint;
   // Everything newer than the coverage is in memory, contiguous.
-  assert.deepEqual(items.map((m) => m.env.timetoken), batch.filter((e) => e.timetoken > covered).map((e) => e.timetoken));
+  assert.deepEqual(
+    items.map((m) => m.env.timetoken),
+    batch.filter((e) => e.timetoken > covered).map((e) => e.timetoken),
+  );
   assert.equal(hub.collect('k', src, covered).gaps.size, 0);
 });
 
@@ -85,10 +108,23 @@ test('a handshake cursor is strictly below every timetoken issued after it, with
 test('after a delivery gap, coverage restarts so older cursors read from the store', () => {
   const hub = new Hub({ bufferPerChannel: 100, bufferMaxAgeMs: 60_000, floor: () => 0n });
   hub.deliver([env('a', 100n)]);
-  const src: Source[] = [{ kind: 'channel', key: 'a', via: null }, { kind: 'channel', key: 'never-seen', via: null }];
+  const src: Source[] = [
+    { kind: 'channel', key: 'a', via: null },
+    { kind: 'channel', key: 'never-seen', via: null },
+  ];
   assert.equal(hub.collect('k', src, 50n).gaps.size, 0);
   hub.invalidateCoverage(200n);
   const { items, gaps } = hub.collect('k', src, 50n);
-  assert.deepEqual([...gaps.entries()], [['a', 200n], ['never-seen', 200n]]);
-  assert.deepEqual(items.map((m) => m.env.timetoken), [100n], 'memory still answers what it has; the store fills the rest');
+  assert.deepEqual(
+    [...gaps.entries()],
+    [
+      ['a', 200n],
+      ['never-seen', 200n],
+    ],
+  );
+  assert.deepEqual(
+    items.map((m) => m.env.timetoken),
+    [100n],
+    'memory still answers what it has; the store fills the rest',
+  );
 });

@@ -23,8 +23,15 @@ function setup() {
   const stores = createMemoryStores();
   const hub = new Hub({ bufferPerChannel: 100, bufferMaxAgeMs: 60_000, floor: () => 10n });
   const service = new SubscriptionService({
-    hub, messages: stores.messages, groups: new ChannelGroupService(stores.channelGroups), timetokens: new TimetokenGenerator({ nowMs: () => Date.now() }),
-    log: silentLogger, longPollTimeoutMs: HOLD_MS, maxPerAnswer: 100, region: 1, nowMs: () => Date.now(),
+    hub,
+    messages: stores.messages,
+    groups: new ChannelGroupService(stores.channelGroups),
+    timetokens: new TimetokenGenerator({ nowMs: () => Date.now() }),
+    log: silentLogger,
+    longPollTimeoutMs: HOLD_MS,
+    maxPerAnswer: 100,
+    region: 1,
+    nowMs: () => Date.now(),
   });
   const answers: Array<{ who: string; answer: SubscribeAnswer }> = [];
   const poll = async (who: string, channel: string, cursor: bigint) =>
@@ -44,7 +51,14 @@ test('every parked poll ends once with an empty answer at its own cursor when it
   await waitFor(() => answers.length === 3, 'three empty answers', 3000);
   // (In the order their hold times end: parked within the same millisecond, any order.)
   const sorted = [...answers].sort((x, y) => (x.who < y.who ? -1 : 1));
-  assert.deepEqual(sorted.map((a) => [a.who, a.answer.timetoken, a.answer.items.length]), [['a', 20n, 0], ['b', 30n, 0], ['c', 40n, 0]]);
+  assert.deepEqual(
+    sorted.map((a) => [a.who, a.answer.timetoken, a.answer.items.length]),
+    [
+      ['a', 20n, 0],
+      ['b', 30n, 0],
+      ['c', 40n, 0],
+    ],
+  );
   assert.equal(hub.parkedCount(), 0);
 });
 
@@ -54,14 +68,28 @@ test('a poll answered by a delivery, cancelled or interrupted leaves the hold qu
   const cancelled = await poll('cancelled', 'y', 20n);
   const interrupted = await poll('interrupted', 'z', 20n);
   await poll('held', 'w', 20n);
-  hub.deliver([createEnvelope({ subscribeKey: KEY, channel: 'x', timetoken: 50n, publisher: 'p', payload: '1', meta: null, customMessageType: null, type: 0, stored: false }, 1)]);
+  hub.deliver([
+    createEnvelope(
+      { subscribeKey: KEY, channel: 'x', timetoken: 50n, publisher: 'p', payload: '1', meta: null, customMessageType: null, type: 0, stored: false },
+      1,
+    ),
+  ]);
   cancelled.cancel();
   interrupted.interrupt();
-  assert.deepEqual(answers.map((a) => [a.who, a.answer.timetoken, a.answer.items.length]), [['delivered', 50n, 1], ['interrupted', 20n, 0]]);
+  assert.deepEqual(
+    answers.map((a) => [a.who, a.answer.timetoken, a.answer.items.length]),
+    [
+      ['delivered', 50n, 1],
+      ['interrupted', 20n, 0],
+    ],
+  );
   await waitFor(() => answers.length === 3, 'the held poll times out', 3000);
   // A poll parked after them times out later than any of them could have: by then nothing else came.
   await poll('witness', 'v', 20n);
   await waitFor(() => answers.length === 4, 'the witness times out', 3000);
-  assert.deepEqual(answers.map((a) => a.who), ['delivered', 'interrupted', 'held', 'witness']);
+  assert.deepEqual(
+    answers.map((a) => a.who),
+    ['delivered', 'interrupted', 'held', 'witness'],
+  );
   assert.equal(service.subscribedChannels, 0, 'every poll gave its channels back');
 });

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PresenceService } from '../../../src/realtime/presence.ts';
 import { Hub } from '../../../src/realtime/hub.ts';
-import { MemoryPresenceStore } from '../../../src/store/memory/presence-store.ts';
+import { MemoryPresenceStore } from '../../../src/store/shared/memory-presence-store.ts';
 import type { PublishInput } from '../../../src/realtime/publish.ts';
 import { createLogger } from '../../../src/log.ts';
 import { createFakeClock } from '../../helpers/fake-clock.ts';
@@ -18,13 +18,16 @@ function setup() {
   };
   const events: Array<Record<string, unknown>> = [];
   const presence = new PresenceService({
-    store, clock, log: createLogger({ level: 'silent' }),
+    store,
+    clock,
+    log: createLogger({ level: 'silent' }),
     hub: new Hub({ bufferPerChannel: 10, bufferMaxAgeMs: 1000, floor: () => 0n }),
     publish: async (m: PublishInput) => {
       events.push({ channel: m.channel, ...JSON.parse(m.payload) });
       return 1n;
     },
-    defaultTimeoutSec: 300, sweepIntervalMs: 1000,
+    defaultTimeoutSec: 300,
+    sweepIntervalMs: 1000,
   });
   return { clock, presence, events, writes: () => writes };
 }
@@ -33,12 +36,18 @@ test('re-poll heartbeats within a quarter of the timeout skip the store; new cha
   const { clock, presence, events, writes } = setup();
   await presence.heartbeat('k', 'u', ['a'], null);
   assert.equal(writes(), 1);
-  assert.deepEqual(events.map((e) => e.action), ['join']);
+  assert.deepEqual(
+    events.map((e) => e.action),
+    ['join'],
+  );
   await presence.heartbeat('k', 'u', ['a'], null);
   assert.equal(writes(), 1, 'fresh: skipped');
   await presence.heartbeat('k', 'u', ['a', 'b'], null);
   assert.equal(writes(), 3, 'a new channel writes (and joins)');
-  assert.deepEqual(events.map((e) => e.action), ['join', 'join']);
+  assert.deepEqual(
+    events.map((e) => e.action),
+    ['join', 'join'],
+  );
   await presence.heartbeat('k', 'u', ['a'], 20);
   assert.equal(writes(), 4, 'a different timeout is written');
   clock.advance(5_001);
@@ -46,7 +55,11 @@ test('re-poll heartbeats within a quarter of the timeout skip the store; new cha
   assert.equal(writes(), 5, 'past a quarter of the 20 s timeout it is written again');
   await presence.leave('k', 'u', ['a']);
   await presence.heartbeat('k', 'u', ['a'], 20);
-  assert.deepEqual(events.map((e) => e.action), ['join', 'join', 'leave', 'join'], 'after a leave the next heartbeat joins again');
+  assert.deepEqual(
+    events.map((e) => e.action),
+    ['join', 'join', 'leave', 'join'],
+    'after a leave the next heartbeat joins again',
+  );
 });
 
 test('a silent uuid times out on the sweep', async () => {
@@ -54,5 +67,11 @@ test('a silent uuid times out on the sweep', async () => {
   await presence.heartbeat('k', 'ghost', ['room'], 10);
   clock.advance(10_001);
   await presence.sweep();
-  assert.deepEqual(events.map((e) => [e.action, e.uuid, e.channel]), [['join', 'ghost', 'room-pnpres'], ['timeout', 'ghost', 'room-pnpres']]);
+  assert.deepEqual(
+    events.map((e) => [e.action, e.uuid, e.channel]),
+    [
+      ['join', 'ghost', 'room-pnpres'],
+      ['timeout', 'ghost', 'room-pnpres'],
+    ],
+  );
 });

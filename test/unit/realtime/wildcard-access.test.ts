@@ -1,9 +1,15 @@
-import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { Hub } from '../../../src/realtime/hub.ts';
+import { type TestContext, test } from 'node:test';
 import { ChannelGroupService } from '../../../src/realtime/channel-groups.ts';
 import { createEnvelope, type Envelope } from '../../../src/realtime/envelope.ts';
-import { READ_CACHE_MAX_CHANNELS, READ_CACHE_TTL_MS, SubscriptionService, type SubscribeAnswer, type SubscribeRequest } from '../../../src/realtime/subscription.ts';
+import { Hub } from '../../../src/realtime/hub.ts';
+import {
+  READ_CACHE_MAX_CHANNELS,
+  READ_CACHE_TTL_MS,
+  type SubscribeAnswer,
+  type SubscribeRequest,
+  SubscriptionService,
+} from '../../../src/realtime/subscription.ts';
 import { TimetokenGenerator } from '../../../src/realtime/timetoken.ts';
 import { createMemoryStores } from '../../../src/store/memory/index.ts';
 import { silentLogger } from '../../helpers/access.ts';
@@ -21,8 +27,15 @@ function setup(t: TestContext, floor = 10n, bufferPerChannel = 100) {
   const hub = new Hub({ bufferPerChannel, bufferMaxAgeMs: 60_000, floor: () => floor });
   const groups = new ChannelGroupService(stores.channelGroups);
   const service = new SubscriptionService({
-    hub, messages: stores.messages, groups, timetokens: new TimetokenGenerator(clock), log: silentLogger,
-    longPollTimeoutMs: 60_000, maxPerAnswer: 100, region: 1, nowMs: () => clock.nowMs(),
+    hub,
+    messages: stores.messages,
+    groups,
+    timetokens: new TimetokenGenerator(clock),
+    log: silentLogger,
+    longPollTimeoutMs: 60_000,
+    maxPerAnswer: 100,
+    region: 1,
+    nowMs: () => clock.nowMs(),
   });
   const handles: { cancel(): void }[] = [];
   t.after(() => {
@@ -46,7 +59,14 @@ function setup(t: TestContext, floor = 10n, bufferPerChannel = 100) {
 function reader(...channels: string[]) {
   const allowed = new Set(channels);
   const asked: string[] = [];
-  return { allowed, asked, canRead: (ch: string) => (asked.push(ch), allowed.has(ch)) };
+  return {
+    allowed,
+    asked,
+    canRead: (ch: string) => {
+      asked.push(ch);
+      return allowed.has(ch);
+    },
+  };
 }
 
 test('a wildcard delivers only channels the credential reads; each channel is asked once per poll', async (t) => {
@@ -55,7 +75,10 @@ test('a wildcard delivers only channels the credential reads; each channel is as
   const p = await poll({ channels: ['team.*'], cursor: 50n, canRead: r.canRead });
   assert.equal(p.answers.length, 0);
   hub.deliver([env('team.hr.salaries', 100n), env('team.a', 101n), env('team.hr.salaries', 102n), env('team.b', 103n)]);
-  assert.deepEqual(p.delivered(), [['team.a', 101n, 'team.*'], ['team.b', 103n, 'team.*']]);
+  assert.deepEqual(p.delivered(), [
+    ['team.a', 101n, 'team.*'],
+    ['team.b', 103n, 'team.*'],
+  ]);
   assert.equal(p.answers[0].timetoken, 103n);
   assert.deepEqual(r.asked, ['team.hr.salaries', 'team.a', 'team.b']);
 });
@@ -132,7 +155,10 @@ test('presence events are never delivered through a wildcard; a direct -pnpres s
   assert.deepEqual(direct.delivered(), [['team.a-pnpres', 100n, null]]);
   // The hub never files a presence event under a wildcard prefix.
   const viaWildcard = hub.collect(KEY, [{ kind: 'wildcard', key: 'team.', via: 'team.*' }], 0n).items;
-  assert.deepEqual(viaWildcard.map((m) => m.env.channel), ['team.a']);
+  assert.deepEqual(
+    viaWildcard.map((m) => m.env.channel),
+    ['team.a'],
+  );
   // Without any canRead (a keyset without Access Manager) the rule is the same.
   const open = await poll({ channels: ['team.*'], cursor: 101n });
   hub.deliver([env('team.b-pnpres', 102n, '{"action":"leave"}')]);
@@ -147,7 +173,10 @@ test('a channel also named directly or through a group is delivered by that sour
   const r = reader('team.a');
   const p = await poll({ channels: ['team.*', 'team.x'], groups: ['payroll'], cursor: 50n, canRead: r.canRead });
   hub.deliver([env('team.hr.salaries', 100n), env('team.x', 101n), env('team.y', 102n)]);
-  assert.deepEqual(p.delivered(), [['team.hr.salaries', 100n, 'payroll'], ['team.x', 101n, null]]);
+  assert.deepEqual(p.delivered(), [
+    ['team.hr.salaries', 100n, 'payroll'],
+    ['team.x', 101n, null],
+  ]);
   assert.deepEqual(r.asked, ['team.y']);
 });
 
@@ -160,5 +189,8 @@ test('catch-up from the store and wildcard memory are answered together, the wil
     { subscribeKey: KEY, channel: 'x', timetoken: 100n, publisher: 'p', payload: '"old"', meta: null, customMessageType: null, type: 0, expiresAtMs: null },
   ]);
   const p = await poll({ channels: ['x', 'team.*'], cursor: 50n, canRead: reader('team.a').canRead });
-  assert.deepEqual(p.delivered(), [['x', 100n, null], ['team.a', 1002n, 'team.*']]);
+  assert.deepEqual(p.delivered(), [
+    ['x', 100n, null],
+    ['team.a', 1002n, 'team.*'],
+  ]);
 });

@@ -1,4 +1,4 @@
-import type { MessageQuery, StoredMessage, TimetokenRange } from './types.ts';
+import type { MessageQuery, StoredMessage, TimetokenRange } from '../types.ts';
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;

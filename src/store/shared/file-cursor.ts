@@ -1,5 +1,5 @@
-import { ParleyError } from '../errors.ts';
-import type { StoredFile } from './types.ts';
+import { ParleyError } from '../../errors.ts';
+import type { StoredFile } from '../types.ts';
 
 /** Where a listFiles page ended: the last file's sort key (created descending, then id descending). */
 export interface FilePosition {

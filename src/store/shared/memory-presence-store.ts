@@ -8,7 +8,8 @@ interface Occupancy {
 }
 
 /**
- * Presence in process memory. A heartbeat usually extends an entry; the heap is not touched then, and
+ * Presence in process memory, for both single-node engines (memory and sqlite: presence is ephemeral,
+ * see sqlite/index.ts). A heartbeat usually extends an entry; the heap is not touched then, and
  * the sweep re-schedules an entry it finds extended, so the heap holds about one item per entry
  * rather than one per heartbeat.
  */

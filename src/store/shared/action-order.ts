@@ -1,4 +1,4 @@
-import type { MessageAction } from './types.ts';
+import type { MessageAction } from '../types.ts';
 
 /** The listing order of MessageActionStore in every backend: action timetoken, then message timetoken. */
 export function compareActions(a: MessageAction, b: MessageAction): number {

@@ -1,5 +1,5 @@
-import { ParleyError } from '../errors.ts';
-import type { StoredMessage } from './types.ts';
+import { ParleyError } from '../../errors.ts';
+import type { StoredMessage } from '../types.ts';
 
 const INT64_MAX = 2n ** 63n - 1n;
 const MESSAGE_TYPES: ReadonlySet<unknown> = new Set([0, 1, 2, 3, 4]);

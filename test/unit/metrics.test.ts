@@ -1,0 +1,114 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createParleyMetrics, DELIVERY_SECONDS_BUCKETS, Metrics, REQUEST_SECONDS_BUCKETS } from '../../src/metrics.ts';
+import { hasMetric, parseSamples, sampleValue } from '../helpers/prometheus-text.ts';
+
+function fixture() {
+  const metrics = new Metrics();
+  return { metrics, m: createParleyMetrics(metrics) };
+}
+
+test('counters keep their names and labels, and value() reads what the scrape shows', async () => {
+  const { metrics, m } = fixture();
+  const v2 = { route: 'v2' };
+  m.requests(v2);
+  m.requests(v2);
+  m.requests({ route: 'publish' });
+  m.publishes({ kind: 'signal' });
+  m.deliveries(undefined, 3);
+  m.deliveries(undefined, 2);
+  m.denials({ code: 'ACCESS_DENIED', operation: 'publish' });
+  m.denials({ code: 'ACCESS_DENIED', operation: 'subscribe' });
+  m.errors({ code: 'INVALID_PARAM' });
+  m.capRefusals({ cap: 'maxConnections' });
+  m.laneRequests();
+  let parked = 4;
+  metrics.gauge('parley_long_polls_parked', 'Long-polls currently parked', () => parked);
+  parked = 5;
+
+  const text = await metrics.render();
+  const expected: Array<[string, Record<string, string>, number]> = [
+    ['parley_requests_total', { route: 'v2' }, 2],
+    ['parley_requests_total', { route: 'publish' }, 1],
+    ['parley_publishes_total', { kind: 'signal' }, 1],
+    // An unlabelled counter counts `by`, not 1 (prom-client reads a lone number as the amount).
+    ['parley_deliveries_total', {}, 5],
+    ['parley_access_denials_total', { code: 'ACCESS_DENIED', operation: 'publish' }, 1],
+    ['parley_errors_total', { code: 'INVALID_PARAM' }, 1],
+    ['parley_cap_refusals_total', { cap: 'maxConnections' }, 1],
+    ['parley_lane_requests_total', {}, 1],
+    ['parley_long_polls_parked', {}, 5],
+  ];
+  for (const [name, labels, value] of expected) {
+    assert.equal(sampleValue(text, name, labels), value, `${name} ${JSON.stringify(labels)} in the scrape`);
+    assert.equal(metrics.value(name, labels), value, `${name} ${JSON.stringify(labels)} by value()`);
+  }
+  assert.ok(hasMetric(text, 'parley_requests_total', 'counter'));
+  assert.ok(hasMetric(text, 'parley_long_polls_parked', 'gauge'));
+  // Without labels, or with some of them, value() sums the label sets that match.
+  assert.equal(metrics.value('parley_requests_total'), 3);
+  assert.equal(metrics.value('parley_access_denials_total', { code: 'ACCESS_DENIED' }), 2);
+  assert.equal(metrics.value('parley_errors_total', { code: 'INTERNAL' }), 0);
+  assert.equal(metrics.value('parley_no_such_metric'), 0);
+});
+
+test("request durations land in their route's buckets, one series per route", async () => {
+  const { metrics, m } = fixture();
+  const time = { route: 'time' };
+  m.requestDuration(time, 0.003);
+  m.requestDuration(time, 0.0004);
+  m.requestDuration({ route: 'publish' }, 12);
+  const text = await metrics.render();
+  const at = (le: string, route = 'time') => sampleValue(text, 'parley_request_duration_seconds_bucket', { route, le });
+  assert.equal(at('0.0005'), 1);
+  assert.equal(at('0.0025'), 1);
+  assert.equal(at('0.005'), 2);
+  assert.equal(at('+Inf'), 2);
+  assert.equal(sampleValue(text, 'parley_request_duration_seconds_count', { route: 'time' }), 2);
+  assert.ok(Math.abs(sampleValue(text, 'parley_request_duration_seconds_sum', { route: 'time' }) - 0.0034) < 1e-9);
+  assert.equal(at('10', 'publish'), 0, 'past the last bucket');
+  assert.equal(at('+Inf', 'publish'), 1);
+  const bounds = parseSamples(text)
+    .filter((s) => s.name === 'parley_request_duration_seconds_bucket' && s.labels.route === 'time')
+    .map((s) => s.labels.le);
+  assert.deepEqual(bounds, [...REQUEST_SECONDS_BUCKETS.map(String), '+Inf']);
+});
+
+test('publish→deliver counts from the timetoken to the answer, by poll; a timetoken ahead of the clock counts as 0', async () => {
+  const { metrics, m } = fixture();
+  const publishedMs = 1_700_000_000_000;
+  m.publishToDeliver(BigInt(publishedMs) * 10_000n, publishedMs + 1500, false);
+  m.publishToDeliver(BigInt(publishedMs) * 10_000n + 25_000n, publishedMs, true);
+  const text = await metrics.render();
+  const at = (poll: string, le: string) => sampleValue(text, 'parley_publish_to_deliver_seconds_bucket', { poll, le });
+  assert.equal(at('immediate', '1'), 0);
+  assert.equal(at('immediate', '2.5'), 1);
+  assert.equal(sampleValue(text, 'parley_publish_to_deliver_seconds_sum', { poll: 'immediate' }), 1.5);
+  assert.equal(at('parked', '0.001'), 1);
+  assert.equal(sampleValue(text, 'parley_publish_to_deliver_seconds_sum', { poll: 'parked' }), 0);
+  const bounds = parseSamples(text)
+    .filter((s) => s.name === 'parley_publish_to_deliver_seconds_bucket' && s.labels.poll === 'parked')
+    .map((s) => s.labels.le);
+  assert.deepEqual(bounds, [...DELIVERY_SECONDS_BUCKETS.map(String), '+Inf']);
+});
+
+test("the process series are in every server's scrape, once, with their standard names", async () => {
+  const a = new Metrics();
+  const b = new Metrics();
+  for (const text of [await a.render(), await b.render()]) {
+    for (const [name, type] of [
+      ['process_cpu_user_seconds_total', 'counter'],
+      ['process_cpu_system_seconds_total', 'counter'],
+      ['process_resident_memory_bytes', 'gauge'],
+      ['process_open_fds', 'gauge'],
+      ['nodejs_heap_size_used_bytes', 'gauge'],
+      ['nodejs_eventloop_lag_seconds', 'gauge'],
+      ['nodejs_eventloop_lag_p99_seconds', 'gauge'],
+      ['nodejs_gc_duration_seconds', 'histogram'],
+    ]) {
+      assert.ok(hasMetric(text, name, type), `${name} (${type})`);
+      assert.equal(text.split('\n').filter((l) => l === `# TYPE ${name} ${type}`).length, 1, `${name} once`);
+    }
+    assert.ok(sampleValue(text, 'process_resident_memory_bytes') > 0);
+  }
+});
