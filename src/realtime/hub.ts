@@ -351,8 +351,9 @@ function appendNewer(arr: readonly Envelope[], after: bigint, via: string | null
 }
 
 /**
- * Sorts by timetoken (then channel: with Redis, timetokens are unique per channel only) and drops
- * repeats of one (channel, timetoken), keeping the first source that matched it.
+ * Sorts by timetoken (then channel: a Redis deployment's history from before timetokens were ordered
+ * per keyset, docs/redis.md §Ordering, may hold one timetoken on two channels) and drops repeats of one
+ * (channel, timetoken), keeping the first source that matched it.
  */
 export function sortAndDedupe(items: Matched[]): Matched[] {
   items.sort((a, b) =>

@@ -19,7 +19,9 @@ export class TimetokenGenerator {
   /**
    * The current time as a cursor (handshakes, /time): never behind an issued timetoken, and every later
    * next() is strictly greater, so a poll from this cursor cannot miss a message issued in the same
-   * millisecond.
+   * millisecond. That makes it a handshake's cursor only where this generator issues every timetoken
+   * (LocalBroker); on Redis the commit script issues them and a handshake reads its cut instead
+   * (SubscriptionService, HandshakeCut).
    */
   now(): bigint {
     const now = BigInt(this.clock.nowMs()) * 10_000n;

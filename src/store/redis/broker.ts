@@ -40,9 +40,10 @@ const BROKER_HEALTH_TIMEOUT_MS = 2000;
  * MULTI/EXEC when a batch spans keysets) that assigns timetokens, appends history and PUBLISHes the
  * batch. Within a keyset each timetoken is greater than every one committed before it, from any node,
  * and than any handshake cut read before it (RedisMessageStore.handshakeTimetoken), so a subscriber's
- * cursor never passes a message still to come. Every node, this one included, gets batches only through its subscriber connection, which
- * PSUBSCRIBEs `<prefix>:*:fanout`, so all nodes see one order. A pattern rather than a per-keyset
- * list: a node needs no keyset list to start, and a keyset added to another node is never missed.
+ * cursor never passes a message still to come. Every node, this one included, gets batches only
+ * through its subscriber connection, which PSUBSCRIBEs `<prefix>:*:fanout`, so all nodes see one
+ * order. A pattern rather than a per-keyset list: a node needs no keyset list to start, and a keyset
+ * added to another node is never missed.
  */
 export class RedisBroker implements Broker {
   readonly nodeId: string;
@@ -253,6 +254,10 @@ export class RedisBroker implements Broker {
 }
 
 function commitCall(ks: KeysetKeys, messages: readonly OutgoingMessage[], nowMs: number): ScriptCall {
-  const t = channelTable(ks, [ks.lastTimetoken, ks.legacyLastTimetokens, ks.mexpChannels], messages, (m) => [m.store ? '1' : '0', encodeBody(m), expiryArg(m.expiresAtMs)]);
+  const t = channelTable(ks, [ks.lastTimetoken, ks.legacyLastTimetokens, ks.mexpChannels], messages, (m) => [
+    m.store ? '1' : '0',
+    encodeBody(m),
+    expiryArg(m.expiresAtMs),
+  ]);
   return { script: SCRIPTS.commit, keys: t.keys, args: [String(nowMs), ks.fanout, JSON.stringify(ks.subscribeKey), ...t.channelArgs, ...t.rowArgs] };
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test, type TestContext } from 'node:test';
 import { RedisBroker } from '../../../src/store/redis/broker.ts';
-import { createRedisStores } from '../../../src/store/redis/index.ts';
+import { createRedisStores, type RedisMessageStore } from '../../../src/store/redis/index.ts';
 import type { CommittedMessage, ControlEvent, OutgoingMessage, Stores } from '../../../src/store/types.ts';
 import { adminClient, deleteKeysWithPrefix, REDIS_URL, uniqueRedisPrefix } from '../../helpers/redis.ts';
 import { waitFor } from '../../helpers/wait-for.ts';
@@ -59,6 +59,12 @@ function out(channel: string, n: number, extra: Partial<OutgoingMessage> = {}): 
   };
 }
 
+/** Redis's clock now, as a timetoken (100 ns units). */
+async function redisTimetoken(): Promise<bigint> {
+  const [seconds, micros] = await admin.time();
+  return BigInt(seconds) * 10_000_000n + BigInt(micros) * 10n;
+}
+
 function received(n: Node): number {
   return n.batches.reduce((sum, b) => sum + b.length, 0);
 }
@@ -74,8 +80,8 @@ async function clientId(name: string, type: 'normal' | 'pubsub'): Promise<string
 
 /** What only the Redis engine has: clock skew between nodes, 64-bit timetoken arithmetic, lost links. The Broker contract (test/contract/broker.contract.ts) covers the rest. */
 describe('RedisBroker', () => {
-  test('interleaved commits from two nodes: one order everywhere, timetokens strictly increasing per channel', async (t) => {
-    // Node b's clock runs 1 s behind: per-channel order must still hold, via max(now, last + 1).
+  test('interleaved commits from two nodes: one order everywhere, timetokens strictly increasing per keyset', async (t) => {
+    // Node b's clock runs 1 s behind: the order must still hold, via max(now, last + 1).
     const { a, b, stores } = await twoNodes(t, [undefined, { nowMs: () => Date.now() - 1000 }]);
     const committed = new Map<string, OutgoingMessage>();
     const id = (m: { subscribeKey: string; channel: string }, tt: bigint) => `${m.subscribeKey}/${m.channel}/${tt}`;
@@ -84,8 +90,8 @@ describe('RedisBroker', () => {
       const fromA = [out('c1', round), out('c2', round, { store: false }), out('c1', round + 1000)];
       const fromB = [out('c2', round + 2000), out('c1', round + 3000, { store: round % 2 === 0 }), out('c3', round, { subscribeKey: 'sub-b' })];
       const [ttsA, ttsB] = await Promise.all([a.broker.commit(fromA), b.broker.commit(fromB)]);
-      fromA.forEach((m, i) => committed.set(id(m, ttsA[i]), m));
-      fromB.forEach((m, i) => committed.set(id(m, ttsB[i]), m));
+      for (const [i, m] of fromA.entries()) committed.set(id(m, ttsA[i]), m);
+      for (const [i, m] of fromB.entries()) committed.set(id(m, ttsB[i]), m);
       total += fromA.length + fromB.length;
     }
     assert.equal(committed.size, total, 'a timetoken repeated on a channel');
@@ -93,12 +99,12 @@ describe('RedisBroker', () => {
 
     const flat = (n: Node) => n.batches.flat().map((m) => `${m.subscribeKey}/${m.channel}/${m.timetoken}/${m.payload}`);
     assert.deepEqual(flat(a), flat(b), 'the nodes saw different orders');
-    const lastByChannel = new Map<string, bigint>();
+    // Across the keyset's channels, not only within each: a cursor past one channel's message is past nothing still to come.
+    const lastByKeyset = new Map<string, bigint>();
     for (const m of a.batches.flat()) {
-      const key = `${m.subscribeKey}/${m.channel}`;
-      const last = lastByChannel.get(key);
-      assert.ok(last === undefined || m.timetoken > last, `${key}: ${m.timetoken} after ${last}`);
-      lastByChannel.set(key, m.timetoken);
+      const last = lastByKeyset.get(m.subscribeKey);
+      assert.ok(last === undefined || m.timetoken > last, `${m.subscribeKey}/${m.channel}: ${m.timetoken} after ${last}`);
+      lastByKeyset.set(m.subscribeKey, m.timetoken);
       const sent = committed.get(id(m, m.timetoken));
       assert.ok(sent !== undefined);
       assert.deepEqual({ ...m, timetoken: undefined }, { ...sent, timetoken: undefined });
@@ -117,17 +123,79 @@ describe('RedisBroker', () => {
     assert.equal(history[0].publisher, 'alice');
   });
 
-  test('timetokens beyond 2^53 are exact: now * 10^4, then +1 with carry, never below the last one', async (t) => {
+  test('timetokens beyond 2^53 are exact: now * 10^4, then +1 with carry across the keyset, never below the last one', async (t) => {
     const prefix = uniqueRedisPrefix();
-    let nowMs = 1_700_000_000_123;
+    // Far ahead of Redis's clock (2096), so the node's clock is the floor.
+    let nowMs = 4_000_000_000_123;
     const broker = node(t, prefix, `x-${prefix}`, { nowMs: () => nowMs }).broker;
     t.after(() => deleteKeysWithPrefix(admin, prefix));
-    assert.deepEqual(await broker.commit([out('c', 1), out('c', 2), out('d', 3)]), [17_000_000_001_230_000n, 17_000_000_001_230_001n, 17_000_000_001_230_000n]);
-    await admin.hset(`${prefix}:{${SUB}}:lasttt`, 'c', '0017000000009999999');
+    assert.deepEqual(await broker.commit([out('c', 1), out('c', 2), out('d', 3)]), [40_000_000_001_230_000n, 40_000_000_001_230_001n, 40_000_000_001_230_002n]);
+    assert.deepEqual(await broker.commit([out('d', 4), out('other', 4, { subscribeKey: 'sub-b' })]), [40_000_000_001_230_003n, 40_000_000_001_230_000n]);
+    await admin.set(`${prefix}:{${SUB}}:last`, '0040000000019999999');
     nowMs = 1;
-    assert.deepEqual(await broker.commit([out('c', 4), out('c', 5)]), [17_000_000_010_000_000n, 17_000_000_010_000_001n]);
-    nowMs = 1_800_000_000_000;
-    assert.deepEqual(await broker.commit([out('c', 6)]), [18_000_000_000_000_000n]);
+    assert.deepEqual(await broker.commit([out('e', 5), out('c', 6)]), [40_000_000_020_000_000n, 40_000_000_020_000_001n]);
+    nowMs = 5_000_000_000_000;
+    assert.deepEqual(await broker.commit([out('c', 7)]), [50_000_000_000_000_000n]);
+    assert.equal(await admin.get(`${prefix}:{${SUB}}:last`), '0050000000000000000');
+    assert.equal(await admin.exists(`${prefix}:{${SUB}}:lasttt`), 0, 'no per-channel record any more');
+  });
+
+  test("Redis's clock is a floor: a node whose clock is far behind stamps Redis's time, not its own", async (t) => {
+    const prefix = uniqueRedisPrefix();
+    const broker = node(t, prefix, `x-${prefix}`, { nowMs: () => 1_000_000_000_000 }).broker;
+    t.after(() => deleteKeysWithPrefix(admin, prefix));
+    const before = await redisTimetoken();
+    const tts = await broker.commit([out('c', 1), out('d', 2)]);
+    const after = await redisTimetoken();
+    assert.ok(before <= tts[0] && tts[0] <= after, `${tts[0]} outside Redis's clock [${before}, ${after}]`);
+    assert.equal(tts[1], tts[0] + 1n);
+  });
+
+  test("the per-channel last timetokens of an older deployment are folded into the keyset's once: the first commit is above all of them", async (t) => {
+    const prefix = uniqueRedisPrefix();
+    const broker = node(t, prefix, `x-${prefix}`, { nowMs: () => 1 }).broker;
+    t.after(() => deleteKeysWithPrefix(admin, prefix));
+    await admin.hset(`${prefix}:{${SUB}}:lasttt`, { c: '0045000000000000007', d: '0045000000000000009', e: '0017000000000000000' });
+    assert.deepEqual(await broker.commit([out('c', 1), out('new', 2)]), [45_000_000_000_000_010n, 45_000_000_000_000_011n]);
+    assert.equal(await admin.exists(`${prefix}:{${SUB}}:lasttt`), 0);
+    assert.equal(await admin.get(`${prefix}:{${SUB}}:last`), '0045000000000000011');
+    assert.deepEqual(await broker.commit([out('e', 3)]), [45_000_000_000_000_012n]);
+  });
+
+  test('a handshake cut: every message committed before it is at or below it, every one committed after it above it, whichever clock', async (t) => {
+    const { a, b, stores } = await twoNodes(t, [{ nowMs: () => Date.now() + 1000 }, { nowMs: () => Date.now() - 1000 }]);
+    const cuts = stores.messages as RedisMessageStore;
+    const before = await redisTimetoken();
+    const fresh = await cuts.handshakeTimetoken(SUB);
+    const after = await redisTimetoken();
+    assert.ok(before - 1n <= fresh && fresh < after, `a fresh keyset's cut ${fresh} is Redis's time [${before}, ${after}]`);
+    assert.match(String(fresh), /^\d{17}$/);
+    let cut = fresh;
+    for (let round = 0; round < 10; round++) {
+      // The node ahead, then the node behind, on different channels: each commit is above the cut read before it.
+      const [ahead] = await a.broker.commit([out(`ahead-${round % 3}`, round)]);
+      assert.ok(ahead > cut, `round ${round}: ${ahead} (node ahead) not above the cut ${cut}`);
+      cut = await cuts.handshakeTimetoken(SUB);
+      assert.ok(cut >= ahead, `round ${round}: the cut ${cut} is below ${ahead}, committed before it`);
+      const [behind] = await b.broker.commit([out(`behind-${round % 3}`, round, { store: false })]);
+      assert.ok(behind > cut, `round ${round}: ${behind} (node behind) not above the cut ${cut}`);
+      cut = await cuts.handshakeTimetoken(SUB);
+      assert.ok(cut >= behind);
+    }
+    // Another keyset's cut is its own: Redis's time, not the ahead node's last timetoken here.
+    const other = await cuts.handshakeTimetoken('sub-other');
+    assert.ok(other < cut, `${other} should be below ${cut}`);
+  });
+
+  test('handshakes that arrive while a cut is read share it; an unreachable Redis rejects with STORE_UNAVAILABLE', async (t) => {
+    const { stores } = await twoNodes(t);
+    const cuts = stores.messages as RedisMessageStore;
+    const [x, y] = await Promise.all([cuts.handshakeTimetoken(SUB), cuts.handshakeTimetoken(SUB)]);
+    assert.equal(x, y);
+    assert.ok((await cuts.handshakeTimetoken(SUB)) > x, 'a later handshake reads a later cut');
+    const down = createRedisStores({ url: 'redis://127.0.0.1:1', prefix: uniqueRedisPrefix(), connectTimeoutMs: 300 });
+    t.after(() => down.close());
+    await assert.rejects((down.messages as RedisMessageStore).handshakeTimetoken(SUB), { code: 'STORE_UNAVAILABLE' });
   });
 
   test('a batch spanning keysets commits whole; presence-style events without publisher are kept as null', async (t) => {
