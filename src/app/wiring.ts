@@ -92,6 +92,7 @@ export function wire(options: WiringOptions): Wiring {
   const subscriptions = new SubscriptionService({
     hub,
     messages: stores.messages,
+    handshakes: broker,
     groups,
     timetokens,
     log: log.child({ component: 'subscribe' }),

@@ -1,6 +1,6 @@
 import { ParleyError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type { MessageStore } from '../store/types.ts';
+import type { Broker, MessageStore } from '../store/types.ts';
 import { PRESENCE_SUFFIX, isPresenceName, stripPresence, wildcardPrefix } from './channel-name.ts';
 import { envelopeFromStored, type Envelope } from './envelope.ts';
 import { sortAndDedupe, type Hub, type Matched, type Source, type Waiter } from './hub.ts';
@@ -52,21 +52,11 @@ export interface GroupResolver {
   members(subscribeKey: string, group: string): Promise<readonly string[]>;
 }
 
-/**
- * What a handshake answers on an engine whose timetokens are not drawn from this node's generator
- * (Redis: the commit script stamps them, from every node's clock and Redis's own): a cut of the
- * keyset's commit order as a current timetoken, every message committed before it at or below it and
- * every message committed after it above it (docs/redis.md §Ordering). The store of such an engine has
- * it. Without it the node's generator is the commit order (LocalBroker draws every timetoken from it),
- * and its now() is that cut.
- */
-export interface HandshakeCut {
-  handshakeTimetoken(subscribeKey: string): Promise<bigint>;
-}
-
 export interface SubscriptionOptions {
   hub: Hub;
-  messages: MessageStore & Partial<HandshakeCut>;
+  messages: MessageStore;
+  /** The broker's commit-order cut, a handshake's cursor (Broker.handshakeTimetoken). */
+  handshakes: Pick<Broker, 'handshakeTimetoken'>;
   groups: GroupResolver;
   timetokens: TimetokenGenerator;
   log: Logger;
@@ -146,16 +136,16 @@ export class SubscriptionService {
 
   /**
    * §3.2: a handshake answers at once with the current timetoken (never held: the EE waits 15 s only),
-   * a cut of the keyset's commit order (HandshakeCut), so a poll from it gets every message committed
+   * a cut of the keyset's commit order (Broker.handshakeTimetoken), so a poll from it gets every message committed
    * after the handshake and none from before.
    */
   private handshake(subscribeKey: string, cb: PollCallbacks): PollHandle | Promise<PollHandle> {
-    const messages = this.o.messages;
-    if (messages.handshakeTimetoken === undefined) {
-      cb.answer({ timetoken: this.o.timetokens.now(), items: [] });
+    const cut = this.o.handshakes.handshakeTimetoken(subscribeKey);
+    if (typeof cut === 'bigint') {
+      cb.answer({ timetoken: cut, items: [] });
       return NO_POLL;
     }
-    return messages.handshakeTimetoken(subscribeKey).then((timetoken) => {
+    return cut.then((timetoken) => {
       // /time never falls behind a cursor this node handed out.
       this.o.timetokens.observe(timetoken);
       cb.answer({ timetoken, items: [] });

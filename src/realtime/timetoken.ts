@@ -21,7 +21,7 @@ export class TimetokenGenerator {
    * next() is strictly greater, so a poll from this cursor cannot miss a message issued in the same
    * millisecond. That makes it a handshake's cursor only where this generator issues every timetoken
    * (LocalBroker); on Redis the commit script issues them and a handshake reads its cut instead
-   * (SubscriptionService, HandshakeCut).
+   * (Broker.handshakeTimetoken).
    */
   now(): bigint {
     const now = BigInt(this.clock.nowMs()) * 10_000n;

@@ -341,6 +341,14 @@ export interface Broker {
   /** One handler (a later call replaces it); called with committed batches in commit order. */
   onMessages(handler: (batch: readonly CommittedMessage[]) => void): void;
   /**
+   * A subscribe handshake's cursor: a cut of the keyset's commit order as a current timetoken (17
+   * digits). Every message committed, on any node, before the
+   * cut was taken has a timetoken <= it; every message committed after it a greater one, so a poll
+   * from it misses nothing and repeats nothing (docs/redis.md §Ordering). Synchronous where the
+   * commit order is this node's own; rejects with STORE_UNAVAILABLE when the backend does not answer.
+   */
+  handshakeTimetoken(subscribeKey: string): bigint | Promise<bigint>;
+  /**
    * Tells every other node's onControl handlers (never this node's), in broadcast order. With no other
    * node (the single-node engines) it resolves and tells no one. After close() it rejects with
    * STORE_UNAVAILABLE.
@@ -370,6 +378,8 @@ export interface Broker {
 export interface TimetokenSource {
   /** A timetoken strictly greater than every one drawn or observed before, never behind the node's clock (nowMs × 10,000). */
   next(): bigint;
+  /** The current time as a cursor: never behind a drawn timetoken, and every later next() is greater. */
+  now(): bigint;
 }
 
 // ---------------------------------------------------------------------------------------------

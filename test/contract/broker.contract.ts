@@ -268,7 +268,26 @@ export function brokerContract(options: BrokerContractOptions): void {
       assert.deepEqual(late, []);
     });
 
+    test('a handshake cut: what was committed before it is at or below it, what is committed after it above it, in the same millisecond', async (t) => {
+      const [node] = await deployment(t, 1);
+      const [before] = await node.broker.commit([out('a', 1)]);
+      const cut = await node.broker.handshakeTimetoken(SUB);
+      assert.match(String(cut), /^\d{17}$/);
+      assert.ok(before <= cut, `${before}, committed before, is above the cut ${cut}`);
+      // The fake clock has not moved: these are stamped in the cut's millisecond.
+      const after = await node.broker.commit([out('a', 2), out('b', 3)]);
+      for (const tt of after) assert.ok(tt > cut, `${tt}, committed after, is not above the cut ${cut}`);
+    });
+
     describe('several nodes', { skip: options.singleNode }, () => {
+      test('a handshake cut on one node orders commits made on the others', async (t) => {
+        const [a, b, c] = await deployment(t, 3);
+        const [before] = await a.broker.commit([out('x', 1)]);
+        const cut = await b.broker.handshakeTimetoken(SUB);
+        const [after] = await c.broker.commit([out('y', 2)]);
+        assert.ok(before <= cut && cut < after, `${before} <= ${cut} < ${after}`);
+      });
+
       test('every node receives every message once, all in one order, timetokens strictly increasing per channel; sequential commits arrive in commit order', async (t) => {
         const nodes = await deployment(t, 3);
         const recorders = nodes.map(record);

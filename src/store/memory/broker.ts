@@ -84,6 +84,12 @@ export class LocalBroker implements Broker {
     this.handler = handler;
   }
 
+  /** Every timetoken here is drawn from one generator, so its now() is the cut. */
+  handshakeTimetoken(_subscribeKey: string): bigint {
+    if (this.isClosed) throw new ParleyError('STORE_UNAVAILABLE', 'broker is closed');
+    return this.deps.timetokens.now();
+  }
+
   async broadcast(_event: ControlEvent): Promise<void> {
     if (this.isClosed) throw new ParleyError('STORE_UNAVAILABLE', 'broker is closed');
   }

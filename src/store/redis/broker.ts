@@ -39,7 +39,7 @@ const BROKER_HEALTH_TIMEOUT_MS = 2000;
  * The Redis engine's broker (docs/redis.md §ordering). commit() is one Lua call per keyset (one
  * MULTI/EXEC when a batch spans keysets) that assigns timetokens, appends history and PUBLISHes the
  * batch. Within a keyset each timetoken is greater than every one committed before it, from any node,
- * and than any handshake cut read before it (RedisMessageStore.handshakeTimetoken), so a subscriber's
+ * and than any handshake cut read before it (RedisBroker.handshakeTimetoken), so a subscriber's
  * cursor never passes a message still to come. Every node, this one included, gets batches only
  * through its subscriber connection, which PSUBSCRIBEs `<prefix>:*:fanout`, so all nodes see one
  * order. A pattern rather than a per-keyset list: a node needs no keyset list to start, and a keyset
@@ -64,6 +64,8 @@ export class RedisBroker implements Broker {
   private isSubscribed = false;
   private hasSubscribedBefore = false;
   private isClosed = false;
+  /** Cut reads in flight, by subscribe key: handshakes that arrive meanwhile share one (handshakeTimetoken). */
+  private readonly cuts = new Map<string, Promise<bigint>>();
 
   constructor(options: RedisBrokerOptions) {
     this.keys = new RedisKeys(options.prefix);
@@ -122,6 +124,37 @@ export class RedisBroker implements Broker {
 
   onMessages(handler: (batch: readonly CommittedMessage[]) => void): void {
     this.messagesHandler = handler;
+  }
+
+  /**
+   * A subscribe handshake's cursor (docs/redis.md §Ordering): a cut of the keyset's commit order as a
+   * current timetoken. Every message committed before the read has a timetoken <= it and every message
+   * committed after it a greater one, whichever node's clock stamps it, because commit.lua stamps
+   * nothing below the keyset's last timetoken + 1 or Redis's TIME: the cut is max(last, TIME - 100 ns),
+   * read in one MULTI. A handshake that arrives while a read is in flight shares it: a cut read a moment
+   * earlier may hand it a message committed in between, never hide one. STORE_UNAVAILABLE when Redis
+   * does not answer.
+   */
+  handshakeTimetoken(subscribeKey: string): Promise<bigint> {
+    let cut = this.cuts.get(subscribeKey);
+    if (cut === undefined) {
+      cut = this.readCut(subscribeKey).finally(() => this.cuts.delete(subscribeKey));
+      this.cuts.set(subscribeKey, cut);
+    }
+    return cut;
+  }
+
+  private async readCut(subscribeKey: string): Promise<bigint> {
+    const key = this.keys.keyset(subscribeKey).lastTimetoken;
+    const [last, [seconds, micros]] = await this.commands.run('handshake', async (client) => {
+      const replies = await client.multi().get(key).time().exec();
+      if (replies === null) throw new Error('transaction discarded');
+      for (const [err] of replies) if (err) throw err;
+      return [replies[0][1], replies[1][1]] as [string | null, [string, string]];
+    });
+    const justBefore = BigInt(seconds) * 10_000_000n + BigInt(micros) * 10n - 1n;
+    const committed = typeof last === 'string' ? BigInt(last) : 0n;
+    return committed > justBefore ? committed : justBefore;
   }
 
   async broadcast(event: ControlEvent): Promise<void> {

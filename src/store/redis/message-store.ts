@@ -23,45 +23,11 @@ function lexBounds(bounds: InclusiveBounds | null): { min: string; max: string }
  * expiresAtMs, so expiry needs no body reads and purge visits only channels that have any.
  */
 export class RedisMessageStore implements MessageStore {
-  /** Cut reads in flight, by subscribe key: handshakes that arrive meanwhile share one (handshakeTimetoken). */
-  private readonly cuts = new Map<string, Promise<bigint>>();
-
   constructor(
     private readonly connection: RedisConnection,
     private readonly keys: RedisKeys,
     private readonly registry: KeysetRegistry,
   ) {}
-
-  /**
-   * A subscribe handshake's cursor (docs/redis.md §Ordering): a cut of the keyset's commit order as a
-   * current timetoken. Every message committed before the read has a timetoken <= it and every message
-   * committed after it a greater one, whichever node's clock stamps it, because commit.lua stamps
-   * nothing below the keyset's last timetoken + 1 or Redis's TIME: the cut is max(last, TIME - 100 ns),
-   * read in one MULTI. A handshake that arrives while a read is in flight shares it: a cut read a moment
-   * earlier may hand it a message committed in between, never hide one. STORE_UNAVAILABLE when Redis
-   * does not answer.
-   */
-  handshakeTimetoken(subscribeKey: string): Promise<bigint> {
-    let cut = this.cuts.get(subscribeKey);
-    if (cut === undefined) {
-      cut = this.readCut(subscribeKey).finally(() => this.cuts.delete(subscribeKey));
-      this.cuts.set(subscribeKey, cut);
-    }
-    return cut;
-  }
-
-  private async readCut(subscribeKey: string): Promise<bigint> {
-    const key = this.keys.keyset(subscribeKey).lastTimetoken;
-    const [last, [seconds, micros]] = await this.connection.run('handshake', async (client) => {
-      const replies = await client.multi().get(key).time().exec();
-      if (replies === null) throw new Error('transaction discarded');
-      for (const [err] of replies) if (err) throw err;
-      return [replies[0][1], replies[1][1]] as [string | null, [string, string]];
-    });
-    const justBefore = BigInt(seconds) * 10_000_000n + BigInt(micros) * 10n - 1n;
-    const committed = typeof last === 'string' ? BigInt(last) : 0n;
-    return committed > justBefore ? committed : justBefore;
-  }
 
   async append(messages: readonly StoredMessage[]): Promise<void> {
     validateMessageBatch(messages);

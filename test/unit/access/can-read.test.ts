@@ -68,11 +68,13 @@ test('wired as the subscribe route wires it: a team.* subscriber with ^team\\.[^
   const token = await manager.grantToken(KEYSET_A, TEAM_TOKEN_BODY);
   const hub = new Hub({ bufferPerChannel: 100, bufferMaxAgeMs: 60_000, floor: () => 10n });
   const stores = createMemoryStores();
+  const tokens = new TimetokenGenerator(clock);
   const service = new SubscriptionService({
     hub,
     messages: stores.messages,
     groups: new ChannelGroupService(stores.channelGroups),
-    timetokens: new TimetokenGenerator(clock),
+    timetokens: tokens,
+    handshakes: { handshakeTimetoken: () => tokens.now() },
     log: silentLogger,
     longPollTimeoutMs: 60_000,
     maxPerAnswer: 100,

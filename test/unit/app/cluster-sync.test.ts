@@ -30,6 +30,9 @@ class FakeBroker implements Broker {
     return [];
   }
   onMessages(): void {}
+  handshakeTimetoken(): bigint {
+    return 0n;
+  }
   async broadcast(event: ControlEvent): Promise<void> {
     if (this.failBroadcasts) throw new Error('link down');
     this.broadcasts.push(event);

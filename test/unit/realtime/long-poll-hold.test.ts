@@ -22,11 +22,13 @@ const HOLD_MS = 40;
 function setup() {
   const stores = createMemoryStores();
   const hub = new Hub({ bufferPerChannel: 100, bufferMaxAgeMs: 60_000, floor: () => 10n });
+  const tokens = new TimetokenGenerator({ nowMs: () => Date.now() });
   const service = new SubscriptionService({
     hub,
     messages: stores.messages,
     groups: new ChannelGroupService(stores.channelGroups),
-    timetokens: new TimetokenGenerator({ nowMs: () => Date.now() }),
+    timetokens: tokens,
+    handshakes: { handshakeTimetoken: () => tokens.now() },
     log: silentLogger,
     longPollTimeoutMs: HOLD_MS,
     maxPerAnswer: 100,

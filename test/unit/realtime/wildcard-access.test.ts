@@ -26,11 +26,13 @@ function setup(t: TestContext, floor = 10n, bufferPerChannel = 100) {
   const stores = createMemoryStores();
   const hub = new Hub({ bufferPerChannel, bufferMaxAgeMs: 60_000, floor: () => floor });
   const groups = new ChannelGroupService(stores.channelGroups);
+  const tokens = new TimetokenGenerator(clock);
   const service = new SubscriptionService({
     hub,
     messages: stores.messages,
     groups,
-    timetokens: new TimetokenGenerator(clock),
+    timetokens: tokens,
+    handshakes: { handshakeTimetoken: () => tokens.now() },
     log: silentLogger,
     longPollTimeoutMs: 60_000,
     maxPerAnswer: 100,

@@ -4,7 +4,7 @@ runs scripts one at a time and delivers PUBLISHes in execution order, so every n
 batches in the order they were committed, and the timetokens follow that order (docs/redis.md §Ordering):
 each one is max(nowMs of the committing node * 10^4, Redis's TIME in 100 ns units, last + 1), with
 `last` the keyset's last timetoken, so within the keyset every timetoken is greater than every one
-committed before it, and greater than any handshake cut read earlier (RedisMessageStore.handshakeTimetoken).
+committed before it, and greater than any handshake cut read earlier (RedisBroker.handshakeTimetoken).
 KEYS[1]                     last: STRING, the keyset's last timetoken assigned (19 digits)
 KEYS[2]                     lasttt: HASH channel -> last timetoken, the per-channel form before `last`;
                             folded into `last` and deleted by the first commit that finds no `last`
