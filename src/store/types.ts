@@ -327,8 +327,10 @@ export interface Broker {
   /** Names this node in the operator console and in its control events; unique among a deployment's nodes. */
   readonly nodeId: string;
   /**
-   * Assigns each message a timetoken unique and strictly increasing per (subscribeKey, channel) across
-   * all nodes (within a batch in input order), never behind the committing node's clock (nowMs × 10,000),
+   * Assigns each message a timetoken unique and strictly increasing per subscribeKey (so per channel)
+   * across all nodes, in commit order (within a batch in input order): a subscriber on several channels
+   * whose cursor is the largest timetoken it received misses nothing committed later, whichever node
+   * committed it and whatever that node's clock says. Never behind the committing node's clock (nowMs × 10,000),
    * durably appends the `store` ones to history (a null publisher is stored as ''), and hands the batch
    * to every node's onMessages handler (this node's included), each message once and unchanged but for
    * its timetoken, in commit order, and only once its history append is visible to every node's

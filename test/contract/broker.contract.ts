@@ -66,13 +66,13 @@ async function fence(node: BrokerNode, recorders: readonly Recorder[], label = '
   await waitFor(() => recorders.every((r) => delivered(r).some((m) => m.channel === label && m.timetoken === tt)), `the ${label} message on every node`);
 }
 
-function assertAscendingPerChannel(messages: readonly CommittedMessage[]): void {
+/** Broker.commit's order: in delivery order, timetokens strictly increase within each keyset (so within each channel). */
+function assertAscendingPerKeyset(messages: readonly CommittedMessage[]): void {
   const last = new Map<string, bigint>();
   for (const m of messages) {
-    const key = `${m.subscribeKey}/${m.channel}`;
-    const previous = last.get(key);
-    assert.ok(previous === undefined || m.timetoken > previous, `${key}: ${m.timetoken} delivered after ${previous}`);
-    last.set(key, m.timetoken);
+    const previous = last.get(m.subscribeKey);
+    assert.ok(previous === undefined || m.timetoken > previous, `${m.subscribeKey}/${m.channel}: ${m.timetoken} delivered after ${previous}`);
+    last.set(m.subscribeKey, m.timetoken);
   }
 }
 
@@ -95,17 +95,17 @@ export function brokerContract(options: BrokerContractOptions): void {
   }
 
   describe(`${options.name}: Broker`, { skip: options.skip }, () => {
-    test('commit: one timetoken per message in input order, strictly increasing per channel within and across batches, never behind the clock', async (t) => {
+    test('commit: one timetoken per message in input order, strictly increasing per keyset within and across batches, never behind the clock', async (t) => {
       const clock = createFakeClock(START_MS);
       const [node] = await deployment(t, 1, clock);
       const floor = BigInt(START_MS) * TT_PER_MS;
       const first = await node.broker.commit([out('a', 1), out('b', 2), out('a', 3), out('a', 4, { subscribeKey: 'sub-b' }), out('a', 5)]);
       assert.equal(first.length, 5);
       for (const tt of first) assert.ok(tt >= floor, `${tt} is behind the clock (${floor})`);
-      assert.ok(first[0] < first[2] && first[2] < first[4], `channel a within a batch: ${first}`);
+      assert.ok(first[0] < first[1] && first[1] < first[2] && first[2] < first[4], `keyset ${SUB} within a batch: ${first}`);
       // The clock has not moved: the next timetokens of a channel must still be greater.
       const second = await node.broker.commit([out('b', 6), out('a', 7)]);
-      assert.ok(second[0] > first[1], `channel b: ${second[0]} after ${first[1]}`);
+      assert.ok(second[0] > first[4], `keyset ${SUB}, channel b: ${second[0]} after ${first[4]}, committed before on channel a`);
       assert.ok(second[1] > first[4], `channel a: ${second[1]} after ${first[4]}`);
       clock.advance(60_000);
       const [later] = await node.broker.commit([out('b', 8)]);
@@ -140,7 +140,7 @@ export function brokerContract(options: BrokerContractOptions): void {
         assert.ok(entry.commitIndex >= lastCommit, `a message of commit ${entry.commitIndex} arrived after one of commit ${lastCommit}`);
         lastCommit = entry.commitIndex;
       }
-      assertAscendingPerChannel(got);
+      assertAscendingPerKeyset(got);
     });
 
     test('onMessages keeps one handler: a later call replaces the earlier one', async (t) => {
@@ -288,7 +288,7 @@ export function brokerContract(options: BrokerContractOptions): void {
         assert.ok(before <= cut && cut < after, `${before} <= ${cut} < ${after}`);
       });
 
-      test('every node receives every message once, all in one order, timetokens strictly increasing per channel; sequential commits arrive in commit order', async (t) => {
+      test('every node receives every message once, all in one order, timetokens strictly increasing per keyset; sequential commits arrive in commit order', async (t) => {
         const nodes = await deployment(t, 3);
         const recorders = nodes.map(record);
         const sent: CommittedMessage[] = [];
@@ -320,7 +320,7 @@ export function brokerContract(options: BrokerContractOptions): void {
           const got = flat(r);
           assert.equal(got.length, sent.length, `node ${i} received a message twice or missed one`);
           for (const m of got) assert.deepEqual(m, expected.get(idOf(m)), `node ${i}: ${idOf(m)}`);
-          assertAscendingPerChannel(got);
+          assertAscendingPerKeyset(got);
           assert.deepEqual(
             got.map(idOf).filter((id) => sequence.includes(id)),
             sequence,
