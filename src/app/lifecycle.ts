@@ -101,7 +101,10 @@ export function parleySteps(w: Wiring): LifecycleStep[] {
   return [
     {
       name: 'backends',
-      start: () => w.broker.ready(),
+      start: async () => {
+        await w.broker.ready();
+        await w.coverFromNow();
+      },
       close: async () => {
         await w.broker.close();
         await w.stores.close();

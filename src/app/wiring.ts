@@ -64,6 +64,13 @@ export interface Wiring {
   listener: HttpListener;
   /** The HTTP server reads this list on every unmatched request: handlers pushed later are served too. */
   fallbacks: Fallback[];
+  /**
+   * Once the broker receives (after ready()): memory claims to hold only what is committed from now on,
+   * so the hub's coverage starts at the commit-order cut of every keyset (Broker.handshakeTimetoken),
+   * not at this node's clock. A cursor handed out by a node whose clock (or Redis's) runs ahead of this
+   * one's, between this node's start and the cut, then reads history instead of an empty memory.
+   */
+  coverFromNow(): Promise<void>;
 }
 
 /**
@@ -79,11 +86,11 @@ export function wire(options: WiringOptions): Wiring {
 
   const metrics = new Metrics();
   const timetokens = new TimetokenGenerator(clock);
-  const bootTimetoken = timetokens.now();
+  let coverageFloor = timetokens.now();
   const hub = new Hub({
     bufferPerChannel: config.subscribe.bufferPerChannel,
     bufferMaxAgeMs: config.subscribe.bufferMaxAgeSec * 1000,
-    floor: () => bootTimetoken,
+    floor: () => coverageFloor,
   });
   const region = config.subscribe.region;
   const { stores, broker } = backendsFromConfig(config, { clock, timetokens, log: log.child({ component: 'redis' }), stores: options.stores });
@@ -225,6 +232,12 @@ export function wire(options: WiringOptions): Wiring {
     services,
     listener,
     fallbacks,
+    async coverFromNow() {
+      const cuts = await Promise.all(keysets.map((k) => broker.handshakeTimetoken(k.subscribeKey)));
+      for (const cut of cuts) if (cut > coverageFloor) coverageFloor = cut;
+      timetokens.observe(coverageFloor);
+      hub.invalidateCoverage(coverageFloor);
+    },
   };
 }
 

@@ -161,3 +161,27 @@ test('(3) skew with two channels: after a message from the node ahead, one from 
   }
   assert.equal(reads(), 0, 'the polls were answered from memory');
 });
+
+test('(4) a node that starts with its clock behind covers memory from the commit-order cut: a cursor from the other node reads what came before its start', async (t) => {
+  const prefix = uniqueRedisPrefix();
+  const nodes: TestServer[] = [];
+  t.after(async () => {
+    for (const node of nodes) await node.stop();
+    const redis = adminClient();
+    await deleteKeysWithPrefix(redis, prefix);
+    await redis.quit();
+  });
+  const start = (clock: Clock) =>
+    startServer({ clock, keysets: [OPEN_KEYSET], overrides: { store: { kind: 'redis' }, redis: { url: REDIS_URL, prefix } } }).then((node) => {
+      nodes.push(node);
+      return node;
+    });
+  const a = await start({ nowMs: () => Date.now() });
+  const tt = await publish(a, 'boot', { n: 1 });
+  // A client that has everything before this message moves to a node that starts now, its clock behind.
+  const cursor = (BigInt(tt) - 1n).toString();
+  const b = await start({ nowMs: () => Date.now() - SKEW_MS });
+  await publish(a, 'boot', { fence: true });
+  const { got } = await receiveUntilFence(b, ['boot'], cursor);
+  assert.deepEqual(describe(got), ['boot:1', 'boot:fence'], `cursor ${cursor}`);
+});
