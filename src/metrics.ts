@@ -114,12 +114,12 @@ export class Metrics {
 export function createParleyMetrics(m: Metrics) {
   const requestDuration = m.histogram(
     'parley_request_duration_seconds',
-    "From a request's arrival to its answer, by route; parked long-polls are not observed (their time is the hold)",
-    ['route'],
+    "From a request's arrival to its answer, by endpoint (method and route path); parked long-polls are not observed (their time is the hold)",
+    ['endpoint'],
     REQUEST_SECONDS_BUCKETS,
   );
   // One child per route, made on its first request: the key is the route's own label object (server.ts).
-  const byRoute = new WeakMap<Labels, Histogram.Internal<'route'>>();
+  const byRoute = new WeakMap<Labels, Histogram.Internal<'endpoint'>>();
   const publishToDeliver = m.histogram(
     'parley_publish_to_deliver_seconds',
     "From a message's timetoken to the subscribe answer carrying it, once per answer (its oldest message), by whether the poll was parked",

@@ -22,11 +22,22 @@ export interface HttpServerOptions {
   fallbacks?: Fallback[];
 }
 
-const routeLabels = new WeakMap<Route, { route: string }>();
-function routeLabel(route: Route): { route: string } {
-  let label = routeLabels.get(route);
-  if (!label) routeLabels.set(route, (label = { route: route.path.split('/')[1] || '/' }));
-  return label;
+/**
+ * A route's metric labels, made once per route: `route` (its path's first segment) counts requests;
+ * `endpoint` (method and path template, one series per route) times them.
+ */
+interface RouteLabels {
+  count: { route: string };
+  time: { endpoint: string };
+}
+const routeLabels = new WeakMap<Route, RouteLabels>();
+function routeLabel(route: Route): RouteLabels {
+  let labels = routeLabels.get(route);
+  if (!labels) {
+    labels = { count: { route: route.path.split('/')[1] || '/' }, time: { endpoint: `${route.method} ${route.path}` } };
+    routeLabels.set(route, labels);
+  }
+  return labels;
 }
 
 /**
@@ -270,7 +281,7 @@ class RequestRun {
   /** performance.now() at the request's arrival, for parley_request_duration_seconds. */
   private readonly arrivedMs = performance.now();
   /** The matched route's label; null until a route matches (fallbacks are neither counted nor timed). */
-  private label: { route: string } | null = null;
+  private label: RouteLabels | null = null;
   private readonly rawPath: string;
   private readonly rawQuery: string;
   private readonly method: string;
@@ -310,7 +321,8 @@ class RequestRun {
     const route = match.route;
     this.family = route.family;
     this.service = route.service;
-    s.m.requests((this.label = routeLabel(route)));
+    this.label = routeLabel(route);
+    s.m.requests(this.label.count);
     const query = parseQuery(this.rawQuery);
     const hasBody = method === 'POST' || method === 'PATCH' || method === 'DELETE';
     const maxBodyBytes = route.maxBodyBytes?.(s.config) ?? MAX_BODY_BYTES;
@@ -377,7 +389,7 @@ class RequestRun {
    */
   settled(): void {
     if (this.label === null || !this.res.writableEnded) return;
-    this.env.s.m.requestDuration(this.label, (performance.now() - this.arrivedMs) / 1000);
+    this.env.s.m.requestDuration(this.label.time, (performance.now() - this.arrivedMs) / 1000);
   }
 }
 

@@ -16,7 +16,13 @@ async function serve(t: TestContext, clock?: FakeClock): Promise<TestServer> {
 }
 
 const scrape = async (s: TestServer): Promise<string> => (await fetch(`${s.url}/metrics`)).text();
-const requestCount = (text: string, route: string) => sampleValue(text, 'parley_request_duration_seconds_count', { route });
+/** The endpoints these tests time (method and route path, as the histogram labels them). */
+const ENDPOINT: Record<string, string> = {
+  time: 'GET /time/0',
+  subscribe: 'GET /v2/subscribe/:sub/:channels/0',
+  publish: 'GET /publish/:pub/:sub/0/:channel/0/:payload',
+};
+const requestCount = (text: string, endpoint: string) => sampleValue(text, 'parley_request_duration_seconds_count', { endpoint: ENDPOINT[endpoint] });
 const deliverCount = (text: string, poll: string) => sampleValue(text, 'parley_publish_to_deliver_seconds_count', { poll });
 const deliverBucket = (text: string, poll: string, le: string) => sampleValue(text, 'parley_publish_to_deliver_seconds_bucket', { poll, le });
 
@@ -39,14 +45,14 @@ test('a request is timed under its route; a parked long-poll is not, and its del
   const afterTime = await scrape(s);
   assert.equal(requestCount(afterTime, 'time'), requestCount(before, 'time') + 1);
   assert.equal(
-    sampleValue(afterTime, 'parley_request_duration_seconds_bucket', { route: 'time', le: '+Inf' }),
-    sampleValue(before, 'parley_request_duration_seconds_bucket', { route: 'time', le: '+Inf' }) + 1,
+    sampleValue(afterTime, 'parley_request_duration_seconds_bucket', { endpoint: ENDPOINT.time, le: '+Inf' }),
+    sampleValue(before, 'parley_request_duration_seconds_bucket', { endpoint: ENDPOINT.time, le: '+Inf' }) + 1,
   );
-  assert.ok(sampleValue(afterTime, 'parley_request_duration_seconds_sum', { route: 'time' }) > 0);
+  assert.ok(sampleValue(afterTime, 'parley_request_duration_seconds_sum', { endpoint: ENDPOINT.time }) > 0);
 
   const cursor = await handshake(s, 'timed');
   const parked = await scrape(s);
-  assert.equal(requestCount(parked, 'v2'), requestCount(afterTime, 'v2') + 1, 'the handshake answers at once: timed');
+  assert.equal(requestCount(parked, 'subscribe'), requestCount(afterTime, 'subscribe') + 1, 'the handshake answers at once: timed');
   const poll = fetch(`${s.url}/v2/subscribe/${SUB}/timed/0?tt=${cursor}&uuid=watcher`);
   await waitFor(() => s.parley.services.hub.parkedCount() === 1, 'the poll parks');
   await publish(s, 'timed', { n: 1 });
@@ -55,7 +61,7 @@ test('a request is timed under its route; a parked long-poll is not, and its del
   assert.equal(((await answer.json()) as { m: unknown[] }).m.length, 1);
 
   const after = await scrape(s);
-  assert.equal(requestCount(after, 'v2'), requestCount(parked, 'v2'), 'the parked poll is not timed (its wait is the hold)');
+  assert.equal(requestCount(after, 'subscribe'), requestCount(parked, 'subscribe'), 'the parked poll is not timed (its wait is the hold)');
   assert.equal(requestCount(after, 'publish'), requestCount(parked, 'publish') + 1);
   assert.equal(deliverCount(after, 'parked'), deliverCount(parked, 'parked') + 1, 'one publish→deliver observation, parked');
   assert.equal(deliverCount(after, 'immediate'), deliverCount(parked, 'immediate'));
@@ -78,7 +84,7 @@ test('a poll that finds its message waiting is answered at once: timed as a requ
   // 1.5 s on the timetokens' clock: in the 2.5 s bucket, not the 1 s one.
   assert.equal(deliverBucket(after, 'immediate', '1'), deliverBucket(before, 'immediate', '1'));
   assert.equal(deliverBucket(after, 'immediate', '2.5'), deliverBucket(before, 'immediate', '2.5') + 1);
-  assert.equal(requestCount(after, 'v2'), requestCount(before, 'v2') + 1, 'answered at once: timed');
+  assert.equal(requestCount(after, 'subscribe'), requestCount(before, 'subscribe') + 1, 'answered at once: timed');
 });
 
 test('/metrics is Prometheus text with the process series, and docs/metrics.md lists every Parley series and its buckets', async (t) => {

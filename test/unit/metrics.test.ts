@@ -54,22 +54,22 @@ test('counters keep their names and labels, and value() reads what the scrape sh
 
 test("request durations land in their route's buckets, one series per route", async () => {
   const { metrics, m } = fixture();
-  const time = { route: 'time' };
+  const time = { endpoint: 'GET /time/0' };
   m.requestDuration(time, 0.003);
   m.requestDuration(time, 0.0004);
-  m.requestDuration({ route: 'publish' }, 12);
+  m.requestDuration({ endpoint: 'GET /publish/:pub/:sub/0/:channel/0/:payload' }, 12);
   const text = await metrics.render();
-  const at = (le: string, route = 'time') => sampleValue(text, 'parley_request_duration_seconds_bucket', { route, le });
+  const at = (le: string, endpoint = 'GET /time/0') => sampleValue(text, 'parley_request_duration_seconds_bucket', { endpoint, le });
   assert.equal(at('0.0005'), 1);
   assert.equal(at('0.0025'), 1);
   assert.equal(at('0.005'), 2);
   assert.equal(at('+Inf'), 2);
-  assert.equal(sampleValue(text, 'parley_request_duration_seconds_count', { route: 'time' }), 2);
-  assert.ok(Math.abs(sampleValue(text, 'parley_request_duration_seconds_sum', { route: 'time' }) - 0.0034) < 1e-9);
-  assert.equal(at('10', 'publish'), 0, 'past the last bucket');
-  assert.equal(at('+Inf', 'publish'), 1);
+  assert.equal(sampleValue(text, 'parley_request_duration_seconds_count', { endpoint: 'GET /time/0' }), 2);
+  assert.ok(Math.abs(sampleValue(text, 'parley_request_duration_seconds_sum', { endpoint: 'GET /time/0' }) - 0.0034) < 1e-9);
+  assert.equal(at('10', 'GET /publish/:pub/:sub/0/:channel/0/:payload'), 0, 'past the last bucket');
+  assert.equal(at('+Inf', 'GET /publish/:pub/:sub/0/:channel/0/:payload'), 1);
   const bounds = parseSamples(text)
-    .filter((s) => s.name === 'parley_request_duration_seconds_bucket' && s.labels.route === 'time')
+    .filter((s) => s.name === 'parley_request_duration_seconds_bucket' && s.labels.endpoint === 'GET /time/0')
     .map((s) => s.labels.le);
   assert.deepEqual(bounds, [...REQUEST_SECONDS_BUCKETS.map(String), '+Inf']);
 });
