@@ -20,7 +20,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Load } from './lib/load.ts';
 import { prepareParley, ROOT, startServer } from './lib/servers.ts';
-import { CORES, PIN, pinSelfToLoadCore, sleep } from './lib/system.ts';
+import { CORES, PIN, pinSelfToLoadCore, selfCpuSeconds, sleep } from './lib/system.ts';
 
 interface Options {
   subscribers: number;
@@ -121,6 +121,9 @@ interface MemorySample {
   atSeconds: number;
   rssMiB: number;
   heapUsedMiB: number;
+  /** CPU used since the previous sample, in % of one core: the server's, and this process's (the load). */
+  serverCpuPercent: number | null;
+  loadCpuPercent: number | null;
 }
 
 interface MinuteRow {
@@ -170,9 +173,21 @@ async function main(): Promise<void> {
     startSettled = await srv.probe!.settle();
 
     const start = performance.now();
+    // A trend in latency is the server's when its CPU share climbs with it, the load generator's when that one's does.
+    let last = { at: performance.now(), server: srv.cpuSeconds(), load: selfCpuSeconds() };
     const sample = async (): Promise<void> => {
       const s = await srv.probe!.sample();
-      memory.push({ atSeconds: Math.round((performance.now() - start) / 1000), rssMiB: mib(s.rssBytes), heapUsedMiB: mib(s.heapUsedBytes) });
+      const now = { at: performance.now(), server: srv.cpuSeconds(), load: selfCpuSeconds() };
+      const wallSeconds = (now.at - last.at) / 1000;
+      const share = (used: number): number | null => (wallSeconds > 0.5 ? Math.round((100 * used) / wallSeconds) : null);
+      memory.push({
+        atSeconds: Math.round((now.at - start) / 1000),
+        rssMiB: mib(s.rssBytes),
+        heapUsedMiB: mib(s.heapUsedBytes),
+        serverCpuPercent: share(now.server - last.server),
+        loadCpuPercent: share(now.load - last.load),
+      });
+      last = now;
     };
     await sample();
     const sampler = setInterval(() => void sample(), o.sampleSeconds * 1000);
@@ -228,9 +243,13 @@ async function main(): Promise<void> {
     nothingLost: lost === 0 && load.errors === 0 && load.duplicates === 0 && skipped === 0,
   };
 
-  process.stdout.write('\nmemory (server):\n   s    RSS MiB   heap MiB\n');
-  for (const m of memory)
-    process.stdout.write(`${String(m.atSeconds).padStart(4)}  ${m.rssMiB.toFixed(1).padStart(9)}  ${m.heapUsedMiB.toFixed(1).padStart(9)}\n`);
+  process.stdout.write('\nmemory and CPU (server; load = this process):\n   s    RSS MiB   heap MiB  srv CPU%  load CPU%\n');
+  const pct = (v: number | null): string => (v === null ? '-' : String(v)).padStart(8);
+  for (const m of memory) {
+    process.stdout.write(
+      `${String(m.atSeconds).padStart(4)}  ${m.rssMiB.toFixed(1).padStart(9)}  ${m.heapUsedMiB.toFixed(1).padStart(9)}  ${pct(m.serverCpuPercent)}  ${pct(m.loadCpuPercent)}\n`,
+    );
+  }
   process.stdout.write(
     `heap after a full GC: ${mib(startSettled.heapUsedBytes)} MiB at the start, ${mib(endSettled.heapUsedBytes)} MiB at the end; ` +
       `RSS ${mib(startSettled.rssBytes)} → ${mib(endSettled.rssBytes)} MiB\n`,
