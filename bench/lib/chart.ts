@@ -18,6 +18,20 @@ const PANEL_W = 470;
 const PANEL_H = 330;
 const MARGIN = { left: 70, right: 20, top: 30, bottom: 48 };
 
+/** About as many 11-px characters as fit across the chart. */
+const SETTING_CHARS_PER_LINE = 150;
+
+/** Splits a '; '-separated description into lines of at most `max` characters (a longer part stands alone). */
+function wrap(text: string, max: number): string[] {
+  const lines: string[] = [];
+  for (const part of text.split('; ')) {
+    const last = lines.length - 1;
+    if (last >= 0 && lines[last].length + 2 + part.length <= max) lines[last] += `; ${part}`;
+    else lines.push(part);
+  }
+  return lines;
+}
+
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** 1, 2, 5 × 10^k steps giving about five ticks up to `max`. */
@@ -43,7 +57,7 @@ interface Series {
   points: Array<{ n: number; v: number }>;
 }
 
-function panel(x0: number, title: string, yLabel: string, series: Series[], ns: number[]): string {
+function panel(x0: number, y0: number, title: string, yLabel: string, series: Series[], ns: number[]): string {
   const w = PANEL_W - MARGIN.left - MARGIN.right;
   const h = PANEL_H - MARGIN.top - MARGIN.bottom;
   const values = series.flatMap((s) => s.points.map((p) => p.v)).filter(Number.isFinite);
@@ -58,7 +72,7 @@ function panel(x0: number, title: string, yLabel: string, series: Series[], ns: 
     return 20 + t * (w - 40);
   };
   const fy = (v: number): number => h - (v / yMax) * h;
-  const parts: string[] = [`<g transform="translate(${x0 + MARGIN.left},${MARGIN.top + 40})">`];
+  const parts: string[] = [`<g transform="translate(${x0 + MARGIN.left},${y0 + MARGIN.top})">`];
   parts.push(`<text x="${w / 2}" y="-14" text-anchor="middle" font-size="14" font-weight="600">${esc(title)}</text>`);
   for (const t of yTicks) {
     parts.push(`<line x1="0" x2="${w}" y1="${fy(t)}" y2="${fy(t)}" stroke="#e9ecef"/>`);
@@ -99,23 +113,29 @@ export function renderChart(rows: readonly ChartRow[], subtitle: string): string
   ]);
   const latency: Series[] = servers.map((server) => ({ server, dashed: false, points: of(server, (r) => r.p99Ms) }));
   const width = 2 * PANEL_W;
-  const height = PANEL_H + 60;
-  const legend = servers
-    .map((s, i) => {
-      const x = 20 + i * 190;
-      return `<line x1="${x}" x2="${x + 28}" y1="52" y2="52" stroke="${COLORS[s] ?? '#495057'}" stroke-width="3"/><text x="${x + 34}" y="56" font-size="12">${esc(LABELS[s] ?? s)}</text>`;
-    })
-    .join('\n');
+  // The header: the title, the setting wrapped at its '; ' parts, the legend, then the note on dashes.
+  const settingLines = wrap(subtitle, SETTING_CHARS_PER_LINE);
+  let y = 22;
+  const header: string[] = [`<text x="20" y="${y}" font-size="16" font-weight="700">Long-poll fan-out, one channel, ~100-byte messages</text>`];
+  for (const line of settingLines) header.push(`<text x="20" y="${(y += 15)}" font-size="11" fill="#495057">${esc(line)}</text>`);
+  y += 22;
+  servers.forEach((s, i) => {
+    const x = 20 + i * 190;
+    header.push(
+      `<line x1="${x}" x2="${x + 28}" y1="${y - 4}" y2="${y - 4}" stroke="${COLORS[s] ?? '#495057'}" stroke-width="3"/><text x="${x + 34}" y="${y}" font-size="12">${esc(LABELS[s] ?? s)}</text>`,
+    );
+  });
   const note = 'solid: answers coalesce (several messages per answer); dashed: one message per answer';
+  header.push(`<text x="20" y="${(y += 18)}" font-size="11" fill="#495057">${esc(note)}</text>`);
+  // Room for the panel titles, which sit above each panel's plot area.
+  const panelsTop = y + 16;
+  const height = panelsTop + PANEL_H + 12;
   return `<?xml version="1.0" encoding="UTF-8"?>
 <svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif">
 <rect width="100%" height="100%" fill="#fff"/>
-<text x="20" y="22" font-size="16" font-weight="700">Long-poll fan-out, one channel, ~100-byte messages</text>
-<text x="20" y="38" font-size="11" fill="#495057">${esc(subtitle)}</text>
-${legend}
-<text x="${20 + servers.length * 190}" y="56" font-size="11" fill="#495057">${esc(note)}</text>
-${panel(0, 'Deliveries per server-CPU-second (higher is better)', 'deliveries / CPU-s', throughput, ns)}
-${panel(PANEL_W, 'Publish → deliver p99 (lower is better)', 'p99, ms', latency, ns)}
+${header.join('\n')}
+${panel(0, panelsTop, 'Deliveries per server-CPU-second (higher is better)', 'deliveries / CPU-s', throughput, ns)}
+${panel(PANEL_W, panelsTop, 'Publish → deliver p99 (lower is better)', 'p99, ms', latency, ns)}
 </svg>
 `;
 }
