@@ -71,8 +71,9 @@ export interface CapDetails {
 }
 
 /**
- * What an error may carry besides its message, per code; a code not listed carries none. The one
- * reader is protocol/error-response.ts (and the cap counter in protocol/server.ts).
+ * What an error may carry besides its message, per code; a code not listed carries none. Read only
+ * through capOf, missingOf and bodyIssuesOf below: protocol/error-response.ts shapes the answer from
+ * them, and the cap-refusal counters (protocol/server.ts, protocol/client-limits.ts) read the cap.
  */
 export interface ErrorDetailsByCode extends Record<DenialCode, { missing: MissingResources }> {
   TOO_MANY_REQUESTS: CapDetails;
