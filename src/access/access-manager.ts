@@ -48,6 +48,7 @@ import { newTokenNonce, signToken } from './token/sign.ts';
 import { TokenResolver } from './token/token-resolver.ts';
 import { inspectToken, type TokenInspection } from './token/inspect.ts';
 import { isTokenExpired } from './token/verify.ts';
+import { KeyedSerial } from './keyed-serial.ts';
 
 export interface AccessManagerDeps {
   grants: GrantStore;
@@ -115,7 +116,7 @@ export class AccessManager {
   /** The DenyList's kicks in force (kick-list.ts). */
   private readonly kicks = new KickList();
   /** Per-keyset chain so grant writes and reloads apply to the index in order. */
-  private readonly queues = new Map<string, Promise<void>>();
+  private readonly serial = new KeyedSerial();
   private started = false;
   private purgeTimer: NodeJS.Timeout | undefined;
 
@@ -306,7 +307,7 @@ export class AccessManager {
     const grant = resolveGrantV2(isQueryMap(input) ? parseGrantV2Query(input) : input);
     const subscribeKey = keyset.subscribeKey;
     const records = grantRecords(subscribeKey, grant, this.clock.nowMs());
-    await this.serial(subscribeKey, async () => {
+    await this.serial.run(subscribeKey, async () => {
       await this.grants.put(records);
       this.index.keyset(subscribeKey).apply(records);
     });
@@ -444,7 +445,7 @@ export class AccessManager {
     let withdrawnGrants = 0;
     if (authKeys.length > 0) {
       const wanted = new Set(authKeys);
-      await this.serial(subscribeKey, async () => {
+      await this.serial.run(subscribeKey, async () => {
         const records = (await this.grants.list(subscribeKey, this.clock.nowMs()))
           .filter((r) => wanted.has(r.authKey))
           .map((r) => ({ ...r, perms: 0, ttlMinutes: 0, expiresAtMs: null }));
@@ -543,7 +544,7 @@ export class AccessManager {
 
   /** Replaces a keyset's grant mirror with the store's current list. */
   async reloadGrants(subscribeKey: string): Promise<void> {
-    await this.serial(subscribeKey, async () => {
+    await this.serial.run(subscribeKey, async () => {
       const records = await this.grants.list(subscribeKey, this.clock.nowMs());
       this.index.replace(subscribeKey, records);
     });
@@ -557,17 +558,6 @@ export class AccessManager {
         this.log.error({ err, change: change.kind }, 'access change listener failed');
       }
     }
-  }
-
-  private serial(key: string, task: () => Promise<void>): Promise<void> {
-    const previous = this.queues.get(key) ?? Promise.resolve();
-    const run = previous.then(task);
-    const tail = run.catch(() => undefined);
-    this.queues.set(key, tail);
-    void tail.then(() => {
-      if (this.queues.get(key) === tail) this.queues.delete(key);
-    });
-    return run;
   }
 }
 

@@ -23,6 +23,7 @@ import { hasAccessManager, type Keyset } from '../keyset.ts';
 import type { Logger } from '../log.ts';
 import type { SecretRotationRecord, SecretRotationStore } from '../store/types.ts';
 import { MAX_TOKEN_TTL_MINUTES } from './token/grant-body.ts';
+import { KeyedSerial } from './keyed-serial.ts';
 
 /** A secret a rotation may install: printable ASCII, 32 to 256 characters. */
 const SECRET_SHAPE = /^[\x21-\x7e]{32,256}$/;
@@ -162,7 +163,8 @@ export class SecretRotation {
   /** What the config gave each keyset: every replay starts here. */
   private readonly base = new Map<string, KeysetSecrets>();
   private readonly listeners = new Set<SecretsListener>();
-  private readonly queues = new Map<string, Promise<unknown>>();
+  /** Per-keyset chain so rotations and reloads apply in order. */
+  private readonly serial = new KeyedSerial();
 
   constructor(deps: SecretRotationDeps) {
     this.store = deps.store;
@@ -186,7 +188,7 @@ export class SecretRotation {
 
   /** Re-reads a keyset's rotations (another node rotated, or a gap in the link to the other nodes). */
   reload(subscribeKey: string, origin: 'local' | 'remote' = 'remote'): Promise<void> {
-    return this.serial(subscribeKey, async () => {
+    return this.serial.run(subscribeKey, async () => {
       const keyset = this.keysets.find((k) => k.subscribeKey === subscribeKey);
       const base = this.base.get(subscribeKey);
       if (keyset === undefined || base === undefined || !hasAccessManager(keyset)) return;
@@ -205,7 +207,7 @@ export class SecretRotation {
    * node rotated the same keyset at the same moment (then this rotation did not take effect).
    */
   rotate(keyset: Keyset, request: RotationRequest): Promise<RotationResult> {
-    return this.serial(keyset.subscribeKey, async () => {
+    return this.serial.run(keyset.subscribeKey, async () => {
       if (!hasAccessManager(keyset)) throw new ParleyError('INVALID_PARAM', 'this keyset has no secret key: there is nothing to rotate');
       const { secretKey, overlapMinutes } = request;
       if (typeof secretKey !== 'string' || !SECRET_SHAPE.test(secretKey)) {
@@ -280,17 +282,6 @@ export class SecretRotation {
         this.log.error({ err }, 'secret rotation listener failed');
       }
     }
-  }
-
-  private serial<T>(key: string, task: () => Promise<T>): Promise<T> {
-    const previous = this.queues.get(key) ?? Promise.resolve();
-    const run = previous.then(task);
-    const tail = run.catch(() => undefined);
-    this.queues.set(key, tail);
-    void tail.then(() => {
-      if (this.queues.get(key) === tail) this.queues.delete(key);
-    });
-    return run;
   }
 }
 
