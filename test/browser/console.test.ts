@@ -1,7 +1,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.ts';
 import { encodeString } from '../../src/access/signature.ts';
 import { makeClient, record, type Client } from '../helpers/clients.ts';
 import { createFakeClock } from '../helpers/fake-clock.ts';
@@ -14,7 +15,6 @@ import { waitFor } from '../helpers/wait-for.ts';
  * real SDK clients on the other side. Screenshots of each page go to test-artifacts/console/.
  */
 const ARTIFACTS = 'test-artifacts/console';
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SUB = PAM_KEYSET.subscribeKey;
 const CONSOLE = { console: { enabled: true, sampleIntervalSec: 1 } };
 
@@ -24,19 +24,7 @@ const clients: Client[] = [];
 
 before(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--headless',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
   server = await startServer({ store: 'memory', overrides: CONSOLE });
 });
 

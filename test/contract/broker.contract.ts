@@ -4,26 +4,14 @@ import type { CommittedMessage, ControlEvent, MessageType, OutgoingMessage, Stor
 import { createFakeClock, type FakeClock } from '../helpers/fake-clock.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import type { BrokerContractOptions, BrokerNode } from './contract-options.ts';
+import { outgoing } from '../helpers/outgoing.ts';
 
 const SUB = 'sub-a';
 /** Far ahead of real time (2096): a broker that ignored the node's clock would fall behind it. */
 const START_MS = 4_000_000_000_000;
 const TT_PER_MS = 10_000n;
 
-function out(channel: string, n: number, extra: Partial<OutgoingMessage> = {}): OutgoingMessage {
-  return {
-    subscribeKey: SUB,
-    channel,
-    publisher: 'alice',
-    payload: JSON.stringify({ n }),
-    meta: null,
-    customMessageType: null,
-    type: 0,
-    store: true,
-    expiresAtMs: null,
-    ...extra,
-  };
-}
+const out = (channel: string, n: number, extra?: Partial<OutgoingMessage>): OutgoingMessage => outgoing(SUB, channel, n, extra);
 
 function committed(batch: readonly OutgoingMessage[], timetokens: readonly bigint[]): CommittedMessage[] {
   return batch.map((m, i) => ({ ...m, timetoken: timetokens[i] }));

@@ -1,51 +1,25 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import { loadConfig } from '../../src/config/load.ts';
 import { createLogger } from '../../src/log.ts';
 import { createParley } from '../../src/app.ts';
 import { attachDemo } from '../../src/demo/attach.ts';
 import { ACK_PREFIX, LOGIN_CHANNEL } from '../../src/demo/app-server.ts';
 import { createMemoryStores } from '../../src/store/memory/index.ts';
-import { demoHost, PAM_KEYSET, tempDir } from '../helpers/start-server.ts';
+import { demoHost, PAM_KEYSET, spawnMain } from '../helpers/start-server.ts';
 import { makeClient } from '../helpers/clients.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
-/** `src/main.ts` as `npm start` runs it; resolves with the URL and everything it printed so far. */
-async function spawnMain(t: TestContext, env: Record<string, string>): Promise<{ url: string; output: () => string }> {
-  const dataDir = tempDir();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: {
-      ...process.env,
-      PARLEY_HOST: '127.0.0.1',
-      PORT: '0',
-      PARLEY_DATA_DIR: dataDir,
-      PARLEY_STORE: 'memory',
-      PARLEY_LOG_LEVEL: 'info',
-      PARLEY_DEMO_ENABLED: '',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  t.after(async () => {
-    if (child.exitCode === null) {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-    }
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-  const url = await waitFor(() => /listening on (http:\/\/[\d.]+:\d+)/.exec(out)?.[1], `listening line in: ${out}`, 20_000);
-  return { url, output: () => out };
+/** `src/main.ts` as `npm start` runs it; the URL and everything it printed so far. */
+async function startMain(t: TestContext, env: Record<string, string>): Promise<{ url: string; output: () => string }> {
+  const { url, stdout, stderr } = await spawnMain(t, env);
+  return { url, output: () => stdout() + stderr() };
 }
 
 const KEYS = { PARLEY_PUBLISH_KEY: PAM_KEYSET.publishKey, PARLEY_SUBSCRIBE_KEY: PAM_KEYSET.subscribeKey, PARLEY_SECRET_KEY: PAM_KEYSET.secretKey };
 
 test('with a configured keyset the demo is off by default: nobody gets a token from /demo/api/token', { timeout: 60_000 }, async (t) => {
-  const { url, output } = await spawnMain(t, KEYS);
+  const { url, output } = await startMain(t, KEYS);
   const r = await fetch(`${url}/demo/api/token`, { method: 'POST', body: JSON.stringify({ userId: 'mallory' }) });
   assert.equal(r.status, 404, 'the demo app server must not hand out tokens on a real keyset');
   assert.equal((await fetch(`${url}/demo/`)).status, 404);
@@ -53,14 +27,14 @@ test('with a configured keyset the demo is off by default: nobody gets a token f
 });
 
 test('without keysets (the demo keyset) the demo runs by default', { timeout: 60_000 }, async (t) => {
-  const { url } = await spawnMain(t, {});
+  const { url } = await startMain(t, {});
   await waitFor(async () => (await fetch(`${url}/demo/api/config`)).status === 200, 'demo config served');
   const r = await fetch(`${url}/demo/api/token`, { method: 'POST', body: JSON.stringify({ userId: 'ada' }) });
   assert.equal(r.status, 200);
 });
 
 test('demo.enabled=true on a configured keyset runs it and warns the operator', { timeout: 60_000 }, async (t) => {
-  const { url, output } = await spawnMain(t, { ...KEYS, PARLEY_DEMO_ENABLED: 'true' });
+  const { url, output } = await startMain(t, { ...KEYS, PARLEY_DEMO_ENABLED: 'true' });
   await waitFor(async () => (await fetch(`${url}/demo/api/config`)).status === 200, 'demo config served');
   await waitFor(() => /"level":40[^\n]*demo is enabled on a configured keyset/.test(output()), `the warning in: ${output()}`);
 });

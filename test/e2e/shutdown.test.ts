@@ -1,46 +1,12 @@
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
-import { rmSync } from 'node:fs';
-import { OPEN_KEYSET, tempDir } from '../helpers/start-server.ts';
+import { OPEN_KEYSET, spawnMain } from '../helpers/start-server.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 /** A cap on a hang, not a speed assertion: the default shutdown deadline is 10 s. */
 const EXIT_BOUND_MS = 15_000;
-
-async function spawnMain(t: TestContext, env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
-  const dataDir = tempDir();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: {
-      ...process.env,
-      PARLEY_HOST: '127.0.0.1',
-      PORT: '0',
-      PARLEY_DATA_DIR: dataDir,
-      PARLEY_STORE: 'memory',
-      PARLEY_LOG_LEVEL: 'info',
-      PARLEY_DEMO_ENABLED: '',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  t.after(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-  let out = '';
-  let err = '';
-  child.stderr!.on('data', (d) => (err += d));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`exited with ${code}: ${err}`)));
-  });
-  return { child, url, stderr: () => err };
-}
 
 /** Resolves with the exit code, or rejects when the process is still running after EXIT_BOUND_MS. */
 function exitWithin(child: ChildProcess, boundMs = EXIT_BOUND_MS): Promise<number | null> {

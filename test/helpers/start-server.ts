@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { TestContext } from 'node:test';
 import { loadConfig } from '../../src/config/load.ts';
 import { createLogger, type Logger } from '../../src/log.ts';
 import { createParley, type Parley } from '../../src/app.ts';
@@ -96,7 +97,7 @@ export async function startServer(
 export async function spawnServer(
   env: Record<string, string>,
   options: { entry?: string } = {},
-): Promise<{ child: ChildProcess; origin: string; url: string; exited: Promise<number | null>; stdout: () => string }> {
+): Promise<{ child: ChildProcess; origin: string; url: string; exited: Promise<number | null>; stdout: () => string; stderr: () => string }> {
   const args = options.entry ? [options.entry] : ['--import', 'tsx', 'src/main.ts'];
   const child = spawn(process.execPath, args, {
     env: { ...process.env, PARLEY_HOST: '127.0.0.1', PORT: '0', PARLEY_LOG_LEVEL: process.env.PARLEY_TEST_LOG ?? 'warn', PARLEY_DEMO_ENABLED: 'false', ...env },
@@ -121,5 +122,26 @@ export async function spawnServer(
     });
     child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${err}`)));
   });
-  return { child, url, origin: url.replace('http://', ''), exited, stdout: () => out };
+  return { child, url, origin: url.replace('http://', ''), exited, stdout: () => out, stderr: () => err };
+}
+
+/**
+ * `src/main.ts` as `npm start` runs it: the memory engine, info logs, the demo left to its default
+ * (`env` overrides any of them), a temporary data directory. After the test the process is killed if it
+ * still runs and its directory removed.
+ */
+export async function spawnMain(t: TestContext, env: Record<string, string> = {}): ReturnType<typeof spawnServer> {
+  const dataDir = tempDir();
+  let server: Awaited<ReturnType<typeof spawnServer>> | undefined;
+  // One hook, registered before the start so a failed start is cleaned up too: the process goes, then its files.
+  t.after(async () => {
+    const child = server?.child;
+    if (child !== undefined && child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await server?.exited;
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  server = await spawnServer({ PARLEY_DATA_DIR: dataDir, PARLEY_STORE: 'memory', PARLEY_LOG_LEVEL: 'info', PARLEY_DEMO_ENABLED: '', ...env });
+  return server;
 }

@@ -3,13 +3,10 @@ import assert from 'node:assert/strict';
 import { requirementsFor } from '../../../src/access/enforcement.ts';
 import { READ } from '../../../src/access/permissions.ts';
 import type { Credential, Decision } from '../../../src/access/types.ts';
-import { Hub } from '../../../src/realtime/hub.ts';
-import { ChannelGroupService } from '../../../src/realtime/channel-groups.ts';
 import { createEnvelope } from '../../../src/realtime/envelope.ts';
-import { SubscriptionService, type SubscribeAnswer } from '../../../src/realtime/subscription.ts';
-import { TimetokenGenerator } from '../../../src/realtime/timetoken.ts';
-import { createMemoryStores } from '../../../src/store/memory/index.ts';
-import { accessRequest, KEYSET_A, OPEN_KEYSET, silentLogger, startAccess } from '../../helpers/access.ts';
+import type { SubscribeAnswer } from '../../../src/realtime/subscription.ts';
+import { accessRequest, KEYSET_A, OPEN_KEYSET, startAccess } from '../../helpers/access.ts';
+import { subscriptionRig } from '../../helpers/subscriptions.ts';
 
 /** A v3 token whose only channel grant is the pattern of issue 9: one level below `team.`. */
 const TEAM_TOKEN_BODY = { ttl: 10, permissions: { patterns: { channels: { '^team\\.[^.]+$': READ } } } };
@@ -66,21 +63,7 @@ test('canRead: the secret key reads everything, an open credential on a secured 
 test('wired as the subscribe route wires it: a team.* subscriber with ^team\\.[^.]+$ gets team.a, never team.hr.salaries', async (t) => {
   const { manager, clock } = await startAccess();
   const token = await manager.grantToken(KEYSET_A, TEAM_TOKEN_BODY);
-  const hub = new Hub({ bufferPerChannel: 100, bufferMaxAgeMs: 60_000, floor: () => 10n });
-  const stores = createMemoryStores();
-  const tokens = new TimetokenGenerator(clock);
-  const service = new SubscriptionService({
-    hub,
-    messages: stores.messages,
-    groups: new ChannelGroupService(stores.channelGroups),
-    timetokens: tokens,
-    handshakes: { handshakeTimetoken: () => tokens.now() },
-    log: silentLogger,
-    longPollTimeoutMs: 60_000,
-    maxPerAnswer: 100,
-    region: 1,
-    nowMs: () => clock.nowMs(),
-  });
+  const { hub, service } = subscriptionRig({ clock });
   const off = manager.onChange((change) => {
     for (const w of hub.waiters(change.subscribeKey)) w.recheckAccess();
   });

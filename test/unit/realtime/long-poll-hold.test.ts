@@ -1,13 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Hub } from '../../../src/realtime/hub.ts';
-import { ChannelGroupService } from '../../../src/realtime/channel-groups.ts';
 import { createEnvelope } from '../../../src/realtime/envelope.ts';
-import { SubscriptionService, type SubscribeAnswer } from '../../../src/realtime/subscription.ts';
-import { TimetokenGenerator } from '../../../src/realtime/timetoken.ts';
-import { createMemoryStores } from '../../../src/store/memory/index.ts';
-import { silentLogger } from '../../helpers/access.ts';
+import type { SubscribeAnswer } from '../../../src/realtime/subscription.ts';
 import { waitFor } from '../../helpers/wait-for.ts';
+import { subscriptionRig } from '../../helpers/subscriptions.ts';
 
 /**
  * A parked poll ends with an empty answer at its cursor when its hold time is over (wire-protocol.md
@@ -20,21 +16,7 @@ const KEY = 'k';
 const HOLD_MS = 40;
 
 function setup() {
-  const stores = createMemoryStores();
-  const hub = new Hub({ bufferPerChannel: 100, bufferMaxAgeMs: 60_000, floor: () => 10n });
-  const tokens = new TimetokenGenerator({ nowMs: () => Date.now() });
-  const service = new SubscriptionService({
-    hub,
-    messages: stores.messages,
-    groups: new ChannelGroupService(stores.channelGroups),
-    timetokens: tokens,
-    handshakes: { handshakeTimetoken: () => tokens.now() },
-    log: silentLogger,
-    longPollTimeoutMs: HOLD_MS,
-    maxPerAnswer: 100,
-    region: 1,
-    nowMs: () => Date.now(),
-  });
+  const { hub, service } = subscriptionRig({ clock: { nowMs: () => Date.now() }, longPollTimeoutMs: HOLD_MS });
   const answers: Array<{ who: string; answer: SubscribeAnswer }> = [];
   const poll = async (who: string, channel: string, cursor: bigint) =>
     service.open(

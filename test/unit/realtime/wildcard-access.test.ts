@@ -1,19 +1,9 @@
 import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
-import { ChannelGroupService } from '../../../src/realtime/channel-groups.ts';
 import { createEnvelope, type Envelope } from '../../../src/realtime/envelope.ts';
-import { Hub } from '../../../src/realtime/hub.ts';
-import {
-  READ_CACHE_MAX_CHANNELS,
-  READ_CACHE_TTL_MS,
-  type SubscribeAnswer,
-  type SubscribeRequest,
-  SubscriptionService,
-} from '../../../src/realtime/subscription.ts';
-import { TimetokenGenerator } from '../../../src/realtime/timetoken.ts';
-import { createMemoryStores } from '../../../src/store/memory/index.ts';
-import { silentLogger } from '../../helpers/access.ts';
+import { READ_CACHE_MAX_CHANNELS, READ_CACHE_TTL_MS, type SubscribeAnswer, type SubscribeRequest } from '../../../src/realtime/subscription.ts';
 import { createFakeClock } from '../../helpers/fake-clock.ts';
+import { subscriptionRig } from '../../helpers/subscriptions.ts';
 
 const KEY = 'sub-k';
 
@@ -23,22 +13,7 @@ const env = (channel: string, tt: bigint, payload = `"${channel}@${tt}"`): Envel
 /** A SubscriptionService on a real hub, memory stores and a fake clock; memory covers timetokens above `floor`. */
 function setup(t: TestContext, floor = 10n, bufferPerChannel = 100) {
   const clock = createFakeClock();
-  const stores = createMemoryStores();
-  const hub = new Hub({ bufferPerChannel, bufferMaxAgeMs: 60_000, floor: () => floor });
-  const groups = new ChannelGroupService(stores.channelGroups);
-  const tokens = new TimetokenGenerator(clock);
-  const service = new SubscriptionService({
-    hub,
-    messages: stores.messages,
-    groups,
-    timetokens: tokens,
-    handshakes: { handshakeTimetoken: () => tokens.now() },
-    log: silentLogger,
-    longPollTimeoutMs: 60_000,
-    maxPerAnswer: 100,
-    region: 1,
-    nowMs: () => clock.nowMs(),
-  });
+  const { stores, hub, groups, service } = subscriptionRig({ clock, floor, bufferPerChannel });
   const handles: { cancel(): void }[] = [];
   t.after(() => {
     for (const h of handles) h.cancel();

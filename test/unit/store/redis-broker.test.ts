@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, describe, test, type TestContext } from 'node:test';
 import { RedisBroker } from '../../../src/store/redis/broker.ts';
-import { createRedisStores, type RedisMessageStore } from '../../../src/store/redis/index.ts';
+import { createRedisStores } from '../../../src/store/redis/index.ts';
 import type { CommittedMessage, ControlEvent, OutgoingMessage, Stores } from '../../../src/store/types.ts';
 import { adminClient, deleteKeysWithPrefix, REDIS_URL, uniqueRedisPrefix } from '../../helpers/redis.ts';
 import { waitFor } from '../../helpers/wait-for.ts';
+import { outgoing } from '../../helpers/outgoing.ts';
 
 const admin = adminClient();
 after(() => admin.quit());
@@ -44,20 +45,7 @@ async function twoNodes(
   return { a, b, stores, prefix };
 }
 
-function out(channel: string, n: number, extra: Partial<OutgoingMessage> = {}): OutgoingMessage {
-  return {
-    subscribeKey: SUB,
-    channel,
-    publisher: 'alice',
-    payload: JSON.stringify({ n }),
-    meta: null,
-    customMessageType: null,
-    type: 0,
-    store: true,
-    expiresAtMs: null,
-    ...extra,
-  };
-}
+const out = (channel: string, n: number, extra?: Partial<OutgoingMessage>): OutgoingMessage => outgoing(SUB, channel, n, extra);
 
 /** Redis's clock now, as a timetoken (100 ns units). */
 async function redisTimetoken(): Promise<bigint> {

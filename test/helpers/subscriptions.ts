@@ -1,0 +1,40 @@
+import type { Clock } from '../../src/clock.ts';
+import { ChannelGroupService } from '../../src/realtime/channel-groups.ts';
+import { Hub } from '../../src/realtime/hub.ts';
+import { SubscriptionService } from '../../src/realtime/subscription.ts';
+import { TimetokenGenerator } from '../../src/realtime/timetoken.ts';
+import { createMemoryStores } from '../../src/store/memory/index.ts';
+import { silentLogger } from './access.ts';
+
+export interface SubscriptionRigOptions {
+  clock: Clock;
+  /** Memory covers timetokens above it (Hub floor). Default 10. */
+  floor?: bigint;
+  bufferPerChannel?: number;
+  longPollTimeoutMs?: number;
+}
+
+/**
+ * A SubscriptionService wired as app/wiring.ts wires it, on a real hub, memory stores and the given
+ * clock (handshakes answer the generator's now, as the single-node engines' broker does).
+ */
+export function subscriptionRig(o: SubscriptionRigOptions) {
+  const stores = createMemoryStores();
+  const floor = o.floor ?? 10n;
+  const hub = new Hub({ bufferPerChannel: o.bufferPerChannel ?? 100, bufferMaxAgeMs: 60_000, floor: () => floor });
+  const groups = new ChannelGroupService(stores.channelGroups);
+  const timetokens = new TimetokenGenerator(o.clock);
+  const service = new SubscriptionService({
+    hub,
+    messages: stores.messages,
+    handshakes: { handshakeTimetoken: () => timetokens.now() },
+    groups,
+    timetokens,
+    log: silentLogger,
+    longPollTimeoutMs: o.longPollTimeoutMs ?? 60_000,
+    maxPerAnswer: 100,
+    region: 1,
+    nowMs: () => o.clock.nowMs(),
+  });
+  return { stores, hub, groups, service };
+}
