@@ -173,6 +173,9 @@ export interface FanoutRow {
   deliveriesPerSecond: number;
   deliveriesPerAnswer: number;
   serverCpuPercent: number;
+  /** Server CPU per answer, microseconds (throughput phase), and the kernel's share of the server's CPU. */
+  cpuMicrosPerAnswer: number;
+  systemShare: number;
   loadCpuPercent: number;
   /** GC time / server CPU time in the throughput phase (Node servers). */
   gcShare: number | null;
@@ -234,6 +237,8 @@ async function runOne(kind: FanoutKind, n: number, o: Options, build: ParleyBuil
       deliveriesPerSecond: t.deliveries / t.seconds,
       deliveriesPerAnswer: t.deliveries / t.answers,
       serverCpuPercent: (100 * t.serverCpu) / t.seconds,
+      cpuMicrosPerAnswer: (1e6 * t.serverCpu) / t.answers,
+      systemShare: t.serverSystemCpu / t.serverCpu,
       loadCpuPercent: (100 * t.clientCpu) / t.seconds,
       gcShare: g0 && g1 ? (g1.gcMs - g0.gcMs) / 1000 / t.serverCpu : null,
       allocatedBytesPerDelivery: g0 && g1 ? (g1.allocatedBytes - g0.allocatedBytes) / t.deliveries : null,
@@ -291,6 +296,8 @@ function printFanout(rows: FanoutRow[]): void {
     'deliv/s',
     'deliv/answer',
     'srv CPU%',
+    'sys%',
+    'µs/answer',
     'gen CPU%',
     'deliv/srv-CPU-s',
     'single/srv-CPU-s',
@@ -311,6 +318,8 @@ function printFanout(rows: FanoutRow[]): void {
         fmt(r.deliveriesPerSecond),
         fmt(r.deliveriesPerAnswer, 1),
         fmt(r.serverCpuPercent),
+        fmt(100 * r.systemShare),
+        fmt(r.cpuMicrosPerAnswer, 1),
         fmt(r.loadCpuPercent),
         fmt(r.coalescedPerCpuSecond),
         fmt(r.singlePerCpuSecond),
@@ -332,6 +341,8 @@ function printFanout(rows: FanoutRow[]): void {
         '',
         '',
         '',
+        '',
+        x(ratio(p.cpuMicrosPerAnswer, b.cpuMicrosPerAnswer)),
         '',
         x(ratio(p.coalescedPerCpuSecond, b.coalescedPerCpuSecond)),
         x(ratio(p.singlePerCpuSecond, b.singlePerCpuSecond)),

@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, type Metric, Registry } from 'prom-client';
 
 /**
  * Parley's Prometheus metrics, on prom-client: one registry per server for Parley's own series, and the
@@ -32,6 +32,99 @@ export const DELIVERY_SECONDS_BUCKETS: readonly number[] = [0.001, 0.0025, 0.005
  */
 interface CounterCells {
   hashMap: Record<string, { labels: Labels; value: number }>;
+}
+
+/** One label set's counts (HotHistogram.cell): what observe() touches. */
+export class HistogramCell {
+  /** Observations per bucket (not cumulative); the last is past the highest bound (+Inf). */
+  readonly counts: Float64Array;
+  sum = 0;
+  count = 0;
+
+  constructor(private readonly bounds: readonly number[]) {
+    this.counts = new Float64Array(bounds.length + 1);
+  }
+
+  observe(value: number): void {
+    if (!Number.isFinite(value)) return;
+    const bounds = this.bounds;
+    let i = 0;
+    while (i < bounds.length && value > bounds[i]) i++;
+    this.counts[i]++;
+    this.sum += value;
+    this.count++;
+  }
+}
+
+/** A row of a metric's values, as prom-client's registry renders them. */
+interface ValueRow {
+  labels: Record<string, string | number>;
+  sharedLabels?: Labels;
+  value: number;
+  metricName: string;
+}
+
+/**
+ * A histogram with one label, for the per-answer path, registered in prom-client's registry as a custom
+ * metric (Registry.registerMetric takes any object with a name and get()) and rendered by it exactly as
+ * its own Histogram is (test/unit/metrics.test.ts compares the scrape).
+ *
+ * Why not prom-client's Histogram there: its observe() checks the label names, hashes the label set and
+ * finds the bucket by the bound's string key on every call. At one or two observations per subscribe
+ * answer that was 5% of the server's CPU in the fan-out profile (docs/performance.md). Here a label
+ * set's cell is looked up once by the caller (cell()), and observe() is a scan of the bounds and three
+ * additions.
+ */
+export class HotHistogram {
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  private readonly cells = new Map<string, HistogramCell>();
+  private readonly bounds: readonly number[];
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly labelName: string,
+    buckets: readonly number[],
+  ) {
+    this.bounds = [...buckets].sort((a, b) => a - b);
+  }
+
+  /** The cell of one label value, made on first use. */
+  cell(labelValue: string): HistogramCell {
+    let c = this.cells.get(labelValue);
+    if (c === undefined) this.cells.set(labelValue, (c = new HistogramCell(this.bounds)));
+    return c;
+  }
+
+  /** What prom-client's registry renders: cumulative buckets, +Inf, sum and count per label value. */
+  getForPromString(): { name: string; help: string; type: string; values: ValueRow[]; aggregator: string } {
+    const values: ValueRow[] = [];
+    const bucketName = `${this.name}_bucket`;
+    for (const [labelValue, c] of this.cells) {
+      const shared = { [this.labelName]: labelValue };
+      let acc = 0;
+      for (let i = 0; i < this.bounds.length; i++) {
+        acc += c.counts[i];
+        values.push({ labels: { le: this.bounds[i] }, sharedLabels: shared, value: acc, metricName: bucketName });
+      }
+      values.push({ labels: { le: '+Inf' }, sharedLabels: shared, value: c.count, metricName: bucketName });
+      values.push({ labels: {}, sharedLabels: shared, value: c.sum, metricName: `${this.name}_sum` });
+      values.push({ labels: {}, sharedLabels: shared, value: c.count, metricName: `${this.name}_count` });
+    }
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
+  }
+
+  /** As prom-client's get(): the same rows with every label in `labels`. */
+  async get(): Promise<ReturnType<HotHistogram['getForPromString']>> {
+    const data = this.getForPromString();
+    data.values = data.values.map(({ labels, sharedLabels, value, metricName }) => ({ labels: { ...labels, ...sharedLabels }, value, metricName }));
+    return data;
+  }
+
+  reset(): void {
+    this.cells.clear();
+  }
 }
 
 let processRegistry: Registry | undefined;
@@ -83,8 +176,11 @@ export class Metrics {
     this.gauges.set(name, read);
   }
 
-  histogram<L extends string>(name: string, help: string, labelNames: readonly L[], buckets: readonly number[]): Histogram<L> {
-    return new Histogram<L>({ name, help, labelNames, buckets: [...buckets], registers: [this.registry] });
+  /** A histogram with one label, for the per-answer path (HotHistogram). */
+  histogram(name: string, help: string, labelName: string, buckets: readonly number[]): HotHistogram {
+    const h = new HotHistogram(name, help, labelName, buckets);
+    this.registry.registerMetric(h as unknown as Metric);
+    return h;
   }
 
   /** A counter's total over the label sets that include `labels` (all of them without), or a gauge's value. */
@@ -115,19 +211,19 @@ export function createParleyMetrics(m: Metrics) {
   const requestDuration = m.histogram(
     'parley_request_duration_seconds',
     "From a request's arrival to its answer, by endpoint (method and route path); parked long-polls are not observed (their time is the hold)",
-    ['endpoint'],
+    'endpoint',
     REQUEST_SECONDS_BUCKETS,
   );
-  // One child per route, made on its first request: the key is the route's own label object (server.ts).
-  const byRoute = new WeakMap<Labels, Histogram.Internal<'endpoint'>>();
+  // One cell per route, looked up on its first request: the key is the route's own label object (server.ts).
+  const byRoute = new WeakMap<{ readonly endpoint: string }, HistogramCell>();
   const publishToDeliver = m.histogram(
     'parley_publish_to_deliver_seconds',
     "From a message's timetoken to the subscribe answer carrying it, once per answer (its oldest message), by whether the poll was parked",
-    ['poll'],
+    'poll',
     DELIVERY_SECONDS_BUCKETS,
   );
-  const parked = publishToDeliver.labels('parked');
-  const immediate = publishToDeliver.labels('immediate');
+  const parked = publishToDeliver.cell('parked');
+  const immediate = publishToDeliver.cell('immediate');
   return {
     requests: m.counter('parley_requests_total', 'HTTP requests by route', ['route']),
     publishes: m.counter('parley_publishes_total', 'Accepted publishes and signals', ['kind']),
@@ -139,9 +235,9 @@ export function createParleyMetrics(m: Metrics) {
     /** Requests read and answered on the socket by the lane (protocol/lane.ts: subscribe, and publish and signal by GET), not node:http. */
     laneRequests: m.counter('parley_lane_requests_total', 'Subscribe, publish and signal GETs served by the lane instead of node:http'),
     /** One request's latency; `labels` is the same object for every request of a route (its child is made once). */
-    requestDuration(labels: Labels, seconds: number): void {
+    requestDuration(labels: { readonly endpoint: string }, seconds: number): void {
       let child = byRoute.get(labels);
-      if (child === undefined) byRoute.set(labels, (child = requestDuration.labels(labels)));
+      if (child === undefined) byRoute.set(labels, (child = requestDuration.cell(labels.endpoint)));
       child.observe(seconds);
     },
     /**

@@ -367,6 +367,8 @@ export interface ThroughputResult {
   /** Deliveries still missing after the drain: lost messages (should be 0). */
   undelivered: number;
   serverCpu: number;
+  /** The part of serverCpu spent in the kernel. */
+  serverSystemCpu: number;
   clientCpu: number;
 }
 
@@ -380,6 +382,7 @@ export async function throughputPhase(load: Load, seconds: number, window: numbe
   const d0 = load.deliveries;
   const a0 = load.answers;
   const cpu0 = srv.cpuSeconds();
+  const sys0 = srv.systemSeconds();
   const ccpu0 = selfCpuSeconds();
   const t0 = performance.now();
   const deadline = t0 + seconds * 1000;
@@ -420,6 +423,7 @@ export async function throughputPhase(load: Load, seconds: number, window: numbe
     answers: load.answers - a0,
     undelivered,
     serverCpu: srv.cpuSeconds() - cpu0,
+    serverSystemCpu: srv.systemSeconds() - sys0,
     clientCpu: selfCpuSeconds() - ccpu0,
   };
 }

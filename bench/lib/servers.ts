@@ -15,7 +15,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { childrenOf, cpuSecondsOf, pinned, rssBytesOf, SERVER_CORE, sleep } from './system.ts';
+import { childrenOf, cpuSecondsOf, pinned, rssBytesOf, SERVER_CORE, sleep, systemSecondsOf } from './system.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const HOST = '127.0.0.1';
@@ -85,6 +85,8 @@ export interface ServerProcess {
   /** The process whose event loop serves the requests (nginx: the worker). */
   loopPid(): number;
   cpuSeconds(): number;
+  /** The part of cpuSeconds spent in the kernel (stime). */
+  systemSeconds(): number;
   rssBytes(): number;
   /** Node servers only. */
   readonly probe: Probe | null;
@@ -250,6 +252,7 @@ async function startNode(kind: 'parley' | 'baseline' | 'json', o: ServerOptions,
     pids: () => [pid],
     loopPid: () => pid,
     cpuSeconds: () => cpuSecondsOf([pid]),
+    systemSeconds: () => systemSecondsOf([pid]),
     rssBytes: () => rssBytesOf([pid]),
     probe: new Probe(child),
     stop,
@@ -371,6 +374,7 @@ http {
     pids,
     loopPid: () => childrenOf(master)[0] ?? master,
     cpuSeconds: () => cpuSecondsOf(pids()),
+    systemSeconds: () => systemSecondsOf(pids()),
     rssBytes: () => rssBytesOf(pids()),
     probe: null,
     stop,

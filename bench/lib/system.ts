@@ -64,6 +64,16 @@ export function cpuSecondsOf(pids: readonly number[]): number {
   return ticks / CLK_TCK;
 }
 
+/** stime alone (time in the kernel on the processes' behalf), seconds: the share of cpuSecondsOf spent in system calls. */
+export function systemSecondsOf(pids: readonly number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    const f = statFields(pid);
+    if (f) ticks += Number(f[12]);
+  }
+  return ticks / CLK_TCK;
+}
+
 /** Resident set of these processes together, bytes (VmRSS). */
 export function rssBytesOf(pids: readonly number[]): number {
   let kib = 0;

@@ -24,6 +24,13 @@ export interface RequestContext {
   body: Buffer;
   readonly log: Logger;
   readonly uuid: string;
+  /**
+   * For an answer written after the handler settled that is not a hold: a subscribe that found
+   * messages waiting answers at the turn's end (realtime/hub.ts). Times it as a request
+   * (parley_request_duration_seconds), once; an answer written before the handler settled is timed
+   * by the server, and this does nothing for it.
+   */
+  timeAnswer(): void;
 }
 
 export function decodeComponent(raw: string, what: string): string {

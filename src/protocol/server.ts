@@ -282,6 +282,8 @@ class RequestRun {
   private readonly arrivedMs = performance.now();
   /** The matched route's label; null until a route matches (fallbacks are neither counted nor timed). */
   private label: RouteLabels | null = null;
+  /** Whether its duration was observed (settled() or the context's timeAnswer(), once). */
+  private isTimed = false;
   private readonly rawPath: string;
   private readonly rawQuery: string;
   private readonly method: string;
@@ -326,7 +328,7 @@ class RequestRun {
     const query = parseQuery(this.rawQuery);
     const hasBody = method === 'POST' || method === 'PATCH' || method === 'DELETE';
     const maxBodyBytes = route.maxBodyBytes?.(s.config) ?? MAX_BODY_BYTES;
-    const ctx = (this.ctx = new ServerRequestContext(req, res, method, rawPath, query, match.params, env.requestLog));
+    const ctx = (this.ctx = new ServerRequestContext(req, res, method, rawPath, query, match.params, env.requestLog, this));
     if (!isGuarded(route)) {
       if (route.readsOwnBody !== true && hasBody) return this.readBodyThen(maxBodyBytes, () => route.handler(ctx, s));
       return route.handler(ctx, s);
@@ -388,7 +390,8 @@ class RequestRun {
    * (parley_publish_to_deliver_seconds covers what it delivers).
    */
   settled(): void {
-    if (this.label === null || !this.res.writableEnded) return;
+    if (this.label === null || !this.res.writableEnded || this.isTimed) return;
+    this.isTimed = true;
     this.env.s.m.requestDuration(this.label.time, (performance.now() - this.arrivedMs) / 1000);
   }
 }
@@ -407,8 +410,13 @@ class ServerRequestContext implements RequestContext {
     readonly query: ParsedQuery,
     public params: Record<string, string>,
     private readonly makeLog: () => Logger,
+    private readonly run: { settled(): void },
   ) {
     this.uuid = query.get('uuid') ?? '';
+  }
+
+  timeAnswer(): void {
+    this.run.settled();
   }
 
   get log(): Logger {

@@ -17,7 +17,10 @@ export interface Waiter {
   readonly sources: readonly Source[];
   /** Channel groups it subscribed through (as requested, including `g-pnpres`). */
   readonly groups: readonly string[];
-  /** Called once per delivered batch that touched one of its sources. Must not throw. */
+  /**
+   * Called at the end of a turn in which batches touched one of its sources (once per turn when it has
+   * one source), or that it asked for with answerAtTurnEnd. Must not throw.
+   */
   wake(): void;
   /** Ends the poll with an empty answer so the client re-polls (group membership changed, shutdown). */
   interrupt(): void;
@@ -49,6 +52,8 @@ interface Buffer {
   round: number;
   /** Delivery round during which a poll last read this buffer or parked on it (see isAwaited). */
   readRound: number;
+  /** Whether the turn's end wakes its waiters (it is in Hub.dueBuffers). */
+  isDue: boolean;
 }
 
 interface Space {
@@ -71,20 +76,75 @@ export interface HubOptions {
 }
 
 /**
- * The local index channel → recent messages + parked waiters. Delivery is synchronous and touches
+ * The local index channel → recent messages + parked waiters. A delivery appends at once and touches
  * only the published channel's buffer and its (at most two) wildcard prefixes: no per-message work
- * proportional to the number of channels. Waiters are woken once per batch, so one answer carries
- * every message of the batch (coalesced writes, performance.md lever 1).
+ * proportional to the number of channels.
  *
- * Nothing here allocates per parked waiter on the delivery path: a batch that touched one buffer wakes
- * its waiters straight from the buffer's set, and waiters at the same cursor share one read (the memo).
+ * Answers go out at the end of the event-loop turn (docs/performance.md "Answers at the turn's end"):
+ * the waiters of every buffer a turn's batches touched, and the polls that found messages waiting
+ * when they arrived (answerAtTurnEnd), are woken once, after the turn's I/O callbacks. So one answer
+ * carries everything the turn's publishes brought instead of one answer per publish; an idle server
+ * adds nothing noticeable (the turn is that one publish), a saturated one writes fewer, fuller answers.
+ *
+ * Nothing here allocates per waiter on the delivery path: the turn's end wakes a touched buffer's
+ * waiters straight from its set, and waiters at the same cursor share one read (the memo).
  */
 export class Hub {
   private readonly spaces = new Map<string, Space>();
   private parked = 0;
   private round = 0;
+  /** Buffers a batch touched this turn, and polls to answer, both woken at the turn's end. */
+  private dueBuffers: Buffer[] = [];
+  private duePolls: Waiter[] = [];
+  private isTurnEndScheduled = false;
 
   constructor(private readonly options: HubOptions) {}
+
+  /**
+   * Wakes `w` once at the end of this turn: a poll that found messages waiting is answered then, with
+   * whatever the turn's publishes add meanwhile. `w` must not be parked (a parked waiter is woken
+   * through its buffers).
+   */
+  answerAtTurnEnd(w: Waiter): void {
+    this.duePolls.push(w);
+    // One turn may read thousands of polls (libuv reads up to 48 batches of 1,024 events before the
+    // check phase): answer them in chunks, so they do not outlive a young-generation collection and
+    // the first of them do not wait for the last.
+    if (this.duePolls.length >= DUE_POLLS_MAX) this.answerDuePolls();
+    else this.scheduleTurnEnd();
+  }
+
+  private answerDuePolls(): void {
+    const polls = this.duePolls;
+    this.duePolls = [];
+    for (let i = 0; i < polls.length; i++) polls[i].wake();
+  }
+
+  private scheduleTurnEnd(): void {
+    if (this.isTurnEndScheduled) return;
+    this.isTurnEndScheduled = true;
+    // setImmediate runs once the I/O callbacks of this loop iteration are done (the check phase).
+    setImmediate(this.turnEnd);
+  }
+
+  private readonly turnEnd = (): void => {
+    this.isTurnEndScheduled = false;
+    // A woken poll answers, or parks when nothing passed its checks: a poll parked here may then be in
+    // a due buffer and woken twice; its second read finds nothing new and does nothing.
+    this.answerDuePolls();
+    const buffers = this.dueBuffers;
+    this.dueBuffers = [];
+    for (const b of buffers) b.isDue = false;
+    if (buffers.length === 1) {
+      // One buffer: its set holds each waiter once. A woken waiter that answers unparks itself, which
+      // deletes it from this set while it is iterated (a Set iterator skips deleted entries).
+      for (const w of buffers[0].waiters) w.wake();
+      return;
+    }
+    const woken = new Set<Waiter>();
+    for (const b of buffers) for (const w of b.waiters) woken.add(w);
+    for (const w of woken) w.wake();
+  };
 
   private space(subscribeKey: string): Space {
     let s = this.spaces.get(subscribeKey);
@@ -98,7 +158,7 @@ export class Hub {
   private buffer(space: Space, map: Map<string, Buffer>, key: string): Buffer {
     let b = map.get(key);
     if (!b) {
-      b = { items: [], coveredSince: space.floor, waiters: new Set(), version: 0, memo: [], memoVersion: 0, round: 0, readRound: -1 };
+      b = { items: [], coveredSince: space.floor, waiters: new Set(), version: 0, memo: [], memoVersion: 0, round: 0, readRound: -1, isDue: false };
       map.set(key, b);
     }
     return b;
@@ -115,7 +175,7 @@ export class Hub {
     }
   }
 
-  /** Appends a batch (ascending timetokens) and wakes each affected waiter once. */
+  /** Appends a batch (ascending timetokens); the waiters it affects are woken at the turn's end. */
   deliver(batch: readonly Envelope[]): void {
     const round = ++this.round;
     // The buffers this batch touched, each once; usually just one channel's.
@@ -142,15 +202,12 @@ export class Hub {
         }
       }
     }
-    if (touched.length === 1) {
-      // One buffer: its set holds each waiter once. A woken waiter that answers unparks itself, which
-      // deletes it from this set while it is iterated (a Set iterator skips deleted entries).
-      for (const w of touched[0].waiters) w.wake();
-      return;
+    for (const b of touched) {
+      if (b.isDue) continue;
+      b.isDue = true;
+      this.dueBuffers.push(b);
     }
-    const woken = new Set<Waiter>();
-    for (const b of touched) for (const w of b.waiters) woken.add(w);
-    for (const w of woken) w.wake();
+    this.scheduleTurnEnd();
   }
 
   /**
@@ -219,6 +276,24 @@ export class Hub {
       if (wb !== undefined && (wb.waiters.size > 0 || wb.readRound >= since)) return true;
     }
     return false;
+  }
+
+  /**
+   * Whether memory holds anything newer than `after` for these sources (what read() would return,
+   * unfiltered), without reading it. Counts as a read for isAwaited: the poll reads at the turn's end.
+   */
+  hasNewer(subscribeKey: string, sources: readonly Source[], after: bigint): boolean {
+    const space = this.spaces.get(subscribeKey);
+    if (space === undefined) return false;
+    let newer = false;
+    for (let i = 0; i < sources.length; i++) {
+      const src = sources[i];
+      const b = (src.kind === 'channel' ? space.channels : space.wildcards).get(src.key);
+      if (b === undefined) continue;
+      b.readRound = this.round;
+      if (b.items.length > 0 && b.items[b.items.length - 1].timetoken > after) newer = true;
+    }
+    return newer;
   }
 
   /** Whether some channel source's memory does not reach back to `after` (see collect's gaps). */
@@ -334,6 +409,8 @@ export class Hub {
 }
 
 const NONE: readonly Matched[] = Object.freeze([]);
+/** Polls waiting for the turn's end past which they are answered at once (Hub.answerAtTurnEnd). */
+const DUE_POLLS_MAX = 1024;
 /** Cursors a buffer's memo keeps per version (see Buffer.memo). */
 const MEMO_CURSORS = 8;
 

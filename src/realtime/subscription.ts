@@ -31,6 +31,11 @@ export interface SubscribeAnswer {
   timetoken: bigint;
   /** Shared between polls woken by the same delivery at the same cursor: read it, never modify it. */
   items: readonly Matched[];
+  /**
+   * Whether the poll was parked in the hub until a delivery or its hold time ended; false when it
+   * was answered from what waited at its arrival (at the turn's end, or after a catch-up), or denied.
+   */
+  wasParked: boolean;
 }
 
 export interface PollCallbacks {
@@ -38,6 +43,8 @@ export interface PollCallbacks {
   /** Re-checks access before messages go out; a non-null result ends the poll with that denial instead. */
   recheck(): unknown | null;
   denied(reason: unknown): void;
+  /** The poll parked in the hub: its answer will be a hold's end (what only a prompt answer needs may go). */
+  parked?(): void;
 }
 
 export interface PollHandle {
@@ -142,13 +149,13 @@ export class SubscriptionService {
   private handshake(subscribeKey: string, cb: PollCallbacks): PollHandle | Promise<PollHandle> {
     const cut = this.o.handshakes.handshakeTimetoken(subscribeKey);
     if (typeof cut === 'bigint') {
-      cb.answer({ timetoken: cut, items: [] });
+      cb.answer({ timetoken: cut, items: [], wasParked: false });
       return NO_POLL;
     }
     return cut.then((timetoken) => {
       // /time never falls behind a cursor this node handed out.
       this.o.timetokens.observe(timetoken);
-      cb.answer({ timetoken, items: [] });
+      cb.answer({ timetoken, items: [], wasParked: false });
       return NO_POLL;
     });
   }
@@ -264,6 +271,10 @@ class LongPoll implements Waiter, PollHandle {
   isHeld = false;
   /** The `b` (via) values of this poll's wildcard sources; null when it has none. */
   private readonly wildcardVias: ReadonlySet<string> | null;
+  /** When the poll arrived (nowMs), for its hold time. */
+  private startedMs = 0;
+  /** Whether it waits in the hub's turn-end list (answerAtTurnEnd), neither parked nor answered. */
+  private isDue = false;
   /** channel → canRead answer, since readCacheSinceMs (wildcard deliveries only; made on first use). */
   private readCache: Map<string, boolean> | null = null;
   private readCacheSinceMs = 0;
@@ -287,11 +298,18 @@ class LongPoll implements Waiter, PollHandle {
     this.wildcardVias = vias;
   }
 
-  /** Answers from memory, or parks; only a catch-up from the store (a gap in memory) makes it wait. */
+  /**
+   * Answers from memory at the turn's end when messages wait (Hub.answerAtTurnEnd: the turn's other
+   * publishes join the same answer), or parks; only a catch-up from the store (a gap in memory) makes
+   * it wait longer.
+   */
   start(): PollHandle | Promise<PollHandle> {
-    const startedMs = this.o.nowMs();
-    if (this.o.hub.hasGap(this.subscribeKey, this.sources, this.cursor)) return this.catchUp(startedMs);
-    this.answerOrPark(this.o.hub.read(this.subscribeKey, this.sources, this.cursor, null), startedMs);
+    this.startedMs = this.o.nowMs();
+    if (this.o.hub.hasGap(this.subscribeKey, this.sources, this.cursor)) return this.catchUp(this.startedMs);
+    if (this.o.hub.hasNewer(this.subscribeKey, this.sources, this.cursor)) {
+      this.isDue = true;
+      this.o.hub.answerAtTurnEnd(this);
+    } else this.park(this.startedMs);
     return this;
   }
 
@@ -329,15 +347,41 @@ class LongPoll implements Waiter, PollHandle {
   }
 
   private answerOrPark(pending: readonly Matched[], startedMs: number): void {
-    if (this.tryAnswer(pending)) return;
+    if (!this.tryAnswer(pending)) this.park(startedMs);
+  }
+
+  private park(startedMs: number): void {
+    this.cb.parked?.();
     this.parked = true;
     this.o.hub.park(this);
     this.service.holds.add(this, Math.max(0, this.o.longPollTimeoutMs - (this.o.nowMs() - startedMs)));
   }
 
+  /** Leaves the hub and the hold queue (a catch-up from the store follows, which parks again if need be). */
+  private unpark(): void {
+    if (this.isHeld) this.service.holds.remove(this);
+    if (this.parked) this.o.hub.unpark(this);
+    this.parked = false;
+  }
+
   wake(): void {
     if (this.done) return;
-    this.tryAnswer(this.o.hub.read(this.subscribeKey, this.sources, this.cursor, null));
+    // Answers wait for the turn's end: publishes of the same turn may have pushed the channel's memory
+    // past this cursor meanwhile (buffer trimmed). Then what memory lost comes from the store.
+    if (this.o.hub.hasGap(this.subscribeKey, this.sources, this.cursor)) {
+      this.isDue = false;
+      this.unpark();
+      this.catchUp(this.startedMs).catch((err: unknown) => {
+        this.o.log.error({ err }, 'catch-up after a wake failed');
+        this.answerEmpty();
+      });
+      return;
+    }
+    const items = this.o.hub.read(this.subscribeKey, this.sources, this.cursor, null);
+    if (this.isDue) {
+      this.isDue = false;
+      this.answerOrPark(items, this.startedMs);
+    } else this.tryAnswer(items);
   }
 
   /** The client went away: forget the poll without answering. */
@@ -362,8 +406,9 @@ class LongPoll implements Waiter, PollHandle {
 
   answerEmpty(): void {
     if (this.done) return;
+    const wasParked = this.parked;
     this.finish();
-    this.cb.answer({ timetoken: this.cursor, items: [] });
+    this.cb.answer({ timetoken: this.cursor, items: [], wasParked });
   }
 
   /**
@@ -395,9 +440,10 @@ class LongPoll implements Waiter, PollHandle {
     this.cursor = last;
     if (out.length === 0) return false;
     const denial = this.cb.recheck();
+    const wasParked = this.parked;
     this.finish();
     if (denial !== null) this.cb.denied(denial);
-    else this.cb.answer({ timetoken: last, items: out });
+    else this.cb.answer({ timetoken: last, items: out, wasParked });
     return true;
   }
 

@@ -1,10 +1,20 @@
 import type { Clock } from '../../src/clock.ts';
 import { ChannelGroupService } from '../../src/realtime/channel-groups.ts';
+import type { Envelope } from '../../src/realtime/envelope.ts';
 import { Hub } from '../../src/realtime/hub.ts';
 import { SubscriptionService } from '../../src/realtime/subscription.ts';
 import { TimetokenGenerator } from '../../src/realtime/timetoken.ts';
 import { createMemoryStores } from '../../src/store/memory/index.ts';
 import { silentLogger } from './access.ts';
+
+/** The end of this event-loop turn, when the hub wakes polls and they answer (Hub: answers at the turn's end). */
+export const turnEnd = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** hub.deliver, then the turn's end: the polls it woke have answered when this resolves. */
+export async function deliverAndAnswer(hub: Hub, batch: readonly Envelope[]): Promise<void> {
+  hub.deliver(batch);
+  await turnEnd();
+}
 
 export interface SubscriptionRigOptions {
   clock: Clock;

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createParleyMetrics, DELIVERY_SECONDS_BUCKETS, Metrics, REQUEST_SECONDS_BUCKETS } from '../../src/metrics.ts';
+import fc from 'fast-check';
+import { Histogram, type Metric, Registry } from 'prom-client';
+import { createParleyMetrics, DELIVERY_SECONDS_BUCKETS, HotHistogram, Metrics, REQUEST_SECONDS_BUCKETS } from '../../src/metrics.ts';
 import { hasMetric, parseSamples, sampleValue } from '../helpers/prometheus-text.ts';
 
 function fixture() {
@@ -111,4 +113,25 @@ test("the process series are in every server's scrape, once, with their standard
     }
     assert.ok(sampleValue(text, 'process_resident_memory_bytes') > 0);
   }
+});
+
+test('HotHistogram renders exactly as prom-client’s Histogram for the same observations', async () => {
+  const bounds = [...REQUEST_SECONDS_BUCKETS];
+  // Values on, between, below and past the bounds, and ones that are not numbers at all.
+  const value = fc.oneof(fc.constantFrom(...bounds, 0, 11, 1e9), fc.double({ min: 0, max: 20, noNaN: true }));
+  await fc.assert(
+    fc.asyncProperty(fc.array(fc.tuple(fc.constantFrom('GET /a', 'POST /b', 'x"y\\z'), value), { maxLength: 60 }), async (obs) => {
+      const theirs = new Registry();
+      const ours = new Registry();
+      const reference = new Histogram({ name: 'h_seconds', help: 'help', labelNames: ['endpoint'], buckets: bounds, registers: [theirs] });
+      const hot = new HotHistogram('h_seconds', 'help', 'endpoint', bounds);
+      ours.registerMetric(hot as unknown as Metric);
+      for (const [endpoint, v] of obs) {
+        reference.observe({ endpoint }, v);
+        hot.cell(endpoint).observe(v);
+      }
+      assert.equal(await ours.metrics(), await theirs.metrics());
+    }),
+    { numRuns: 200 },
+  );
 });

@@ -102,13 +102,19 @@ class SubscribePoll implements SubscribeRequest, PollCallbacks {
   /** The client address whose long-poll slot this request holds until its response closes. */
   private slot: string | null = null;
 
+  private readonly res: ServerResponse;
+  /** The request's context until the poll parks: an answer at once is timed through it (timeAnswer). */
+  private ctx: RequestContext | null;
+
   constructor(
-    private readonly res: ServerResponse,
+    ctx: RequestContext,
     private readonly s: SubscribeDeps,
     private readonly granted: Granted,
     p: SubscribeParams,
     readonly uuid: string,
   ) {
+    this.ctx = ctx;
+    this.res = ctx.res;
     this.subscribeKey = granted.keyset.subscribeKey;
     this.channels = p.channels;
     this.groups = p.groups;
@@ -161,13 +167,19 @@ class SubscribePoll implements SubscribeRequest, PollCallbacks {
   }
 
   answer(a: SubscribeAnswer): void {
-    // Parked: opened() ran, so the poll waited in the hub until a delivery; else it is answered on arrival.
-    const wasParked = this.handle !== null;
     this.settle();
     this.s.m.deliveries(undefined, a.items.length);
     sendJson(this.res, 200, this.s.answers.encode(a.timetoken, a.items), JS_CONTENT_TYPE);
+    if (!this.res.writableEnded) return;
+    // Answered from what waited at its arrival (at the turn's end): a request's latency, not a hold.
+    if (!a.wasParked) this.ctx?.timeAnswer();
     // One observation per answer, of its oldest message (items are in timetoken order): docs/metrics.md.
-    if (a.items.length > 0 && this.res.writableEnded) this.s.m.publishToDeliver(a.items[0].env.timetoken, this.s.clock.nowMs(), wasParked);
+    if (a.items.length > 0) this.s.m.publishToDeliver(a.items[0].env.timetoken, this.s.clock.nowMs(), a.wasParked);
+  }
+
+  /** A parked poll's answer is not timed (its wait is the hold): it lets its request's context go. */
+  parked(): void {
+    this.ctx = null;
   }
 
   recheck(): ParleyError | null {
@@ -194,7 +206,7 @@ class SubscribePoll implements SubscribeRequest, PollCallbacks {
 function subscribe(ctx: RequestContext, s: SubscribeDeps, p: SubscribeParams, granted: Granted): Promise<void> {
   const { channels, groups, cursor, heartbeat, state } = p;
   const { keyset } = granted;
-  const poll = new SubscribePoll(ctx.res, s, granted, p, ctx.uuid);
+  const poll = new SubscribePoll(ctx, s, granted, p, ctx.uuid);
   // A long-poll (the handshake answers at once) holds one of its client address's slots until it ends.
   if (cursor !== null && cursor !== 0n) poll.holdSlot(ctx.req);
   poll.listen();

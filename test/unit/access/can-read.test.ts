@@ -6,7 +6,7 @@ import type { Credential, Decision } from '../../../src/access/types.ts';
 import { createEnvelope } from '../../../src/realtime/envelope.ts';
 import type { SubscribeAnswer } from '../../../src/realtime/subscription.ts';
 import { accessRequest, KEYSET_A, OPEN_KEYSET, startAccess } from '../../helpers/access.ts';
-import { subscriptionRig } from '../../helpers/subscriptions.ts';
+import { deliverAndAnswer, subscriptionRig } from '../../helpers/subscriptions.ts';
 
 /** A v3 token whose only channel grant is the pattern of issue 9: one level below `team.`. */
 const TEAM_TOKEN_BODY = { ttl: 10, permissions: { patterns: { channels: { '^team\\.[^.]+$': READ } } } };
@@ -101,9 +101,9 @@ test('wired as the subscribe route wires it: a team.* subscriber with ^team\\.[^
       { subscribeKey: KEYSET_A.subscribeKey, channel, timetoken: tt, publisher: 'p', payload: '1', meta: null, customMessageType: null, type: 0, stored: true },
       1,
     );
-  hub.deliver([env('team.hr.salaries', 100n), env('team.hr-pnpres', 101n)]);
+  await deliverAndAnswer(hub, [env('team.hr.salaries', 100n), env('team.hr-pnpres', 101n)]);
   assert.equal(answers.length, 0);
-  hub.deliver([env('team.a', 102n)]);
+  await deliverAndAnswer(hub, [env('team.a', 102n)]);
   assert.deepEqual(
     answers.map((a) => a.items.map((m) => m.env.channel)),
     [['team.a']],

@@ -4,6 +4,7 @@ import { Hub, type Source, type Waiter } from '../../../src/realtime/hub.ts';
 import { createEnvelope } from '../../../src/realtime/envelope.ts';
 import { TimetokenGenerator } from '../../../src/realtime/timetoken.ts';
 import { wildcardPrefix, wildcardPrefixesOf, channelNameProblem } from '../../../src/realtime/channel-name.ts';
+import { turnEnd } from '../../helpers/subscriptions.ts';
 
 const env = (channel: string, tt: bigint) =>
   createEnvelope(
@@ -26,7 +27,7 @@ function waiter(sources: Source[]): Waiter & { wakes: number } {
   };
 }
 
-test('a batch wakes each waiter once and collect returns everything newer, deduplicated', () => {
+test('the batches of a turn wake each waiter once, at the end of the turn, and collect returns everything newer, deduplicated', async () => {
   const hub = new Hub({ bufferPerChannel: 100, bufferMaxAgeMs: 60_000, floor: () => 10n });
   const w = waiter([
     { kind: 'channel', key: 'a', via: null },
@@ -34,7 +35,10 @@ test('a batch wakes each waiter once and collect returns everything newer, dedup
     { kind: 'wildcard', key: 'x.', via: 'x.*' },
   ]);
   hub.park(w);
-  hub.deliver([env('a', 20n), env('x.y.z', 21n), env('b', 22n), env('a', 23n)]);
+  hub.deliver([env('a', 20n), env('x.y.z', 21n)]);
+  hub.deliver([env('b', 22n), env('a', 23n)]);
+  assert.equal(w.wakes, 0, 'nobody is woken before the turn ends');
+  await turnEnd();
   assert.equal(w.wakes, 1);
   const { items, gaps } = hub.collect('k', w.sources, 20n);
   assert.deepEqual(
@@ -47,6 +51,7 @@ test('a batch wakes each waiter once and collect returns everything newer, dedup
   assert.equal(gaps.size, 0);
   hub.unpark(w);
   hub.deliver([env('a', 24n)]);
+  await turnEnd();
   assert.equal(w.wakes, 1);
   assert.equal(hub.parkedCount(), 0);
 });

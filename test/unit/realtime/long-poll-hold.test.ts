@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createEnvelope } from '../../../src/realtime/envelope.ts';
 import type { SubscribeAnswer } from '../../../src/realtime/subscription.ts';
 import { waitFor } from '../../helpers/wait-for.ts';
-import { subscriptionRig } from '../../helpers/subscriptions.ts';
+import { deliverAndAnswer, subscriptionRig } from '../../helpers/subscriptions.ts';
 
 /**
  * A parked poll ends with an empty answer at its cursor when its hold time is over (wire-protocol.md
@@ -52,7 +52,7 @@ test('a poll answered by a delivery, cancelled or interrupted leaves the hold qu
   const cancelled = await poll('cancelled', 'y', 20n);
   const interrupted = await poll('interrupted', 'z', 20n);
   await poll('held', 'w', 20n);
-  hub.deliver([
+  await deliverAndAnswer(hub, [
     createEnvelope(
       { subscribeKey: KEY, channel: 'x', timetoken: 50n, publisher: 'p', payload: '1', meta: null, customMessageType: null, type: 0, stored: false },
       1,

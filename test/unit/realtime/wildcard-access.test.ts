@@ -3,7 +3,7 @@ import { type TestContext, test } from 'node:test';
 import { createEnvelope, type Envelope } from '../../../src/realtime/envelope.ts';
 import { READ_CACHE_MAX_CHANNELS, READ_CACHE_TTL_MS, type SubscribeAnswer, type SubscribeRequest } from '../../../src/realtime/subscription.ts';
 import { createFakeClock } from '../../helpers/fake-clock.ts';
-import { subscriptionRig } from '../../helpers/subscriptions.ts';
+import { deliverAndAnswer, subscriptionRig, turnEnd } from '../../helpers/subscriptions.ts';
 
 const KEY = 'sub-k';
 
@@ -26,10 +26,12 @@ function setup(t: TestContext, floor = 10n, bufferPerChannel = 100) {
       { answer: (a) => answers.push(a), recheck: () => null, denied: (r) => denials.push(r) },
     );
     handles.push(handle);
+    await turnEnd();
     const delivered = () => answers.flatMap((a) => a.items.map((m) => [m.env.channel, m.env.timetoken, m.via]));
     return { handle, answers, denials, delivered };
   }
-  return { clock, stores, hub, groups, poll };
+  const deliver = (batch: Envelope[]) => deliverAndAnswer(hub, batch);
+  return { clock, stores, hub, groups, poll, deliver };
 }
 
 /** A canRead that grants the given channels and counts what it was asked. */
@@ -47,11 +49,11 @@ function reader(...channels: string[]) {
 }
 
 test('a wildcard delivers only channels the credential reads; each channel is asked once per poll', async (t) => {
-  const { hub, poll } = setup(t);
+  const { deliver, poll } = setup(t);
   const r = reader('team.a', 'team.b');
   const p = await poll({ channels: ['team.*'], cursor: 50n, canRead: r.canRead });
   assert.equal(p.answers.length, 0);
-  hub.deliver([env('team.hr.salaries', 100n), env('team.a', 101n), env('team.hr.salaries', 102n), env('team.b', 103n)]);
+  await deliver([env('team.hr.salaries', 100n), env('team.a', 101n), env('team.hr.salaries', 102n), env('team.b', 103n)]);
   assert.deepEqual(p.delivered(), [
     ['team.a', 101n, 'team.*'],
     ['team.b', 103n, 'team.*'],
@@ -61,73 +63,73 @@ test('a wildcard delivers only channels the credential reads; each channel is as
 });
 
 test('what a wildcard may not deliver still advances the cursor, from memory at start and on wake-up', async (t) => {
-  const { hub, poll } = setup(t);
+  const { deliver, poll } = setup(t);
   const warm = await poll({ channels: ['team.*'], cursor: 50n, canRead: () => true }); // creates the wildcard buffer
-  hub.deliver([env('team.hr.salaries', 100n), env('team.hr.salaries', 101n)]);
+  await deliver([env('team.hr.salaries', 100n), env('team.hr.salaries', 101n)]);
   assert.equal(warm.answers.length, 1);
 
   const r = reader('team.a');
   const p = await poll({ channels: ['team.*'], cursor: 50n, canRead: r.canRead });
   assert.equal(p.answers.length, 0, 'nothing deliverable: the poll parks instead of answering');
-  hub.deliver([env('team.hr.salaries', 102n)]);
-  hub.deliver([env('team.hr.x', 103n)]);
+  await deliver([env('team.hr.salaries', 102n)]);
+  await deliver([env('team.hr.x', 103n)]);
   assert.equal(p.answers.length, 0);
   assert.deepEqual(r.asked, ['team.hr.salaries', 'team.hr.x'], 'cached: salaries asked once over three messages and two wake-ups');
   p.handle.interrupt();
-  assert.deepEqual(p.answers, [{ timetoken: 103n, items: [] }], 'the empty answer moves the client past what it may not read');
+  assert.deepEqual(p.answers, [{ timetoken: 103n, items: [], wasParked: true }], 'the empty answer moves the client past what it may not read');
 
   const next = await poll({ channels: ['team.*'], cursor: 103n, canRead: r.canRead });
-  hub.deliver([env('team.a', 104n)]);
+  await deliver([env('team.a', 104n)]);
   assert.deepEqual(next.delivered(), [['team.a', 104n, 'team.*']]);
 });
 
 test('an access change clears the per-poll cache (recheckAccess)', async (t) => {
-  const { hub, poll } = setup(t);
+  const { hub, deliver, poll } = setup(t);
   const r = reader('team.a');
   const p = await poll({ channels: ['team.*'], cursor: 50n, canRead: r.canRead });
-  hub.deliver([env('team.hr.salaries', 100n)]);
+  await deliver([env('team.hr.salaries', 100n)]);
   r.allowed.add('team.hr.salaries');
-  hub.deliver([env('team.hr.salaries', 101n)]);
+  await deliver([env('team.hr.salaries', 101n)]);
   assert.equal(p.answers.length, 0, 'the cached answer is used until access changes');
   assert.equal(r.asked.length, 1);
   for (const w of hub.waiters(KEY)) w.recheckAccess();
-  hub.deliver([env('team.hr.salaries', 102n)]);
+  await deliver([env('team.hr.salaries', 102n)]);
   assert.deepEqual(p.delivered(), [['team.hr.salaries', 102n, 'team.*']]);
   assert.equal(r.asked.length, 2);
 });
 
 test('a cached answer is trusted for READ_CACHE_TTL_MS at most (a grant may expire mid-poll)', async (t) => {
-  const { hub, poll, clock } = setup(t);
+  const { deliver, poll, clock } = setup(t);
   const r = reader('team.a');
   const p = await poll({ channels: ['team.*'], cursor: 50n, canRead: r.canRead, filter: (e) => e.payload.includes('pass') });
-  hub.deliver([env('team.a', 100n, '"drop"')]); // readable, but the filter holds it back: the poll stays parked
+  await deliver([env('team.a', 100n, '"drop"')]); // readable, but the filter holds it back: the poll stays parked
   r.allowed.delete('team.a'); // the grant expires: no access-change event
   clock.advance(READ_CACHE_TTL_MS - 1);
-  hub.deliver([env('team.a', 101n, '"drop"')]);
+  await deliver([env('team.a', 101n, '"drop"')]);
   assert.deepEqual(r.asked, ['team.a'], 'still within the cache lifetime');
   clock.advance(1);
-  hub.deliver([env('team.a', 102n, '"pass"')]);
+  await deliver([env('team.a', 102n, '"pass"')]);
   assert.equal(p.answers.length, 0, 'asked again, and no longer readable');
   assert.deepEqual(r.asked, ['team.a', 'team.a']);
 });
 
 test('the per-poll cache holds at most READ_CACHE_MAX_CHANNELS channels, then starts over', async (t) => {
-  const { hub, poll } = setup(t, 10n, 2 * READ_CACHE_MAX_CHANNELS);
+  const { deliver, poll } = setup(t, 10n, 2 * READ_CACHE_MAX_CHANNELS);
   const r = reader();
   const p = await poll({ channels: ['team.*'], cursor: 50n, canRead: r.canRead });
   const names = Array.from({ length: READ_CACHE_MAX_CHANNELS + 1 }, (_, i) => `team.c${i}`);
-  hub.deliver(names.map((ch, i) => env(ch, 100n + BigInt(i))));
+  await deliver(names.map((ch, i) => env(ch, 100n + BigInt(i))));
   assert.equal(r.asked.length, names.length);
-  hub.deliver([env(names[1], 100_000n), env(names[names.length - 1], 100_001n)]);
+  await deliver([env(names[1], 100_000n), env(names[names.length - 1], 100_001n)]);
   assert.deepEqual(r.asked.slice(names.length), [names[1]], 'the oldest answers were dropped, the newest kept');
   assert.equal(p.answers.length, 0);
 });
 
 test('presence events are never delivered through a wildcard; a direct -pnpres subscriber still gets them', async (t) => {
-  const { hub, poll } = setup(t);
+  const { hub, deliver, poll } = setup(t);
   const wild = await poll({ channels: ['team.*', 'team.*-pnpres'], cursor: 50n, canRead: () => true });
   const direct = await poll({ channels: ['team.a-pnpres'], cursor: 50n });
-  hub.deliver([env('team.a-pnpres', 100n, '{"action":"join"}'), env('team.a', 101n)]);
+  await deliver([env('team.a-pnpres', 100n, '{"action":"join"}'), env('team.a', 101n)]);
   assert.deepEqual(wild.delivered(), [['team.a', 101n, 'team.*']]);
   assert.deepEqual(direct.delivered(), [['team.a-pnpres', 100n, null]]);
   // The hub never files a presence event under a wildcard prefix.
@@ -138,18 +140,18 @@ test('presence events are never delivered through a wildcard; a direct -pnpres s
   );
   // Without any canRead (a keyset without Access Manager) the rule is the same.
   const open = await poll({ channels: ['team.*'], cursor: 101n });
-  hub.deliver([env('team.b-pnpres', 102n, '{"action":"leave"}')]);
+  await deliver([env('team.b-pnpres', 102n, '{"action":"leave"}')]);
   assert.equal(open.answers.length, 0);
-  hub.deliver([env('team.b', 103n)]);
+  await deliver([env('team.b', 103n)]);
   assert.deepEqual(open.delivered(), [['team.b', 103n, 'team.*']]);
 });
 
 test('a channel also named directly or through a group is delivered by that source, not judged by the wildcard', async (t) => {
-  const { hub, poll, groups } = setup(t);
+  const { deliver, poll, groups } = setup(t);
   await groups.add(KEY, 'payroll', ['team.hr.salaries']);
   const r = reader('team.a');
   const p = await poll({ channels: ['team.*', 'team.x'], groups: ['payroll'], cursor: 50n, canRead: r.canRead });
-  hub.deliver([env('team.hr.salaries', 100n), env('team.x', 101n), env('team.y', 102n)]);
+  await deliver([env('team.hr.salaries', 100n), env('team.x', 101n), env('team.y', 102n)]);
   assert.deepEqual(p.delivered(), [
     ['team.hr.salaries', 100n, 'payroll'],
     ['team.x', 101n, null],
@@ -158,9 +160,9 @@ test('a channel also named directly or through a group is delivered by that sour
 });
 
 test('catch-up from the store and wildcard memory are answered together, the wildcard part checked', async (t) => {
-  const { hub, poll, stores } = setup(t, 1000n);
+  const { deliver, poll, stores } = setup(t, 1000n);
   const warm = await poll({ channels: ['team.*'], cursor: 1000n, canRead: () => true });
-  hub.deliver([env('team.hr.salaries', 1001n), env('team.a', 1002n)]);
+  await deliver([env('team.hr.salaries', 1001n), env('team.a', 1002n)]);
   assert.equal(warm.answers.length, 1);
   await stores.messages.append([
     { subscribeKey: KEY, channel: 'x', timetoken: 100n, publisher: 'p', payload: '"old"', meta: null, customMessageType: null, type: 0, expiresAtMs: null },
