@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Gauge, type Metric, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, type Metric, Registry } from 'prom-client';
 
 /**
  * Parley's Prometheus metrics, on prom-client: one registry per server for Parley's own series, and the
@@ -24,16 +24,6 @@ export const REQUEST_SECONDS_BUCKETS: readonly number[] = [0.0005, 0.001, 0.0025
  */
 export const DELIVERY_SECONDS_BUCKETS: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
-/**
- * What prom-client keeps per label set of a counter (the cells its asynchronous get() lists). value()
- * reads them directly: the console's sampler and tests need a counter's value synchronously, and
- * prom-client has no synchronous reader. test/unit/metrics.test.ts checks value() against the scrape,
- * so a prom-client that keeps them differently fails there.
- */
-interface CounterCells {
-  hashMap: Record<string, { labels: Labels; value: number }>;
-}
-
 /** One label set's counts (HotHistogram.cell): what observe() touches. */
 export class HistogramCell {
   /** Observations per bucket (not cumulative); the last is past the highest bound (+Inf). */
@@ -53,6 +43,64 @@ export class HistogramCell {
     this.counts[i]++;
     this.sum += value;
     this.count++;
+  }
+}
+
+/**
+ * A counter, registered in prom-client's registry as a custom metric and rendered by it exactly as its
+ * own Counter is (test/unit/metrics.test.ts compares the scrape). Why not prom-client's Counter: its
+ * inc() checks the label names and hashes the label set on every call, and it has no synchronous
+ * reader (value() here). Label sets are keyed by their values in labelNames' order; the names are
+ * checked when a label set is first seen.
+ */
+export class HotCounter {
+  readonly type = 'counter';
+  readonly aggregator = 'sum';
+  private readonly cells = new Map<string, { labels: Labels; value: number }>();
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly labelNames: readonly string[],
+  ) {}
+
+  inc(labels: Labels | undefined, by: number): void {
+    if (!Number.isFinite(by) || by < 0) throw new TypeError(`${this.name}: a counter only goes up (got ${by})`);
+    const names = this.labelNames;
+    const key = names.length === 0 ? '' : names.length === 1 ? (labels?.[names[0]] ?? '') : names.map((n) => labels?.[n] ?? '').join('\u0000');
+    let cell = this.cells.get(key);
+    if (cell === undefined) {
+      for (const k of Object.keys(labels ?? {})) if (!names.includes(k)) throw new Error(`${this.name} has no label "${k}"`);
+      const own: Record<string, string> = {};
+      for (const n of names) if (labels?.[n] !== undefined) own[n] = labels[n];
+      this.cells.set(key, (cell = { labels: own, value: 0 }));
+    }
+    cell.value += by;
+  }
+
+  /** The total over the label sets that include `labels` (all of them without). */
+  total(labels?: Labels): number {
+    let sum = 0;
+    for (const cell of this.cells.values()) {
+      if (labels === undefined || Object.keys(labels).every((k) => cell.labels[k] === labels[k])) sum += cell.value;
+    }
+    return sum;
+  }
+
+  /** What prom-client's registry renders: one row per label set (an unlabelled counter shows 0 before its first inc). */
+  getForPromString(): { name: string; help: string; type: string; values: ValueRow[]; aggregator: string } {
+    const values: ValueRow[] = [];
+    if (this.labelNames.length === 0 && this.cells.size === 0) values.push({ labels: {}, value: 0, metricName: this.name });
+    for (const cell of this.cells.values()) values.push({ labels: { ...cell.labels }, value: cell.value, metricName: this.name });
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
+  }
+
+  async get(): Promise<ReturnType<HotCounter['getForPromString']>> {
+    return this.getForPromString();
+  }
+
+  reset(): void {
+    this.cells.clear();
   }
 }
 
@@ -147,7 +195,7 @@ function processMetrics(): Registry {
 export class Metrics {
   /** This server's own series; the process's are added when rendering (render). */
   private readonly registry = new Registry();
-  private readonly counters = new Map<string, Counter>();
+  private readonly counters = new Map<string, HotCounter>();
   private readonly gauges = new Map<string, () => number>();
 
   constructor() {
@@ -156,11 +204,10 @@ export class Metrics {
   }
 
   counter(name: string, help: string, labelNames: readonly string[] = []): Count {
-    const c = new Counter({ name, help, labelNames, registers: [this.registry] });
+    const c = new HotCounter(name, help, labelNames);
+    this.registry.registerMetric(c as unknown as Metric);
     this.counters.set(name, c);
-    // prom-client reads a number as the first argument as the amount: an unlabelled counter gets `by` alone.
-    if (labelNames.length === 0) return (_labels, by = 1) => c.inc(by);
-    return (labels = {}, by = 1) => c.inc(labels, by);
+    return (labels, by = 1) => c.inc(labels, by);
   }
 
   /** A gauge read at scrape time. */
@@ -187,13 +234,7 @@ export class Metrics {
   value(name: string, labels?: Labels): number {
     const read = this.gauges.get(name);
     if (read !== undefined) return read();
-    const c = this.counters.get(name);
-    if (c === undefined) return 0;
-    let total = 0;
-    for (const cell of Object.values((c as unknown as CounterCells).hashMap)) {
-      if (labels === undefined || Object.keys(labels).every((k) => cell.labels[k] === labels[k])) total += cell.value;
-    }
-    return total;
+    return this.counters.get(name)?.total(labels) ?? 0;
   }
 
   get contentType(): string {

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { Histogram, type Metric, Registry } from 'prom-client';
-import { createParleyMetrics, DELIVERY_SECONDS_BUCKETS, HotHistogram, Metrics, REQUEST_SECONDS_BUCKETS } from '../../src/metrics.ts';
+import { Counter, Histogram, type Metric, Registry } from 'prom-client';
+import { createParleyMetrics, DELIVERY_SECONDS_BUCKETS, HotCounter, HotHistogram, Metrics, REQUEST_SECONDS_BUCKETS } from '../../src/metrics.ts';
 import { hasMetric, parseSamples, sampleValue } from '../helpers/prometheus-text.ts';
 
 function fixture() {
@@ -134,4 +134,42 @@ test('HotHistogram renders exactly as prom-client’s Histogram for the same obs
     }),
     { numRuns: 200 },
   );
+});
+
+test('HotCounter renders exactly as prom-client’s Counter for the same increments, and total() sums what it shows', async () => {
+  const label = fc.constantFrom('a', 'b', 'x"y\\z', 'ü');
+  const step = fc.tuple(fc.option(label, { nil: undefined }), fc.option(label, { nil: undefined }), fc.integer({ min: 0, max: 5 }));
+  await fc.assert(
+    fc.asyncProperty(fc.array(step, { maxLength: 40 }), async (steps) => {
+      const theirs = new Registry();
+      const ours = new Registry();
+      const refPlain = new Counter({ name: 'plain_total', help: 'help', registers: [theirs] });
+      const refTwo = new Counter({ name: 'two_total', help: 'help', labelNames: ['code', 'operation'], registers: [theirs] });
+      const plain = new HotCounter('plain_total', 'help', []);
+      const two = new HotCounter('two_total', 'help', ['code', 'operation']);
+      ours.registerMetric(plain as unknown as Metric);
+      ours.registerMetric(two as unknown as Metric);
+      for (const [code, operation, by] of steps) {
+        const labels: Record<string, string> = {};
+        if (code !== undefined) labels.code = code;
+        if (operation !== undefined) labels.operation = operation;
+        refTwo.inc(labels, by);
+        two.inc(labels, by);
+        refPlain.inc(by);
+        plain.inc(undefined, by);
+      }
+      assert.equal(await ours.metrics(), await theirs.metrics());
+      assert.equal(
+        plain.total(),
+        steps.reduce((a, [, , by]) => a + by, 0),
+      );
+      assert.equal(
+        two.total({ code: 'a' }),
+        steps.filter(([c]) => c === 'a').reduce((a, [, , by]) => a + by, 0),
+      );
+    }),
+    { numRuns: 200 },
+  );
+  assert.throws(() => new HotCounter('c_total', 'help', ['code']).inc({ nope: 'x' }, 1), /no label "nope"/);
+  assert.throws(() => new HotCounter('c_total', 'help', []).inc(undefined, -1), /only goes up/);
 });
