@@ -91,6 +91,7 @@ export function wire(options: WiringOptions): Wiring {
     bufferPerChannel: config.subscribe.bufferPerChannel,
     bufferMaxAgeMs: config.subscribe.bufferMaxAgeSec * 1000,
     floor: () => coverageFloor,
+    onWakeError: (err) => log.error({ err }, 'a woken long-poll failed to answer'),
   });
   const region = config.subscribe.region;
   const { stores, broker } = backendsFromConfig(config, { clock, timetokens, log: log.child({ component: 'redis' }), stores: options.stores });

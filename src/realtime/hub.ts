@@ -73,6 +73,11 @@ export interface HubOptions {
   bufferMaxAgeMs: number;
   /** Timetoken below which nothing is in memory (the node's start): older catch-up comes from the store. */
   floor: () => bigint;
+  /**
+   * A waiter's wake() threw (a bug: wake must not throw). The turn's other waiters are still woken;
+   * this is told so it is seen. Default: rethrown after the turn's waiters were woken.
+   */
+  onWakeError?: (err: unknown) => void;
 }
 
 /**
@@ -117,7 +122,20 @@ export class Hub {
   private answerDuePolls(): void {
     const polls = this.duePolls;
     this.duePolls = [];
-    for (let i = 0; i < polls.length; i++) polls[i].wake();
+    for (let i = 0; i < polls.length; i++) this.wake(polls[i]);
+  }
+
+  /** One waiter's wake: a throw is reported, and does not keep the turn's other waiters waiting. */
+  private wake(w: Waiter): void {
+    try {
+      w.wake();
+    } catch (err) {
+      if (this.options.onWakeError === undefined)
+        queueMicrotask(() => {
+          throw err;
+        });
+      else this.options.onWakeError(err);
+    }
   }
 
   private scheduleTurnEnd(): void {
@@ -138,12 +156,12 @@ export class Hub {
     if (buffers.length === 1) {
       // One buffer: its set holds each waiter once. A woken waiter that answers unparks itself, which
       // deletes it from this set while it is iterated (a Set iterator skips deleted entries).
-      for (const w of buffers[0].waiters) w.wake();
+      for (const w of buffers[0].waiters) this.wake(w);
       return;
     }
     const woken = new Set<Waiter>();
     for (const b of buffers) for (const w of b.waiters) woken.add(w);
-    for (const w of woken) w.wake();
+    for (const w of woken) this.wake(w);
   };
 
   private space(subscribeKey: string): Space {

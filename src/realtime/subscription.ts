@@ -32,8 +32,9 @@ export interface SubscribeAnswer {
   /** Shared between polls woken by the same delivery at the same cursor: read it, never modify it. */
   items: readonly Matched[];
   /**
-   * Whether the poll was parked in the hub until a delivery or its hold time ended; false when it
-   * was answered from what waited at its arrival (at the turn's end, or after a catch-up), or denied.
+   * Whether the poll parked in the hub (its answer ends a hold: a delivery, the hold time, an
+   * interruption); false when it was answered from what waited at its arrival (at the turn's end, or
+   * after a catch-up from the store).
    */
   wasParked: boolean;
 }
@@ -275,6 +276,8 @@ class LongPoll implements Waiter, PollHandle {
   private startedMs = 0;
   /** Whether it waits in the hub's turn-end list (answerAtTurnEnd), neither parked nor answered. */
   private isDue = false;
+  /** Whether it ever parked (its answer is then a hold's end or a delivery's: SubscribeAnswer.wasParked). */
+  private hasParked = false;
   /** channel → canRead answer, since readCacheSinceMs (wildcard deliveries only; made on first use). */
   private readCache: Map<string, boolean> | null = null;
   private readCacheSinceMs = 0;
@@ -353,6 +356,7 @@ class LongPoll implements Waiter, PollHandle {
   private park(startedMs: number): void {
     this.cb.parked?.();
     this.parked = true;
+    this.hasParked = true;
     this.o.hub.park(this);
     this.service.holds.add(this, Math.max(0, this.o.longPollTimeoutMs - (this.o.nowMs() - startedMs)));
   }
@@ -406,9 +410,8 @@ class LongPoll implements Waiter, PollHandle {
 
   answerEmpty(): void {
     if (this.done) return;
-    const wasParked = this.parked;
     this.finish();
-    this.cb.answer({ timetoken: this.cursor, items: [], wasParked });
+    this.cb.answer({ timetoken: this.cursor, items: [], wasParked: this.hasParked });
   }
 
   /**
@@ -440,10 +443,9 @@ class LongPoll implements Waiter, PollHandle {
     this.cursor = last;
     if (out.length === 0) return false;
     const denial = this.cb.recheck();
-    const wasParked = this.parked;
     this.finish();
     if (denial !== null) this.cb.denied(denial);
-    else this.cb.answer({ timetoken: last, items: out, wasParked });
+    else this.cb.answer({ timetoken: last, items: out, wasParked: this.hasParked });
     return true;
   }
 

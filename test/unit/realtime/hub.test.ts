@@ -133,3 +133,20 @@ test('after a delivery gap, coverage restarts so older cursors read from the sto
     'memory still answers what it has; the store fills the rest',
   );
 });
+
+test('a waiter whose wake throws is reported, and the turn’s other waiters are still woken', async () => {
+  const errors: unknown[] = [];
+  const hub = new Hub({ bufferPerChannel: 100, bufferMaxAgeMs: 60_000, floor: () => 10n, onWakeError: (err) => errors.push(err) });
+  const src: Source[] = [{ kind: 'channel', key: 'a', via: null }];
+  const broken = { ...waiter(src), wake: () => assert.fail('boom') };
+  const before = waiter(src);
+  const after = waiter(src);
+  hub.park(before);
+  hub.park(broken);
+  hub.park(after);
+  hub.deliver([env('a', 20n)]);
+  await turnEnd();
+  assert.equal(before.wakes, 1);
+  assert.equal(after.wakes, 1);
+  assert.equal(errors.length, 1);
+});
