@@ -3,7 +3,7 @@
  * run (performance.md), and the run writes bench/results/latest.json and bench/results/latest.svg.
  *
  *   npm run bench -- [--n 1000,10000] [--servers parley,baseline,nchan] [--seconds 5]
- *                    [--store memory|sqlite] [--parley dist|src] [--repeat 1]
+ *                    [--store memory|sqlite|redis] [--workers N] [--parley dist|src] [--repeat 1]
  *                    [--publish-seconds 4] [--no-publish] [--no-fanout]
  *                    [--cpu-prof DIR | --alloc-prof DIR] [--server-arg NODE_FLAG]...
  *                    [--parley-env PARLEY_NAME=value]... [--out DIR]
@@ -24,14 +24,19 @@
  *   second with answers coalescing ("coalesced"), GC share and bytes allocated per delivery (Node
  *   servers, from bench/server-probe.mjs), and messages lost (deliveries missing after the drain).
  * Then the publish benchmark (bench/publish.ts): authorized publish vs a trivial node:http JSON handler.
- * Server CPU is utime+stime from /proc/<pid>/stat (nginx: master and worker). Nothing is asserted: the
+ * --store redis runs Parley on the Redis engine (a Redis at 127.0.0.1:6379, a key prefix per server,
+ * deleted after it), and --workers N in cluster mode (cluster.workers = N, every worker on the server's
+ * core: deliveries per CPU-second compare the cost, not the cores); no memory figure then.
+ * Server CPU is utime+stime from /proc/<pid>/stat (nginx: master and worker; Parley: the process and its
+ * cluster workers; Redis's own CPU is not counted). Nothing is asserted: the
  * goals are printed with their verdicts, and CI runs none of this.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { renderChart } from './lib/chart.ts';
 import { Load, latencyPhase, percentile, type ThroughputResult, throughputPhase } from './lib/load.ts';
-import { hasNchan, type ParleyBuild, prepareParley, ROOT, type ServerKind, type ServerProcess, startServer } from './lib/servers.ts';
+import { Redis } from 'ioredis';
+import { hasNchan, type ParleyBuild, prepareParley, REDIS_URL, ROOT, type ServerKind, type ServerProcess, startServer } from './lib/servers.ts';
 import { CORES, PIN, pinSelfToLoadCore, sleep } from './lib/system.ts';
 import { type PublishRow, printPublishRows, runPublishBench } from './publish.ts';
 
@@ -52,7 +57,8 @@ const MAX_N = 10_000;
 type FanoutKind = Exclude<ServerKind, 'json'>;
 
 interface Options {
-  store: 'memory' | 'sqlite';
+  store: 'memory' | 'sqlite' | 'redis';
+  workers: number;
   ns: number[];
   servers: FanoutKind[];
   seconds: number;
@@ -72,6 +78,7 @@ interface Options {
 function parseArgs(argv: string[]): Options {
   const o: Options = {
     store: 'memory',
+    workers: 0,
     ns: [1000, 10_000],
     servers: ['parley', 'baseline', 'nchan'],
     seconds: 5,
@@ -95,10 +102,14 @@ function parseArgs(argv: string[]): Options {
     switch (argv[i]) {
       case '--store': {
         const v = value();
-        if (v !== 'memory' && v !== 'sqlite') throw new Error('--store is memory or sqlite');
+        if (v !== 'memory' && v !== 'sqlite' && v !== 'redis') throw new Error('--store is memory, sqlite or redis');
         o.store = v;
         break;
       }
+      case '--workers':
+        o.workers = Number(value());
+        if (!(Number.isInteger(o.workers) && o.workers >= 0 && o.workers <= 8)) throw new Error('--workers takes 0..8');
+        break;
       case '--n':
         o.ns = value().split(',').map(Number);
         if (o.ns.some((n) => !Number.isInteger(n) || n < 1 || n > MAX_N)) throw new Error(`--n takes integers 1..${MAX_N}`);
@@ -190,7 +201,12 @@ export interface FanoutRow {
 const latencyMessages = (n: number): number => (n >= 5000 ? 60 : n >= 1000 ? 150 : 300);
 
 async function runOne(kind: FanoutKind, n: number, o: Options, build: ParleyBuild, measureMemory: boolean, tag: string): Promise<FanoutRow> {
-  const srv: ServerProcess = await startServer(kind, { store: o.store, nodeArgs: o.serverArgs, parleyEnv: o.parleyEnv }, build);
+  const redisPrefix = `parley-bench-${process.pid}-${kind}-${n}${tag}`;
+  const srv: ServerProcess = await startServer(
+    kind,
+    { store: o.store, redisPrefix, workers: o.workers, nodeArgs: o.serverArgs, parleyEnv: o.parleyEnv },
+    build,
+  );
   const started = performance.now();
   const step = (what: string): void => void process.stderr.write(`  ${kind} N=${n}: ${what} at ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
   let load: Load | null = null;
@@ -218,13 +234,15 @@ async function runOne(kind: FanoutKind, n: number, o: Options, build: ParleyBuil
     load.missing = 0;
     const lat = await latencyPhase(load, latencyMessages(n), true, DELIVERY_TIMEOUT_MS);
     step('latency measured');
-    const g0 = await srv.probe?.sample();
+    // The probe runs in the process the benchmark started: in cluster mode that is the primary, which
+    // serves nothing, so there is no GC or allocation figure then.
+    const g0 = kind === 'parley' && o.workers > 0 ? undefined : await srv.probe?.sample();
     const throughput = (): Promise<ThroughputResult> => throughputPhase(load!, o.seconds, PUBLISH_WINDOW, DRAIN_TIMEOUT_MS);
     const t =
       o.profileDir && srv.probe
         ? await srv.probe.profile(o.profile, path.join(o.profileDir, `${kind}-${n}${tag}.${o.profile === 'cpu' ? 'cpuprofile' : 'heapprofile'}`), throughput)
         : await throughput();
-    const g1 = await srv.probe?.sample();
+    const g1 = g0 === undefined ? undefined : await srv.probe?.sample();
     step('throughput measured');
     return {
       server: kind,
@@ -251,6 +269,24 @@ async function runOne(kind: FanoutKind, n: number, o: Options, build: ParleyBuil
   } finally {
     load?.close();
     await srv.stop();
+    if (kind === 'parley' && o.store === 'redis') await deleteRedisPrefix(redisPrefix);
+  }
+}
+
+/** Deletes a run's Redis keys (SCAN, bounded), so runs leave nothing behind. */
+async function deleteRedisPrefix(prefix: string): Promise<void> {
+  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    let cursor = '0';
+    for (let i = 0; i < 100_000; i++) {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+      if (cursor === '0') break;
+    }
+  } finally {
+    redis.disconnect();
   }
 }
 
@@ -431,7 +467,7 @@ async function main(): Promise<void> {
   const setting =
     `node ${process.version}, ${CORES} cores; ` +
     (PIN ? 'servers pinned to core 0, load generator to core 1' : 'NOT pinned (needs 2 cores and taskset): figures are noisier') +
-    `; Parley: ${build.description}, ${o.store} engine; subscribers: raw-socket keep-alive connections from one process`;
+    `; Parley: ${build.description}, ${o.store} engine${o.workers > 0 ? `, cluster.workers ${o.workers} (all on the server's core)` : ''}; subscribers: raw-socket keep-alive connections from one process`;
   process.stdout.write(`${setting}\n`);
   for (const s of skipped) process.stdout.write(`skipped ${s}\n`);
 
@@ -444,7 +480,8 @@ async function main(): Promise<void> {
         // Servers alternate within each N, so load from elsewhere on the machine hits them alike.
         for (const kind of r % 2 === 0 ? o.servers : [...o.servers].reverse()) {
           process.stderr.write(`${kind}, N=${n}${o.repeat > 1 ? `, run ${r + 1}/${o.repeat}` : ''} ...\n`);
-          const row = await runOne(kind, n, o, build, n === memoryN && r === 0, o.repeat > 1 ? `-${r + 1}` : '');
+          // Cluster workers are not settled by the probe (it runs in the primary): no memory figure then.
+          const row = await runOne(kind, n, o, build, n === memoryN && r === 0 && !(kind === 'parley' && o.workers > 0), o.repeat > 1 ? `-${r + 1}` : '');
           runs.set(kind, [...(runs.get(kind) ?? []), row]);
         }
       }
@@ -475,7 +512,16 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     setting,
     skipped,
-    options: { ns: o.ns, servers: o.servers, seconds: o.seconds, store: o.store, repeat: o.repeat, serverArgs: o.serverArgs, parleyEnv: o.parleyEnv },
+    options: {
+      ns: o.ns,
+      servers: o.servers,
+      seconds: o.seconds,
+      store: o.store,
+      workers: o.workers,
+      repeat: o.repeat,
+      serverArgs: o.serverArgs,
+      parleyEnv: o.parleyEnv,
+    },
     fanout: rows,
     publish,
     goals: goalList,

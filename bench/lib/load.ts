@@ -352,7 +352,7 @@ export async function latencyPhase(load: Load, count: number, record: boolean, d
     // Let the re-polls reach the server and park before the next publish, so each message measures a
     // wake of parked polls rather than a race with the previous fan-out.
     await new Promise((r) => setImmediate(r));
-    await waitIdle([srv.loopPid()], 50);
+    await waitIdle(srv.pids(), 50);
   }
   load.latencies = null;
   const serverCpu = srv.cpuSeconds() - cpu0;

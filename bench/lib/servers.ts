@@ -82,8 +82,6 @@ export interface ServerProcess {
   readonly port: number;
   /** Processes whose CPU and memory count as the server's (nginx: its master and worker). */
   pids(): number[];
-  /** The process whose event loop serves the requests (nginx: the worker). */
-  loopPid(): number;
   cpuSeconds(): number;
   /** The part of cpuSeconds spent in the kernel (stime). */
   systemSeconds(): number;
@@ -93,8 +91,16 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
+/** The Redis the benchmark's Redis-engine runs use (loopback only). */
+export const REDIS_URL = 'redis://127.0.0.1:6379';
+
 export interface ServerOptions {
-  store?: 'memory' | 'sqlite';
+  /** Parley's engine; redis needs `redisPrefix` (a Redis at REDIS_URL). */
+  store?: 'memory' | 'sqlite' | 'redis';
+  /** Key prefix of this server's Redis keys (store redis): one per server started, deleted after it stops. */
+  redisPrefix?: string;
+  /** cluster.workers for Parley (store redis): 0 = one process. */
+  workers?: number;
   /** Extra node flags for the Node servers (e.g. --max-semi-space-size=32). */
   nodeArgs?: string[];
   /** Parley's keyset secret: turns the Access Manager on. */
@@ -229,6 +235,8 @@ async function startNode(kind: 'parley' | 'baseline' | 'json', o: ServerOptions,
     PARLEY_LIMITS_MAX_LONG_POLLS_PER_ADDRESS: '19000',
     ...(o.secretKey ? { PARLEY_SECRET_KEY: o.secretKey } : {}),
     ...(dataDir ? { PARLEY_DATA_DIR: dataDir } : {}),
+    ...(kind === 'parley' && o.store === 'redis' ? { PARLEY_REDIS_URL: REDIS_URL, PARLEY_REDIS_PREFIX: o.redisPrefix ?? 'parley-bench' } : {}),
+    ...(kind === 'parley' && o.workers ? { PARLEY_CLUSTER_WORKERS: String(o.workers) } : {}),
     ...(kind === 'parley' ? o.parleyEnv : {}),
   });
   // taskset execs node in place, so the child's pid is the server's pid.
@@ -244,16 +252,17 @@ async function startNode(kind: 'parley' | 'baseline' | 'json', o: ServerOptions,
     throw err;
   });
   const pid = child.pid!;
+  // In cluster mode the primary's workers (its child processes) serve the requests: they count too.
+  const pids = (): number[] => [pid, ...childrenOf(pid)];
   return {
     kind,
     dialect: 'pubnub',
     pid,
     port,
-    pids: () => [pid],
-    loopPid: () => pid,
-    cpuSeconds: () => cpuSecondsOf([pid]),
-    systemSeconds: () => systemSecondsOf([pid]),
-    rssBytes: () => rssBytesOf([pid]),
+    pids,
+    cpuSeconds: () => cpuSecondsOf(pids()),
+    systemSeconds: () => systemSecondsOf(pids()),
+    rssBytes: () => rssBytesOf(pids()),
     probe: new Probe(child),
     stop,
   };
@@ -372,7 +381,6 @@ http {
     pid: master,
     port,
     pids,
-    loopPid: () => childrenOf(master)[0] ?? master,
     cpuSeconds: () => cpuSecondsOf(pids()),
     systemSeconds: () => systemSecondsOf(pids()),
     rssBytes: () => rssBytesOf(pids()),
