@@ -149,6 +149,11 @@ export class PresenceService {
   ): Promise<Map<string, Occupancy>> {
     const out = new Map<string, Occupancy>();
     for (const ch of channels) {
+      // Occupancy alone (no uuids asked): a count, not the list.
+      if (page !== undefined && page.limit === 0) {
+        out.set(ch, { occupancy: await this.o.store.occupancy(subscribeKey, ch), occupants: [] });
+        continue;
+      }
       const uuids = await this.o.store.occupants(subscribeKey, ch);
       const listed = page === undefined ? uuids : uuids.slice(page.offset, page.offset + page.limit);
       const occupants = [];
@@ -233,7 +238,8 @@ export class PresenceService {
   }
 
   private async emit(subscribeKey: string, channel: string, action: string, uuid: string, data: State | undefined): Promise<void> {
-    const occupancy = (await this.o.store.occupants(subscribeKey, channel)).length;
+    // A count, not the list: with N present, N joins would otherwise cost N² (each fetching all of them).
+    const occupancy = await this.o.store.occupancy(subscribeKey, channel);
     const payload: Record<string, unknown> = { action, uuid, timestamp: Math.floor(this.o.clock.nowMs() / 1000), occupancy };
     if (data !== undefined) payload.data = data;
     await this.o.publish({

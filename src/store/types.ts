@@ -226,8 +226,13 @@ export interface PresenceStore {
   touch(subscribeKey: string, channel: string, uuid: string, expiresAtMs: number): Promise<boolean>;
   /** Resolves true when uuid was present. State is kept (PubNub keeps state until timeout or leave). */
   remove(subscribeKey: string, channel: string, uuid: string): Promise<boolean>;
-  /** Present uuids of a channel, sorted. */
+  /** Present uuids of a channel, sorted. Proportional to the occupants: here-now asks it, nothing per event. */
   occupants(subscribeKey: string, channel: string): Promise<string[]>;
+  /**
+   * How many uuids are present in a channel: occupants().length, at a cost that does not grow with them
+   * (every presence event carries it, so N joins must not cost N²).
+   */
+  occupancy(subscribeKey: string, channel: string): Promise<number>;
   /** Channels with at least one occupant, sorted. */
   channels(subscribeKey: string): Promise<string[]>;
   /** Channels where uuid is present, sorted. */

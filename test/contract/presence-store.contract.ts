@@ -43,6 +43,26 @@ export function presenceStoreContract(options: ContractOptions): void {
       assert.deepEqual(await presence.occupants(OTHER_SUB, 'lobby'), []);
     });
 
+    test('occupancy counts what occupants lists, through touches, refreshes, removes and expiry', async (t) => {
+      const { presence } = await freshStores(t, options);
+      const agree = async (channel: string, expected: number) => {
+        assert.equal(await presence.occupancy(SUB, channel), expected, `${channel}: occupancy`);
+        assert.equal((await presence.occupants(SUB, channel)).length, expected, `${channel}: occupants`);
+      };
+      await agree('lobby', 0);
+      for (const uuid of ['a', 'b', 'c', 'd']) await presence.touch(SUB, 'lobby', uuid, NOW + (uuid === 'd' ? 500 : 5000));
+      await presence.touch(SUB, 'lobby', 'a', NOW + 6000); // a refresh is not a new occupant
+      await presence.touch(OTHER_SUB, 'lobby', 'z', NOW + 5000); // another keyset's
+      await agree('lobby', 4);
+      await presence.remove(SUB, 'lobby', 'b');
+      await agree('lobby', 3);
+      await presence.expire(NOW + 1000); // d
+      await agree('lobby', 2);
+      await presence.expire(NOW + 10_000);
+      await agree('lobby', 0);
+      assert.equal(await presence.occupancy(OTHER_SUB, 'lobby'), 0, 'expired in every keyset');
+    });
+
     test('remove reports whether the uuid was present and updates every view', async (t) => {
       const { presence } = await freshStores(t, options);
       await presence.touch(SUB, 'lobby', 'alice', NOW + 1000);

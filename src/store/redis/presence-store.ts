@@ -44,6 +44,10 @@ export class RedisPresenceStore implements PresenceStore {
     return (await this.connection.run('occupants', (client) => client.smembers(this.keys.keyset(subscribeKey).occupants(channel)))).sort();
   }
 
+  async occupancy(subscribeKey: string, channel: string): Promise<number> {
+    return this.connection.run('occupancy', (client) => client.scard(this.keys.keyset(subscribeKey).occupants(channel)));
+  }
+
   async channels(subscribeKey: string): Promise<string[]> {
     return (await this.connection.run('channels', (client) => client.smembers(this.keys.keyset(subscribeKey).presenceChannels))).sort();
   }

@@ -44,6 +44,10 @@ export class MemoryPresenceStore implements PresenceStore {
     return [...(this.channelsByKeyset.get(subscribeKey)?.get(channel)?.keys() ?? [])].sort();
   }
 
+  async occupancy(subscribeKey: string, channel: string): Promise<number> {
+    return this.channelsByKeyset.get(subscribeKey)?.get(channel)?.size ?? 0;
+  }
+
   async channels(subscribeKey: string): Promise<string[]> {
     return [...(this.channelsByKeyset.get(subscribeKey)?.keys() ?? [])].sort();
   }

@@ -29,7 +29,13 @@ function setup() {
     defaultTimeoutSec: 300,
     sweepIntervalMs: 1000,
   });
-  return { clock, presence, events, writes: () => writes };
+  let listings = 0;
+  const occupants = store.occupants.bind(store);
+  store.occupants = (...args: Parameters<typeof store.occupants>) => {
+    listings++;
+    return occupants(...args);
+  };
+  return { clock, presence, events, writes: () => writes, listings: () => listings };
 }
 
 test('re-poll heartbeats within a quarter of the timeout skip the store; new channels, leaves and new timeouts do not', async () => {
@@ -74,4 +80,23 @@ test('a silent uuid times out on the sweep', async () => {
       ['timeout', 'ghost', 'room-pnpres'],
     ],
   );
+});
+
+test('presence events carry the occupancy without listing the occupants (N joins cost N, not N²)', async () => {
+  const { presence, events, listings } = setup();
+  for (let i = 0; i < 200; i++) await presence.heartbeat('k', `u${i}`, ['lobby'], null);
+  await presence.leave('k', 'u0', ['lobby']);
+  assert.deepEqual(
+    events.map((e) => e.occupancy),
+    [...Array.from({ length: 200 }, (_, i) => i + 1), 199],
+  );
+  const counts = await presence.hereNow('k', ['lobby'], false, { offset: 0, limit: 0 });
+  assert.equal(counts.get('lobby')?.occupancy, 199);
+  assert.equal(listings(), 0, 'neither the events nor an occupancy-only here-now listed the occupants');
+  const listed = await presence.hereNow('k', ['lobby'], false, { offset: 0, limit: 3 });
+  assert.deepEqual(
+    listed.get('lobby')?.occupants.map((o) => o.uuid),
+    ['u1', 'u10', 'u100'],
+  );
+  assert.equal(listings(), 1);
 });
