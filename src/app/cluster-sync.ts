@@ -38,7 +38,7 @@ export interface ClusterSyncDeps {
   access: Pick<AccessManager, 'check' | 'onChange' | 'applyRemoteChange' | 'resync' | 'forgetVerifiedTokens'>;
   rotation: Pick<SecretRotation, 'onChange' | 'reload'>;
   groups: Pick<ChannelGroupService, 'onChange' | 'changed' | 'clearCache'>;
-  hub: Pick<Hub, 'waiters' | 'invalidateCoverage'>;
+  hub: Pick<Hub, 'waiters' | 'waitersOfGroup' | 'invalidateCoverage'>;
   nodeStats: Pick<NodeStats, 'receive'>;
   timetokens: Pick<TimetokenGenerator, 'now'>;
   /** Every keyset this node serves (the same objects rotation updates in place). */
@@ -137,9 +137,9 @@ export class ClusterSync {
 
   /** Parked polls of the group (or its presence) end, and re-resolve the membership when they re-poll. */
   private onGroupChange(subscribeKey: string, group: string, origin: 'local' | 'remote'): void {
-    for (const w of this.d.hub.waiters(subscribeKey)) {
-      if (w.groups.includes(group) || w.groups.includes(`${group}-pnpres`)) w.interrupt();
-    }
+    // Only the group's own polls: a change costs what it ends, not a scan of every parked poll (on an
+    // open keyset anyone may change a group).
+    for (const w of this.d.hub.waitersOfGroup(subscribeKey, group)) w.interrupt();
     if (origin !== 'local') return;
     this.d.broker.broadcast({ kind: 'group-changed', subscribeKey, group }).catch((err) => this.d.log.error({ err }, 'group change broadcast failed'));
   }

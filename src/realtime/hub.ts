@@ -1,5 +1,5 @@
 import type { Envelope } from './envelope.ts';
-import { isPresenceName, wildcardPrefixesOf } from './channel-name.ts';
+import { isPresenceName, PRESENCE_SUFFIX, wildcardPrefixesOf } from './channel-name.ts';
 
 /** Where a subscription reads from: a concrete channel, or a wildcard prefix (`a.` for `a.*`). */
 export interface Source {
@@ -66,6 +66,11 @@ interface Space {
    * §3.8): in no buffer, yet parked until their hold time ends.
    */
   sourceless: Set<Waiter>;
+  /**
+   * Parked waiters by the channel groups they subscribed through (as requested, `g-pnpres` apart from
+   * `g`): a membership change ends only its group's polls, at a cost that does not grow with the rest.
+   */
+  groups: Map<string, Set<Waiter>>;
 }
 
 export interface HubOptions {
@@ -167,7 +172,7 @@ export class Hub {
   private space(subscribeKey: string): Space {
     let s = this.spaces.get(subscribeKey);
     if (!s) {
-      s = { floor: this.options.floor(), channels: new Map(), wildcards: new Map(), sourceless: new Set() };
+      s = { floor: this.options.floor(), channels: new Map(), wildcards: new Map(), sourceless: new Set(), groups: new Map() };
       this.spaces.set(subscribeKey, s);
     }
     return s;
@@ -335,6 +340,11 @@ export class Hub {
     const space = this.space(w.subscribeKey);
     const sources = w.sources;
     if (sources.length === 0) space.sourceless.add(w);
+    for (let i = 0; i < w.groups.length; i++) {
+      let set = space.groups.get(w.groups[i]);
+      if (set === undefined) space.groups.set(w.groups[i], (set = new Set()));
+      set.add(w);
+    }
     for (let i = 0; i < sources.length; i++) {
       const src = sources[i];
       const b = this.buffer(space, src.kind === 'channel' ? space.channels : space.wildcards, src.key);
@@ -349,12 +359,25 @@ export class Hub {
     const sources = w.sources;
     // Counted once: by its first source's buffer (or the sourceless set), where park() put it.
     let wasParked = sources.length === 0 && space.sourceless.delete(w);
+    for (let i = 0; i < w.groups.length; i++) {
+      const set = space.groups.get(w.groups[i]);
+      if (set !== undefined && set.delete(w) && set.size === 0) space.groups.delete(w.groups[i]);
+    }
     for (let i = 0; i < sources.length; i++) {
       const src = sources[i];
       const deleted = (src.kind === 'channel' ? space.channels : space.wildcards).get(src.key)?.waiters.delete(w) === true;
       if (i === 0) wasParked = deleted;
     }
     if (wasParked) this.parked--;
+  }
+
+  /** Parked waiters that subscribed through `group` or its presence (`group-pnpres`); a snapshot. */
+  waitersOfGroup(subscribeKey: string, group: string): Waiter[] {
+    const space = this.spaces.get(subscribeKey);
+    if (space === undefined) return [];
+    const out = new Set<Waiter>(space.groups.get(group));
+    for (const w of space.groups.get(`${group}${PRESENCE_SUFFIX}`) ?? []) out.add(w);
+    return [...out];
   }
 
   /** Parked waiters of one uuid (presence keeps them present while they wait); a scan of the keyset. */

@@ -151,6 +151,8 @@ function fixture(options: { keysets?: Keyset[]; waiters?: ReturnType<typeof wait
     },
     hub: {
       waiters: (subscribeKey?: string) => waiters.filter((w) => subscribeKey === undefined || w.subscribeKey === subscribeKey),
+      waitersOfGroup: (subscribeKey: string, group: string) =>
+        waiters.filter((w) => w.subscribeKey === subscribeKey && (w.groups.includes(group) || w.groups.includes(`${group}-pnpres`))),
       invalidateCoverage: (tt) => void coverage.push(tt),
     },
     nodeStats: { receive: (nodeId) => void calls.push(`nodeStats.receive ${nodeId}`) },

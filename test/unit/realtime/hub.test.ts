@@ -150,3 +150,24 @@ test('a waiter whose wake throws is reported, and the turn’s other waiters are
   assert.equal(after.wakes, 1);
   assert.equal(errors.length, 1);
 });
+
+test('waitersOfGroup finds the parked polls of a group and of its presence, each once, and forgets them when they unpark', () => {
+  const hub = new Hub({ bufferPerChannel: 100, bufferMaxAgeMs: 60_000, floor: () => 10n });
+  const src: Source[] = [{ kind: 'channel', key: 'a', via: 'g' }];
+  const member = { ...waiter(src), groups: ['g'] };
+  const both = { ...waiter(src), groups: ['g', 'g-pnpres'] };
+  const presenceOnly = { ...waiter([]), groups: ['g-pnpres'] };
+  const other = { ...waiter(src), groups: ['h'] };
+  const direct = waiter([{ kind: 'channel', key: 'a', via: null }]);
+  for (const w of [member, both, presenceOnly, other, direct]) hub.park(w);
+  assert.deepEqual(new Set(hub.waitersOfGroup('k', 'g')), new Set([member, both, presenceOnly]));
+  assert.equal(hub.waitersOfGroup('k', 'g').length, 3);
+  assert.deepEqual(hub.waitersOfGroup('k', 'h'), [other]);
+  assert.deepEqual(hub.waitersOfGroup('other-keyset', 'g'), []);
+  hub.unpark(both);
+  hub.unpark(presenceOnly);
+  assert.deepEqual(hub.waitersOfGroup('k', 'g'), [member]);
+  hub.unpark(member);
+  assert.deepEqual(hub.waitersOfGroup('k', 'g'), []);
+  assert.equal(hub.parkedCount(), 2);
+});
