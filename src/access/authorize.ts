@@ -38,34 +38,44 @@ export function emptyMissing(): Missing {
  * (bad credential). Keyset-level requirements name no resource and are left out; the message says so.
  */
 export function missingAll(requirements: readonly Requirement[]): Missing {
-  const missing = emptyMissing();
-  for (const r of requirements) addMissing(missing, r);
-  return missing;
+  return missingOfRequirements(requirements);
 }
 
-function addMissing(missing: Missing, r: Requirement): void {
-  if (r.name === KEYSET_LEVEL) return;
-  const list = missing[r.kind];
-  if (!list.includes(r.name)) list.push(r.name);
+/**
+ * The named resources of `requirements`, each once, in order. A request may name tens of thousands
+ * (groups expanded; heartbeat and here-now take long lists): deduplicated through sets, so a denial
+ * costs what the request named, not its square.
+ */
+function missingOfRequirements(requirements: readonly Requirement[]): Missing {
+  const missing = emptyMissing();
+  const seen: Record<ResourceKind, Set<string>> = { channels: new Set(), groups: new Set(), uuids: new Set() };
+  for (const r of requirements) {
+    if (r.name === KEYSET_LEVEL || seen[r.kind].has(r.name)) continue;
+    seen[r.kind].add(r.name);
+    missing[r.kind].push(r.name);
+  }
+  return missing;
 }
 
 const KIND_SINGULAR: Readonly<Record<ResourceKind, string>> = { channels: 'channel', groups: 'channel group', uuids: 'uuid' };
 
 /** "read on channels a, b; manage on channel groups (keyset level)": names are never secrets. */
 export function describeUnmet(unmet: readonly Requirement[]): string {
-  const groups = new Map<string, string[]>();
+  // Names per "permission on kind", each once (a set: a request may name tens of thousands).
+  const groups = new Map<string, Set<string>>();
   for (const r of unmet) {
     const key = `${describePermissions(r.perm)} on ${KIND_SINGULAR[r.kind]}${r.name === KEYSET_LEVEL ? ' (keyset level)' : ''}`;
     let names = groups.get(key);
-    if (names === undefined) groups.set(key, (names = []));
-    if (r.name !== KEYSET_LEVEL && !names.includes(r.name)) names.push(r.name);
+    if (names === undefined) groups.set(key, (names = new Set()));
+    if (r.name !== KEYSET_LEVEL) names.add(r.name);
   }
   const parts: string[] = [];
-  for (const [key, names] of groups) {
-    if (names.length === 0) {
+  for (const [key, nameSet] of groups) {
+    if (nameSet.size === 0) {
       parts.push(key);
       continue;
     }
+    const names = [...nameSet];
     const shown = names.slice(0, MESSAGE_NAMES_PER_KIND).join(', ');
     const more = names.length > MESSAGE_NAMES_PER_KIND ? ` and ${names.length - MESSAGE_NAMES_PER_KIND} more` : '';
     parts.push(`${key} ${shown}${more}`);
@@ -78,8 +88,7 @@ export function deny(code: DenialCode, missing: Missing, message: string): Decis
 }
 
 function denyUnmet(unmet: readonly Requirement[], source: string): Decision {
-  const missing = emptyMissing();
-  for (const r of unmet) addMissing(missing, r);
+  const missing = missingOfRequirements(unmet);
   return deny('ACCESS_DENIED', missing, `Forbidden: ${source} does not grant ${describeUnmet(unmet)}`);
 }
 

@@ -1,6 +1,9 @@
 import type { ChannelGroupStore } from '../store/types.ts';
 import type { GroupResolver } from './subscription.ts';
 
+/** Groups whose membership ChannelGroupService keeps; the least recently used go first. */
+export const MEMBERSHIP_CACHE_MAX = 10_000;
+
 /**
  * Channel groups over the store, with a read-through cache for the subscribe path. Every change
  * invalidates the cache and tells listeners, so parked long-polls of the group re-resolve at once
@@ -18,16 +21,36 @@ export class ChannelGroupService implements GroupResolver {
     return () => this.listeners.delete(fn);
   }
 
+  /**
+   * A group's channels, from the cache when it holds them. The cache keeps the MEMBERSHIP_CACHE_MAX
+   * groups used last: any client may name groups that do not exist, and each would otherwise stay.
+   */
   members(subscribeKey: string, group: string): Promise<readonly string[]> {
     const key = `${subscribeKey}\u0000${group}`;
     let p = this.cache.get(key);
-    if (!p) {
-      p = this.store.listChannels(subscribeKey, group);
+    if (p !== undefined) {
+      // Used last: to the end of the map's order (the first key is evicted first).
+      this.cache.delete(key);
       this.cache.set(key, p);
-      // A failed read must not stay cached.
-      p.catch(() => this.cache.delete(key));
+      return p;
     }
+    p = this.store.listChannels(subscribeKey, group);
+    if (this.cache.size >= MEMBERSHIP_CACHE_MAX) {
+      const oldest = this.cache.keys().next();
+      if (!oldest.done) this.cache.delete(oldest.value);
+    }
+    this.cache.set(key, p);
+    // A failed read must not stay cached.
+    const cached = p;
+    p.catch(() => {
+      if (this.cache.get(key) === cached) this.cache.delete(key);
+    });
     return p;
+  }
+
+  /** Groups whose membership is cached now (at most MEMBERSHIP_CACHE_MAX). */
+  get cachedGroups(): number {
+    return this.cache.size;
   }
 
   async add(subscribeKey: string, group: string, channels: readonly string[]): Promise<number> {

@@ -215,12 +215,22 @@ export class PresenceService {
       const now = this.o.clock.nowMs();
       await this.refreshParked(now);
       const expired = await this.o.store.expire(now);
-      // Parked polls by keyset and uuid, one scan of the hub per keyset, only when something expired.
+      // Parked polls by keyset and uuid, one scan of the hub per keyset, only when something expired;
+      // the channels a uuid's parked polls listen on, one set per uuid, made when first needed (a uuid
+      // with K entries expiring and polls on S sources costs K + S, not K × S).
       const byKeyset = new Map<string, Map<string, Waiter[]>>();
+      const parkedChannels = new Map<string, Set<string>>();
       for (const e of expired) {
         let byUuid = byKeyset.get(e.subscribeKey);
         if (byUuid === undefined) byKeyset.set(e.subscribeKey, (byUuid = this.o.hub.waitersByUuid(e.subscribeKey)));
-        const parked = (byUuid.get(e.uuid) ?? []).some((w) => w.sources.some((s) => s.kind === 'channel' && s.key === e.channel));
+        const key = `${e.subscribeKey}\u0000${e.uuid}`;
+        let channels = parkedChannels.get(key);
+        if (channels === undefined) {
+          channels = new Set();
+          for (const w of byUuid.get(e.uuid) ?? []) for (const src of w.sources) if (src.kind === 'channel') channels.add(src.key);
+          parkedChannels.set(key, channels);
+        }
+        const parked = channels.has(e.channel);
         if (parked) {
           const seconds = this.timeoutFor(e.subscribeKey, e.uuid, null);
           await this.o.store.touch(e.subscribeKey, e.channel, e.uuid, now + seconds * 1000);

@@ -5,6 +5,7 @@ import { rawConnect } from '../helpers/raw-http.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { MAX_RELATIONS_PER_PATCH, MAX_SORT_KEYS } from '../../src/protocol/routes/objects.ts';
 import { MAX_ACTIONS_PER_MESSAGE } from '../../src/realtime/message-actions.ts';
+import { MAX_STATE_COPY_BYTES } from '../../src/protocol/routes/presence.ts';
 
 /** docs/security.md "Limits": what one request can make a node do, beyond channels and bodies. */
 
@@ -74,6 +75,27 @@ test('here-now lists occupants a page at a time, and global here-now reaches at 
   const global = await call(s, `/v2/presence/sub-key/${SUB}?uuid=q`);
   assert.equal(global.status, 400);
   assert.match(global.text, /limits\.maxChannelsPerSubscription/);
+});
+
+test('set-state stores at most MAX_STATE_COPY_BYTES per request: its state times the channels its groups reach', async (t) => {
+  const s = await server(t);
+  for (const g of ['g1', 'g2']) {
+    const channels = Array.from({ length: 2000 }, (_, i) => `${g}-m${i}`);
+    assert.equal((await call(s, `/v1/channel-registration/sub-key/${SUB}/channel-group/${g}?uuid=admin&add=${channels.join(',')}`)).status, 200);
+  }
+  const setState = (bytes: number) =>
+    call(
+      s,
+      `/v2/presence/sub-key/${SUB}/channel/,/uuid/u1/data?uuid=u1&channel-group=g1,g2&state=${encodeURIComponent(JSON.stringify({ pad: 'x'.repeat(bytes) }))}`,
+    );
+  // 4,000 channels: 250 bytes of state are 1,000,000 bytes in all, 300 are 1,200,000.
+  const fits = await setState(240);
+  assert.equal(fits.status, 200, fits.text);
+  const over = await setState(300);
+  assert.equal(over.status, 400);
+  assert.match(over.text, new RegExp(`state on 4000 channels; at most ${MAX_STATE_COPY_BYTES} bytes in all per request`));
+  const state = JSON.parse((await call(s, `/v2/presence/sub-key/${SUB}/channel/g2-m7/uuid/u1?uuid=u1`)).text).payload;
+  assert.equal(state.pad.length, 240, 'the refused request changed nothing');
 });
 
 test('a download whose reader stops reading is dropped after limits.bodyIdleTimeoutMs', async (t) => {

@@ -38,9 +38,11 @@ export async function presenceTargets(
 export function stateByChannel(state: Record<string, unknown> | undefined, targets: readonly string[]): Record<string, State> | undefined {
   if (!state) return undefined;
   const out: Record<string, State> = {};
+  // A set: both lists come from the request, and may be long.
+  const isTarget = new Set(targets);
   for (const [k, v] of Object.entries(state)) {
     if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ParleyError('INVALID_PARAM', `state for "${k}" must be an object`);
-    if (targets.includes(k)) out[k] = v as State;
+    if (isTarget.has(k)) out[k] = v as State;
   }
   return out;
 }
@@ -91,6 +93,12 @@ function parseHereNow(ctx: RequestContext, s: PresenceDeps, global: boolean): Pa
   };
   return { value, resources: { channels: list.channels, groups: list.groups } };
 }
+
+/**
+ * Most bytes one set-state may store: its state's size times the channels it reaches once its groups are
+ * expanded (each copy is kept and announced in a state-change event). Past it a 400 asks for less.
+ */
+export const MAX_STATE_COPY_BYTES = 1_048_576;
 
 /** Most uuids one here-now answer lists (over all its channels); past it a 400 asks for less. */
 export const MAX_HERE_NOW_UUIDS = 100_000;
@@ -223,7 +231,16 @@ const dashedRoutes: Route<PresenceDeps>[] = [
     (ctx, s) => parseState(ctx, s, true),
     async (ctx, s, { channels, groups, uuid, state }, { keyset }) => {
       const value = state ?? {};
-      await s.presence.setState(keyset.subscribeKey, uuid, await presenceTargets(s, keyset.subscribeKey, channels, groups), value);
+      const targets = await presenceTargets(s, keyset.subscribeKey, channels, groups);
+      // One state is stored (and announced) once per target channel: its groups may expand to thousands.
+      const bytes = Buffer.byteLength(JSON.stringify(value));
+      if (bytes * targets.length > MAX_STATE_COPY_BYTES) {
+        throw new ParleyError(
+          'INVALID_PARAM',
+          `this set-state would store a ${bytes}-byte state on ${targets.length} channels; at most ${MAX_STATE_COPY_BYTES} bytes in all per request: set it on fewer channels or groups, or make it smaller`,
+        );
+      }
+      await s.presence.setState(keyset.subscribeKey, uuid, targets, value);
       sendJson(ctx.res, 200, JSON.stringify({ status: 200, message: 'OK', payload: value, service: 'Presence' }));
     },
   ),

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { authorize, authorizeToken, authorizeV2, explain, type AuthorizeContext } from '../../../src/access/authorize.ts';
+import { authorize, authorizeToken, authorizeV2, describeUnmet, explain, missingAll, type AuthorizeContext } from '../../../src/access/authorize.ts';
 import { KEYSET_LEVEL, requirementsFor } from '../../../src/access/enforcement.ts';
 import { GrantIndex, KeysetGrants } from '../../../src/access/grant-index.ts';
 import { PatternCache } from '../../../src/access/patterns.ts';
@@ -177,4 +177,22 @@ test('GrantIndex: replace, apply withdraw, purge', () => {
   assert.equal(index.purgeExpired(NOW + 1000), 1);
   assert.equal(index.keyset(SUB).size, 0);
   assert.equal(index.keyset('other').size, 0, 'unknown keysets are empty, not errors');
+});
+
+test('a denial names each resource once, in the order asked, however many a request names (sets, not a scan per name)', () => {
+  const names = Array.from({ length: 30_000 }, (_, i) => `ch-${i % 20_000}`); // 10,000 named twice
+  const requirements = [
+    ...names.map((name) => ({ kind: 'channels' as const, name, perm: READ })),
+    { kind: 'groups' as const, name: 'g', perm: READ },
+    { kind: 'groups' as const, name: 'g', perm: READ },
+    { kind: 'groups' as const, name: KEYSET_LEVEL, perm: MANAGE },
+  ];
+  const missing = missingAll(requirements);
+  assert.equal(missing.channels.length, 20_000);
+  assert.deepEqual(missing.channels.slice(0, 3), ['ch-0', 'ch-1', 'ch-2']);
+  assert.deepEqual(missing.groups, ['g']);
+  assert.deepEqual(missing.uuids, []);
+  const message = describeUnmet(requirements);
+  assert.match(message, /^read on channel ch-0, ch-1, .* and \d+ more; read on channel group g; manage on channel group \(keyset level\)$/);
+  assert.match(message, / and 19990 more;/);
 });
