@@ -53,9 +53,10 @@ export class ChannelGroupService implements GroupResolver {
     return this.cache.size;
   }
 
-  async add(subscribeKey: string, group: string, channels: readonly string[]): Promise<number> {
-    const n = await this.store.addChannels(subscribeKey, group, channels);
-    this.changed(subscribeKey, group, 'local');
+  /** The group's member count after the add; null when it would pass `maxMembers` (nothing added). */
+  async add(subscribeKey: string, group: string, channels: readonly string[], maxMembers?: number): Promise<number | null> {
+    const n = await this.store.addChannels(subscribeKey, group, channels, maxMembers);
+    if (n !== null) this.changed(subscribeKey, group, 'local');
     return n;
   }
 

@@ -80,8 +80,10 @@ export interface ChannelGroupStore {
   /**
    * Adds channels (idempotent); the group is created by its first add. Returns the new member count.
    * Adding no channels creates nothing (and returns the current count, 0 for an unknown group).
+   * With `maxMembers`, an add after which the group would hold more adds nothing and resolves null:
+   * checked in the same atomic step as the add, so concurrent adds (other nodes too) cannot pass it.
    */
-  addChannels(subscribeKey: string, group: string, channels: readonly string[]): Promise<number>;
+  addChannels(subscribeKey: string, group: string, channels: readonly string[], maxMembers?: number): Promise<number | null>;
   /** Removes channels; a group left empty vanishes. */
   removeChannels(subscribeKey: string, group: string, channels: readonly string[]): Promise<void>;
   /** Members sorted by name; an unknown group has none. */

@@ -16,6 +16,24 @@ export function channelGroupStoreContract(options: ContractOptions): void {
       assert.deepEqual(await channelGroups.listGroups(SUB), ['cg1']);
     });
 
+    test('with maxMembers, an add that would pass it adds nothing and resolves null, checked atomically', async (t) => {
+      const { channelGroups } = await freshStores(t, options);
+      assert.equal(await channelGroups.addChannels(SUB, 'cg', ['a', 'b', 'c'], 5), 3);
+      assert.equal(await channelGroups.addChannels(SUB, 'cg', ['c', 'd', 'e', 'd'], 5), 5, 'members already there and repeats count once');
+      assert.equal(await channelGroups.addChannels(SUB, 'cg', ['f'], 5), null);
+      assert.equal(await channelGroups.addChannels(SUB, 'cg', ['a', 'e'], 5), 5, 'adding members it has is no growth');
+      assert.deepEqual(await channelGroups.listChannels(SUB, 'cg'), ['a', 'b', 'c', 'd', 'e']);
+      assert.equal(await channelGroups.addChannels(SUB, 'fresh', ['x', 'y', 'z'], 2), null);
+      assert.deepEqual(await channelGroups.listGroups(SUB), ['cg'], 'a refused first add creates no group');
+      // Two adds at once, each within the cap alone, together over it: exactly one is taken.
+      const results = await Promise.all([
+        channelGroups.addChannels(SUB, 'race', ['a', 'b', 'c'], 4),
+        channelGroups.addChannels(SUB, 'race', ['d', 'e', 'f'], 4),
+      ]);
+      assert.deepEqual(results.filter((r) => r === null).length, 1, `one refused: ${JSON.stringify(results)}`);
+      assert.equal((await channelGroups.listChannels(SUB, 'race')).length, 3);
+    });
+
     test('adding no channels creates no group', async (t) => {
       const { channelGroups } = await freshStores(t, options);
       assert.equal(await channelGroups.addChannels(SUB, 'cg1', []), 0);

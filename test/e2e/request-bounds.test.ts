@@ -1,4 +1,5 @@
 import { test, type TestContext } from 'node:test';
+import { Redis } from 'ioredis';
 import assert from 'node:assert/strict';
 import { startServer, OPEN_KEYSET, type TestServer } from '../helpers/start-server.ts';
 import { rawConnect } from '../helpers/raw-http.ts';
@@ -120,3 +121,40 @@ test('a download whose reader stops reading is dropped after limits.bodyIdleTime
   await waitFor(() => limits.openConnectionsOf('127.0.0.9') === 0, 'the stalled download dropped', 10_000);
   conn.socket.destroy();
 });
+
+for (const engine of ['memory', 'redis'] as const) {
+  test(`limits.maxChannelsPerGroup holds against concurrent adds (${engine}): the cap is checked in the same step as the add`, async (t) => {
+    const prefix = `parley-test-groups-${process.pid}-${Date.now()}`;
+    const s = await server(t, {
+      limits: { maxChannelsPerGroup: 40 },
+      ...(engine === 'redis' ? { store: { kind: 'redis' }, redis: { url: 'redis://127.0.0.1:6379', prefix } } : {}),
+    });
+    if (engine === 'redis') t.after(() => deleteRedisKeys(`${prefix}*`));
+    // Ten adds, each alone within the cap, on ten connections, their requests written together so the
+    // server reads them in one turn and they overlap: exactly one fits.
+    const connections = await Promise.all(Array.from({ length: 10 }, () => rawConnect(s.port)));
+    t.after(() => {
+      for (const c of connections) c.socket.destroy();
+    });
+    const request = (from: number) =>
+      `GET /v1/channel-registration/sub-key/${SUB}/channel-group/g?uuid=admin&add=${Array.from({ length: 30 }, (_, i) => `c${from + i}`).join(',')} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`;
+    await Promise.all(connections.map((c, i) => c.write(request(100 * i))));
+    const answers = await Promise.all(connections.map((c) => c.response));
+    assert.deepEqual(answers.map((a) => a.status).sort(), [200, ...Array(9).fill(400)]);
+    for (const a of answers.filter((a) => a.status === 400)) assert.match(a.body, /a channel group holds at most 40 channels/);
+    const listed = JSON.parse((await call(s, `/v1/channel-registration/sub-key/${SUB}/channel-group/g?uuid=admin`)).text);
+    assert.equal(listed.payload.channels.length, 30);
+  });
+}
+
+/** Deletes this test's Redis keys. */
+async function deleteRedisKeys(pattern: string): Promise<void> {
+  const redis = new Redis('redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await redis.connect();
+  try {
+    const keys = await redis.keys(pattern);
+    if (keys.length > 0) await redis.del(...keys);
+  } finally {
+    redis.disconnect();
+  }
+}

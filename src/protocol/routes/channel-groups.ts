@@ -38,12 +38,9 @@ function parseModify(ctx: RequestContext, s: ChannelGroupDeps): Parsed<ModifyPar
 
 async function modifyOrList(ctx: RequestContext, s: ChannelGroupDeps, { group, add, remove }: ModifyParams, { keyset }: Granted): Promise<void> {
   if (add.length) {
-    const existing = await s.groups.list(keyset.subscribeKey, group);
-    const total = new Set([...existing, ...add]).size;
-    if (total > s.config.limits.maxChannelsPerGroup) {
-      throw new ParleyError('INVALID_PARAM', `a channel group holds at most ${s.config.limits.maxChannelsPerGroup} channels`);
-    }
-    await s.groups.add(keyset.subscribeKey, group, add);
+    // The cap is checked by the store in the same atomic step as the add (concurrent adds cannot pass it).
+    const count = await s.groups.add(keyset.subscribeKey, group, add, s.config.limits.maxChannelsPerGroup);
+    if (count === null) throw new ParleyError('INVALID_PARAM', `a channel group holds at most ${s.config.limits.maxChannelsPerGroup} channels`);
     sendJson(ctx.res, 200, OK);
   } else if (remove.length) {
     await s.groups.remove(keyset.subscribeKey, group, remove);

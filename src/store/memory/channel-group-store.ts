@@ -4,7 +4,11 @@ import type { ChannelGroupStore } from '../types.ts';
 export class MemoryChannelGroupStore implements ChannelGroupStore {
   private readonly keysets = new Map<string, Map<string, Set<string>>>();
 
-  async addChannels(subscribeKey: string, group: string, channels: readonly string[]): Promise<number> {
+  async addChannels(subscribeKey: string, group: string, channels: readonly string[], maxMembers = Infinity): Promise<number | null> {
+    const current = this.keysets.get(subscribeKey)?.get(group);
+    const added = new Set<string>();
+    for (const channel of channels) if (current === undefined || !current.has(channel)) added.add(channel);
+    if ((current?.size ?? 0) + added.size > maxMembers) return null;
     let groups = this.keysets.get(subscribeKey);
     if (groups === undefined) {
       groups = new Map();

@@ -14,14 +14,16 @@ export class RedisChannelGroupStore implements ChannelGroupStore {
     private readonly keys: RedisKeys,
   ) {}
 
-  async addChannels(subscribeKey: string, group: string, channels: readonly string[]): Promise<number> {
+  async addChannels(subscribeKey: string, group: string, channels: readonly string[], maxMembers = Infinity): Promise<number | null> {
     const ks = this.keys.keyset(subscribeKey);
-    const n = await this.connection.script('addChannels', {
-      script: SCRIPTS.groupAdd,
-      keys: [ks.group(group), ks.groups],
-      args: [group, ...channels],
-    });
-    return Number(n);
+    const n = Number(
+      await this.connection.script('addChannels', {
+        script: SCRIPTS.groupAdd,
+        keys: [ks.group(group), ks.groups],
+        args: [group, Number.isFinite(maxMembers) ? String(maxMembers) : 'inf', ...channels],
+      }),
+    );
+    return n < 0 ? null : n;
   }
 
   async removeChannels(subscribeKey: string, group: string, channels: readonly string[]): Promise<void> {

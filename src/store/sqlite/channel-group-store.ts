@@ -2,13 +2,16 @@ import type Database from 'better-sqlite3';
 import type { ChannelGroupStore } from '../types.ts';
 import { sqliteCall } from './sqlite-call.ts';
 
+/** Thrown inside the add's transaction to roll it back when the group would pass its cap. */
+class OverCap extends Error {}
+
 /**
  * A group exists only as its member rows, so "emptied" and "deleted" are the same state by
  * construction. Names are sorted in JS rather than with ORDER BY: SQLite compares UTF-8 bytes, JS
  * compares UTF-16 units, and every backend must return the same order.
  */
 export class SqliteChannelGroupStore implements ChannelGroupStore {
-  private readonly addBatch: Database.Transaction<(subscribeKey: string, group: string, channels: readonly string[]) => number>;
+  private readonly addBatch: Database.Transaction<(subscribeKey: string, group: string, channels: readonly string[], maxMembers: number) => number>;
   private readonly removeBatch: Database.Transaction<(subscribeKey: string, group: string, channels: readonly string[]) => void>;
   private readonly selectChannels: Database.Statement<[string, string], string>;
   private readonly selectGroups: Database.Statement<[string], string>;
@@ -18,9 +21,12 @@ export class SqliteChannelGroupStore implements ChannelGroupStore {
     const insert = db.prepare<[string, string, string]>('INSERT OR IGNORE INTO channel_group_members (subscribe_key, group_name, channel) VALUES (?, ?, ?)');
     const countMembers = db.prepare<[string, string], number>('SELECT count(*) FROM channel_group_members WHERE subscribe_key = ? AND group_name = ?').pluck();
     const deleteOne = db.prepare<[string, string, string]>('DELETE FROM channel_group_members WHERE subscribe_key = ? AND group_name = ? AND channel = ?');
-    this.addBatch = db.transaction((subscribeKey: string, group: string, channels: readonly string[]) => {
+    this.addBatch = db.transaction((subscribeKey: string, group: string, channels: readonly string[], maxMembers: number) => {
       for (const channel of channels) insert.run(subscribeKey, group, channel);
-      return countMembers.get(subscribeKey, group) ?? 0;
+      const count = countMembers.get(subscribeKey, group) ?? 0;
+      // Over the cap: throwing rolls the whole add back.
+      if (count > maxMembers) throw new OverCap();
+      return count;
     });
     this.removeBatch = db.transaction((subscribeKey: string, group: string, channels: readonly string[]) => {
       for (const channel of channels) deleteOne.run(subscribeKey, group, channel);
@@ -30,8 +36,15 @@ export class SqliteChannelGroupStore implements ChannelGroupStore {
     this.deleteAll = db.prepare<[string, string]>('DELETE FROM channel_group_members WHERE subscribe_key = ? AND group_name = ?');
   }
 
-  async addChannels(subscribeKey: string, group: string, channels: readonly string[]): Promise<number> {
-    return sqliteCall('addChannels', () => this.addBatch.immediate(subscribeKey, group, channels));
+  async addChannels(subscribeKey: string, group: string, channels: readonly string[], maxMembers = Infinity): Promise<number | null> {
+    return sqliteCall('addChannels', () => {
+      try {
+        return this.addBatch.immediate(subscribeKey, group, channels, maxMembers);
+      } catch (err) {
+        if (err instanceof OverCap) return null;
+        throw err;
+      }
+    });
   }
 
   async removeChannels(subscribeKey: string, group: string, channels: readonly string[]): Promise<void> {
