@@ -61,14 +61,16 @@ export class MessageActionService {
     if (value.length === 0) throw new ParleyError('INVALID_PARAM', 'action.value must be a non-empty string');
     if (Buffer.byteLength(value) > this.deps.maxValueBytes) throw new ParleyError('PAYLOAD_TOO_LARGE', `action.value is over ${this.deps.maxValueBytes} bytes`);
     const base = { subscribeKey, channel, messageTimetoken, type, value, uuid };
-    if ((await this.deps.store.forMessages(subscribeKey, channel, [messageTimetoken])).length >= MAX_ACTIONS_PER_MESSAGE) {
-      throw new ParleyError('INVALID_PARAM', `this message already has ${MAX_ACTIONS_PER_MESSAGE} actions, the most one message may carry`);
-    }
     for (let attempt = 0; attempt < ADD_ATTEMPTS; attempt++) {
       const action: MessageAction = { ...base, actionTimetoken: this.deps.timetokens.next() };
-      if (await this.deps.store.add(action)) {
+      // The cap is checked by the store in the same atomic step as the add (concurrent adds cannot pass it).
+      const result = await this.deps.store.add(action, MAX_ACTIONS_PER_MESSAGE);
+      if (result === 'added') {
         await this.announce(action, 'added');
         return action;
+      }
+      if (result === 'full') {
+        throw new ParleyError('INVALID_PARAM', `this message already has ${MAX_ACTIONS_PER_MESSAGE} actions, the most one message may carry`);
       }
       const existing = await this.deps.store.forMessages(subscribeKey, channel, [messageTimetoken]);
       if (existing.some((a) => a.type === type && a.value === value && a.uuid === uuid)) {

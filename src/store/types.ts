@@ -482,11 +482,13 @@ export interface MessageAction {
  */
 export interface MessageActionStore {
   /**
-   * Adds an action atomically. Resolves false and changes nothing when the message already has an
-   * action with the same actionTimetoken, or an identical (type, value, uuid) action (a conflict:
-   * the same reaction twice). The caller tells the two apart with forMessages.
+   * Adds an action atomically. Resolves 'taken' and changes nothing when the message already has an
+   * action with the same actionTimetoken, or an identical (type, value, uuid) action (a conflict: the
+   * same reaction twice; the caller tells the two apart with forMessages); 'full' and changes nothing
+   * when the message already carries `maxPerMessage` actions, checked in the same atomic step (so
+   * concurrent adds, on any node, cannot pass it); else 'added'.
    */
-  add(action: MessageAction): Promise<boolean>;
+  add(action: MessageAction, maxPerMessage?: number): Promise<'added' | 'taken' | 'full'>;
   /** Removes one action; resolves true when it existed. */
   remove(subscribeKey: string, channel: string, messageTimetoken: bigint, actionTimetoken: bigint): Promise<boolean>;
   /**

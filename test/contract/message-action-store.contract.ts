@@ -31,30 +31,30 @@ export function messageActionStoreContract(options: ContractOptions): void {
     test('round-trips every field exactly, unicode and 17+ digit timetokens included', async (t) => {
       const { messageActions } = await freshStores(t, options);
       const full = action(1, 2, { channel: 'ch 😀/x', type: 'edited', value: 'new text: "quoted" ☃', uuid: 'user é' });
-      assert.equal(await messageActions.add(full), true);
+      assert.equal(await messageActions.add(full), 'added');
       assert.deepEqual(await messageActions.list(SUB, full.channel, {}, 10), [full]);
       assert.deepEqual(await messageActions.forMessages(SUB, full.channel, [full.messageTimetoken]), [full]);
     });
 
     test('the same (type, value, uuid) twice on one message is refused; other uuids, values and messages are not', async (t) => {
       const { messageActions } = await freshStores(t, options);
-      assert.equal(await messageActions.add(action(1, 1, { value: 'smiley' })), true);
-      assert.equal(await messageActions.add(action(1, 2, { value: 'smiley' })), false);
-      assert.equal(await messageActions.add(action(1, 3, { value: 'smiley', uuid: 'u-2' })), true);
-      assert.equal(await messageActions.add(action(1, 4, { value: 'frown' })), true);
-      assert.equal(await messageActions.add(action(1, 5, { value: 'smiley', type: 'receipt' })), true);
-      assert.equal(await messageActions.add(action(2, 6, { value: 'smiley' })), true);
+      assert.equal(await messageActions.add(action(1, 1, { value: 'smiley' })), 'added');
+      assert.equal(await messageActions.add(action(1, 2, { value: 'smiley' })), 'taken');
+      assert.equal(await messageActions.add(action(1, 3, { value: 'smiley', uuid: 'u-2' })), 'added');
+      assert.equal(await messageActions.add(action(1, 4, { value: 'frown' })), 'added');
+      assert.equal(await messageActions.add(action(1, 5, { value: 'smiley', type: 'receipt' })), 'added');
+      assert.equal(await messageActions.add(action(2, 6, { value: 'smiley' })), 'added');
       assert.deepEqual(tags(await messageActions.list(SUB, 'ch', {}, 100)), ['m1@1', 'm1@3', 'm1@4', 'm1@5', 'm2@6']);
     });
 
     test('an action timetoken already taken on the message is refused and changes nothing', async (t) => {
       const { messageActions } = await freshStores(t, options);
-      assert.equal(await messageActions.add(action(1, 1, { value: 'a' })), true);
-      assert.equal(await messageActions.add(action(1, 1, { value: 'b', uuid: 'u-2' })), false);
+      assert.equal(await messageActions.add(action(1, 1, { value: 'a' })), 'added');
+      assert.equal(await messageActions.add(action(1, 1, { value: 'b', uuid: 'u-2' })), 'taken');
       const [only] = await messageActions.list(SUB, 'ch', {}, 100);
       assert.equal(only.value, 'a');
       // The same action timetoken on another message is a different action.
-      assert.equal(await messageActions.add(action(2, 1, { value: 'b' })), true);
+      assert.equal(await messageActions.add(action(2, 1, { value: 'b' })), 'added');
       assert.deepEqual(tags(await messageActions.list(SUB, 'ch', {}, 100)), ['m1@1', 'm2@1']);
     });
 
@@ -68,7 +68,7 @@ export function messageActionStoreContract(options: ContractOptions): void {
       assert.equal(await messageActions.remove(SUB, 'nope', T + 1n, T + 2n), false);
       assert.deepEqual(tags(await messageActions.list(SUB, 'ch', {}, 100)), ['m1@2']);
       assert.deepEqual(tags(await messageActions.forMessages(SUB, 'ch', [T + 1n])), ['m1@2']);
-      assert.equal(await messageActions.add(action(1, 3, { value: 'x' })), true, 'the same reaction may be added again');
+      assert.equal(await messageActions.add(action(1, 3, { value: 'x' })), 'added', 'the same reaction may be added again');
     });
 
     test('list filters by action timetoken, keeps the newest `limit`, and sorts ascending', async (t) => {
@@ -129,8 +129,8 @@ export function messageActionStoreContract(options: ContractOptions): void {
     test('channels and keysets are isolated', async (t) => {
       const { messageActions } = await freshStores(t, options);
       await messageActions.add(action(1, 1));
-      assert.equal(await messageActions.add(action(1, 1, { channel: 'ch2' })), true);
-      assert.equal(await messageActions.add(action(1, 1, { subscribeKey: OTHER_SUB })), true);
+      assert.equal(await messageActions.add(action(1, 1, { channel: 'ch2' })), 'added');
+      assert.equal(await messageActions.add(action(1, 1, { subscribeKey: OTHER_SUB })), 'added');
       assert.equal(await messageActions.remove(OTHER_SUB, 'ch', T + 1n, T + 1n), true);
       assert.deepEqual(tags(await messageActions.list(SUB, 'ch', {}, 10)), ['m1@1']);
       assert.deepEqual(tags(await messageActions.list(SUB, 'ch2', {}, 10)), ['m1@1']);
@@ -138,10 +138,23 @@ export function messageActionStoreContract(options: ContractOptions): void {
       assert.deepEqual(await messageActions.forMessages(OTHER_SUB, 'ch', [T + 1n]), []);
     });
 
+    test('with maxPerMessage, a full message takes no more actions, checked atomically; the same reaction twice is still taken', async (t) => {
+      const { messageActions } = await freshStores(t, options);
+      for (let a = 1; a <= 3; a++) assert.equal(await messageActions.add(action(1, a, { value: `v${a}` }), 3), 'added');
+      assert.equal(await messageActions.add(action(1, 4, { value: 'v4' }), 3), 'full');
+      assert.equal(await messageActions.add(action(1, 5, { value: 'v1' }), 3), 'taken', 'the same reaction on a full message is a conflict');
+      assert.equal(await messageActions.add(action(2, 6, { value: 'v1' }), 3), 'added', 'another message has its own count');
+      assert.equal((await messageActions.forMessages(SUB, 'ch', [T + 1n])).length, 3);
+      // Eight at once on a message with one free place: exactly one is taken.
+      const results = await Promise.all(Array.from({ length: 8 }, (_, i) => messageActions.add(action(2, 10 + i, { value: `w${i}` }), 2)));
+      assert.equal(results.filter((r) => r === 'added').length, 1, JSON.stringify(results));
+      assert.equal((await messageActions.forMessages(SUB, 'ch', [T + 2n])).length, 2);
+    });
+
     test('concurrent adds of one reaction: exactly one wins', async (t) => {
       const { messageActions } = await freshStores(t, options);
       const results = await Promise.all(Array.from({ length: 8 }, (_, i) => messageActions.add(action(1, i, { value: 'same' }))));
-      assert.equal(results.filter(Boolean).length, 1);
+      assert.equal(results.filter((r) => r === 'added').length, 1);
       assert.equal((await messageActions.forMessages(SUB, 'ch', [T + 1n])).length, 1);
     });
   });

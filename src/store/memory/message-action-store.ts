@@ -6,7 +6,7 @@ import type { MessageAction, MessageActionStore, TimetokenRange } from '../types
 export class MemoryMessageActionStore implements MessageActionStore {
   private readonly channels = new Map<string, MessageAction[]>();
 
-  async add(action: MessageAction): Promise<boolean> {
+  async add(action: MessageAction, maxPerMessage = Infinity): Promise<'added' | 'taken' | 'full'> {
     const key = channelKey(action.subscribeKey, action.channel);
     let actions = this.channels.get(key);
     if (actions === undefined) {
@@ -18,11 +18,14 @@ export class MemoryMessageActionStore implements MessageActionStore {
         a.messageTimetoken === action.messageTimetoken &&
         (a.actionTimetoken === action.actionTimetoken || (a.type === action.type && a.value === action.value && a.uuid === action.uuid)),
     );
-    if (clash) return false;
+    if (clash) return 'taken';
+    let onMessage = 0;
+    for (const a of actions) if (a.messageTimetoken === action.messageTimetoken) onMessage++;
+    if (onMessage >= maxPerMessage) return 'full';
     let i = actions.length;
     while (i > 0 && compareActions(actions[i - 1], action) > 0) i--;
     actions.splice(i, 0, { ...action });
-    return true;
+    return 'added';
   }
 
   async remove(subscribeKey: string, channel: string, messageTimetoken: bigint, actionTimetoken: bigint): Promise<boolean> {

@@ -22,7 +22,7 @@ export class RedisMessageActionStore implements MessageActionStore {
     private readonly registry: KeysetRegistry,
   ) {}
 
-  async add(action: MessageAction): Promise<boolean> {
+  async add(action: MessageAction, maxPerMessage = Infinity): Promise<'added' | 'taken' | 'full'> {
     await this.registry.ensure([action.subscribeKey]);
     const ks = this.keys.keyset(action.subscribeKey);
     const msg = timetokenText(action.messageTimetoken);
@@ -31,9 +31,10 @@ export class RedisMessageActionStore implements MessageActionStore {
     const added = await this.connection.script('addMessageAction', {
       script: SCRIPTS.actionAdd,
       keys: actionKeys(ks, action.channel),
-      args: [`${msg}:${act}`, `${act}:${msg}`, JSON.stringify(body)],
+      args: [`${msg}:${act}`, `${act}:${msg}`, JSON.stringify(body), Number.isFinite(maxPerMessage) ? String(maxPerMessage) : 'inf', `${msg}:`],
     });
-    return Number(added) === 1;
+    const n = Number(added);
+    return n === 1 ? 'added' : n < 0 ? 'full' : 'taken';
   }
 
   async remove(subscribeKey: string, channel: string, messageTimetoken: bigint, actionTimetoken: bigint): Promise<boolean> {

@@ -19,8 +19,13 @@ const COLUMNS = 'message_timetoken, action_timetoken, type, value, uuid';
  * Message actions in the `message_actions` table. The primary key (message, action timetoken) and the
  * UNIQUE (message, type, value, uuid) constraint make add() one INSERT OR IGNORE: no read-then-write race.
  */
+/** Thrown inside an add's transaction to roll it back: the message already carries its most actions. */
+class MessageFull extends Error {}
+
 export class SqliteMessageActionStore implements MessageActionStore {
   private readonly insert: Database.Statement<unknown[]>;
+  /** Count for the cap, then insert, in one transaction: 'added', 'taken' or 'full'. */
+  private readonly addOne: Database.Transaction<(action: MessageAction, maxPerMessage: number) => 'added' | 'taken' | 'full'>;
   private readonly deleteOne: Database.Statement<unknown[]>;
   private readonly selectNewest: Database.Statement<unknown[], ActionRow>;
   private readonly selectForMessage: Database.Statement<unknown[], ActionRow>;
@@ -29,6 +34,17 @@ export class SqliteMessageActionStore implements MessageActionStore {
   constructor(db: Database.Database) {
     this.insert = db.prepare(`INSERT OR IGNORE INTO message_actions (subscribe_key, channel, ${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`);
     this.deleteOne = db.prepare('DELETE FROM message_actions WHERE subscribe_key = ? AND channel = ? AND message_timetoken = ? AND action_timetoken = ?');
+    const countForMessage = db
+      .prepare<[string, string, bigint], number>('SELECT count(*) FROM message_actions WHERE subscribe_key = ? AND channel = ? AND message_timetoken = ?')
+      .pluck();
+    this.addOne = db.transaction((action: MessageAction, maxPerMessage: number) => {
+      const { subscribeKey, channel, messageTimetoken, actionTimetoken, type, value, uuid } = action;
+      const before = Number.isFinite(maxPerMessage) ? (countForMessage.get(subscribeKey, channel, messageTimetoken) ?? 0) : 0;
+      if (this.insert.run(subscribeKey, channel, messageTimetoken, actionTimetoken, type, value, uuid).changes !== 1) return 'taken';
+      // The same reaction twice is 'taken' even on a full message; a new one on a full message is rolled back.
+      if (before >= maxPerMessage) throw new MessageFull();
+      return 'added';
+    });
     this.selectNewest = db
       .prepare<unknown[], ActionRow>(
         `SELECT ${COLUMNS} FROM message_actions WHERE subscribe_key = ? AND channel = ? AND action_timetoken BETWEEN ? AND ?
@@ -44,10 +60,15 @@ export class SqliteMessageActionStore implements MessageActionStore {
     );
   }
 
-  async add(action: MessageAction): Promise<boolean> {
-    const { subscribeKey, channel, messageTimetoken, actionTimetoken, type, value, uuid } = action;
-    const result = await sqliteCall('addMessageAction', () => this.insert.run(subscribeKey, channel, messageTimetoken, actionTimetoken, type, value, uuid));
-    return result.changes === 1;
+  async add(action: MessageAction, maxPerMessage = Infinity): Promise<'added' | 'taken' | 'full'> {
+    return sqliteCall('addMessageAction', () => {
+      try {
+        return this.addOne.immediate(action, maxPerMessage);
+      } catch (err) {
+        if (err instanceof MessageFull) return 'full';
+        throw err;
+      }
+    });
   }
 
   async remove(subscribeKey: string, channel: string, messageTimetoken: bigint, actionTimetoken: bigint): Promise<boolean> {
