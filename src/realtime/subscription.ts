@@ -76,7 +76,12 @@ export interface SubscriptionOptions {
   maxSourcesPerNode?: number;
   region: number;
   nowMs: () => number;
+  /** Stored rows one catch-up reads at most, in all (a share per channel); default CATCH_UP_ROWS_PER_POLL. */
+  catchUpRowsPerPoll?: number;
 }
+
+/** Stored rows one poll's catch-up reads at most: maxPerAnswer per channel up to 100 channels, fewer past. */
+export const CATCH_UP_ROWS_PER_POLL = 10_000;
 
 /**
  * Subscribe v2 long-polls (wire-protocol.md §3). A poll answers at once when something newer than its
@@ -330,7 +335,11 @@ class LongPoll implements Waiter, PollHandle {
         // Re-collect from memory after the await: a delivery may have happened meanwhile, and parking
         // happens in this same synchronous block, so nothing can slip between the read and the park.
         const fresh = this.o.hub.read(this.subscribeKey, this.sources, this.cursor, null);
-        pending = sortAndDedupe([...items, ...stored, ...fresh]);
+        pending = sortAndDedupe([...items, ...stored.rows, ...fresh]);
+        // The store may have stopped short (a share per channel): nothing past where it stopped goes
+        // out, or the cursor would pass stored messages it has not read yet.
+        const upTo = stored.upTo;
+        if (upTo !== null) pending = pending.filter((m) => m.env.timetoken <= upTo);
         break;
       } catch (err) {
         // A 5xx would stop the SDK's subscribe loop, and answering from memory alone would move the
@@ -479,11 +488,18 @@ class LongPoll implements Waiter, PollHandle {
     if (this.parked) this.o.hub.unpark(this);
   }
 
-  private async fromStore(gaps: Map<string, bigint>): Promise<Matched[]> {
+  /**
+   * The oldest stored messages after the cursor on the channels whose memory does not reach back to it.
+   * A poll reads at most catchUpRowsPerPoll rows in all (a share per channel: a subscriber far behind on
+   * thousands of channels must not make one poll read a hundred rows of each); `upTo` is where the
+   * answer must stop when the store may have stopped short (MessageQuery.perChannelLimit), else null.
+   */
+  private async fromStore(gaps: Map<string, bigint>): Promise<{ rows: Matched[]; upTo: bigint | null }> {
     const stored = [...gaps.keys()].filter((ch) => !isPresenceName(ch));
-    if (stored.length === 0) return [];
+    if (stored.length === 0) return { rows: [], upTo: null };
     let upTo = 0n;
     for (const ch of stored) if ((gaps.get(ch) as bigint) > upTo) upTo = gaps.get(ch) as bigint;
+    const share = Math.max(1, Math.min(this.o.maxPerAnswer, Math.floor((this.o.catchUpRowsPerPoll ?? CATCH_UP_ROWS_PER_POLL) / stored.length)));
     const rows = await this.o.messages.query({
       subscribeKey: this.subscribeKey,
       channels: stored,
@@ -491,6 +507,7 @@ class LongPoll implements Waiter, PollHandle {
       limit: this.o.maxPerAnswer,
       keep: 'oldest',
       nowMs: this.o.nowMs(),
+      perChannelLimit: share,
     });
     const viaOf = new Map<string, string | null>();
     for (const s of this.sources) if (s.kind === 'channel' && !viaOf.has(s.key)) viaOf.set(s.key, s.via);
@@ -500,7 +517,7 @@ class LongPoll implements Waiter, PollHandle {
       if (row.timetoken > (gaps.get(row.channel) as bigint)) continue;
       out.push({ env: envelopeFromStored(row, this.o.region), via: viaOf.get(row.channel) ?? null });
     }
-    return out;
+    return { rows: out, upTo: share < this.o.maxPerAnswer && rows.length > 0 ? rows[rows.length - 1].timetoken : null };
   }
 }
 

@@ -52,6 +52,15 @@ export interface MessageQuery {
   keep: 'oldest' | 'newest';
   /** Messages whose expiresAtMs <= nowMs are invisible. */
   nowMs: number;
+  /**
+   * Rows read per channel at most (default `limit`), so a query over C channels reads C × this, not
+   * C × limit. When a channel fills this share, rows past its last one may exist unread there: the
+   * result then stops at the first such point, so it is always a prefix (keep 'oldest') or a suffix
+   * ('newest') of the answer without it: every row of the channels asked with a timetoken up to the
+   * result's last one (from its first one, for 'newest') is in it. It is never empty when that answer
+   * is not.
+   */
+  perChannelLimit?: number;
 }
 
 export interface MessageStore {

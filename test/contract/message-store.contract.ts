@@ -115,6 +115,33 @@ export function messageStoreContract(options: ContractOptions): void {
       assert.deepEqual(await query(messages, { channels: [] }), []);
     });
 
+    test('perChannelLimit: reads a share per channel and answers a prefix (suffix) of the full answer, never empty when it is not', async (t) => {
+      const { messages } = await freshStores(t, options);
+      await messages.append([msg('a', 1), msg('a', 4), msg('a', 7), msg('b', 2), msg('b', 5), msg('b', 8)]);
+      await messages.append([msg('c', 3), msg('c', 6), msg('c', 9), msg('d', 10)]);
+      const channels = ['c', 'a', 'b', 'd', 'empty'];
+      // One row each: a1 b2 c3 d10 are read; a, b and c may have more past them, so the answer stops at
+      // a1, the first point where one might (c3 and d10 wait for a later query).
+      assert.deepEqual(tags(await query(messages, { channels, keep: 'oldest', limit: 100, perChannelLimit: 1 })), ['a1']);
+      assert.deepEqual(tags(await query(messages, { channels, keep: 'oldest', limit: 100, perChannelLimit: 2 })), ['a1', 'b2', 'c3', 'a4']);
+      assert.deepEqual(tags(await query(messages, { channels, keep: 'oldest', limit: 3, perChannelLimit: 2 })), ['a1', 'b2', 'c3']);
+      assert.deepEqual(tags(await query(messages, { channels, keep: 'newest', limit: 100, perChannelLimit: 1 })), ['d10']);
+      assert.deepEqual(tags(await query(messages, { channels, keep: 'newest', limit: 100, perChannelLimit: 2 })), ['c6', 'a7', 'b8', 'c9', 'd10']);
+      // A share at or above the limit changes nothing; d alone never fills a share of 2.
+      assert.deepEqual(tags(await query(messages, { channels, keep: 'oldest', limit: 4, perChannelLimit: 50 })), ['a1', 'b2', 'c3', 'a4']);
+      assert.deepEqual(tags(await query(messages, { channels: ['d'], keep: 'oldest', limit: 100, perChannelLimit: 2 })), ['d10']);
+      // Paging through with a share of 1 gives every row once, in order: a cursor never skips one.
+      const seen: string[] = [];
+      let after = T;
+      for (let i = 0; i < 20; i++) {
+        const page = await query(messages, { channels, keep: 'oldest', limit: 100, perChannelLimit: 1, range: { gt: after } });
+        if (page.length === 0) break;
+        seen.push(...tags(page));
+        after = page[page.length - 1].timetoken;
+      }
+      assert.deepEqual(seen, ['a1', 'b2', 'c3', 'a4', 'b5', 'c6', 'a7', 'b8', 'c9', 'd10']);
+    });
+
     test('equal timetokens on different channels are ordered by channel name', async (t) => {
       const { messages } = await freshStores(t, options);
       await messages.append([msg('b', 1), msg('a', 1), msg('b', 2), msg('a', 2)]);

@@ -22,6 +22,8 @@ export interface SubscriptionRigOptions {
   floor?: bigint;
   bufferPerChannel?: number;
   longPollTimeoutMs?: number;
+  /** SubscriptionOptions.catchUpRowsPerPoll. */
+  catchUpRowsPerPoll?: number;
 }
 
 /**
@@ -45,6 +47,7 @@ export function subscriptionRig(o: SubscriptionRigOptions) {
     maxPerAnswer: 100,
     region: 1,
     nowMs: () => o.clock.nowMs(),
+    catchUpRowsPerPoll: o.catchUpRowsPerPoll,
   });
   return { stores, hub, groups, service };
 }

@@ -1,4 +1,4 @@
-import { inclusiveBounds, mergeKept, type InclusiveBounds } from '../shared/message-query.ts';
+import { inclusiveBounds, mergeKept, perChannelReadLimit, type InclusiveBounds } from '../shared/message-query.ts';
 import type { MessageQuery, MessageStore, StoredMessage, TimetokenRange } from '../types.ts';
 import { validateMessageBatch } from '../shared/validate-message-batch.ts';
 
@@ -29,7 +29,7 @@ export class MemoryMessageStore implements MessageStore {
     const perChannel: StoredMessage[][] = [];
     for (const channel of new Set(q.channels)) {
       const log = this.keysets.get(q.subscribeKey)?.get(channel);
-      if (log !== undefined) perChannel.push(collect(log, bounds, q.keep, limit, q.nowMs));
+      if (log !== undefined) perChannel.push(collect(log, bounds, q.keep, perChannelReadLimit(q), q.nowMs));
     }
     return mergeKept(perChannel, q).map((m) => ({ ...m }));
   }

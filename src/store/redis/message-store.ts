@@ -1,4 +1,4 @@
-import { inclusiveBounds, mergeKept, type InclusiveBounds } from '../shared/message-query.ts';
+import { inclusiveBounds, mergeKept, perChannelReadLimit, type InclusiveBounds } from '../shared/message-query.ts';
 import type { MessageQuery, MessageStore, StoredMessage, TimetokenRange } from '../types.ts';
 import { validateMessageBatch } from '../shared/validate-message-batch.ts';
 import type { RedisConnection, ScriptCall } from './connection.ts';
@@ -52,7 +52,7 @@ export class RedisMessageStore implements MessageStore {
     const reply = (await this.connection.script('query', {
       script: SCRIPTS.historyQuery,
       keys: channels.flatMap((c) => [ks.msg(c), ks.body(c), ks.mexp(c)]),
-      args: [lex.min, lex.max, q.keep, String(limit), String(q.nowMs)],
+      args: [lex.min, lex.max, q.keep, String(perChannelReadLimit(q)), String(q.nowMs)],
     })) as (string | null)[][];
     const perChannel = reply.map((rows) => {
       const out: StoredMessage[] = [];

@@ -35,9 +35,31 @@ export function compareMessages(a: StoredMessage, b: StoredMessage): number {
  * Merges per-channel results (each ascending and already cut to `limit` from the kept end) and applies
  * the query's keep/limit across all channels. The result is ascending whichever end is kept.
  */
-export function mergeKept(perChannel: readonly StoredMessage[][], q: Pick<MessageQuery, 'keep' | 'limit'>): StoredMessage[] {
+export function mergeKept(perChannel: readonly StoredMessage[][], q: Pick<MessageQuery, 'keep' | 'limit' | 'perChannelLimit'>): StoredMessage[] {
   const limit = Math.max(0, Math.floor(q.limit));
-  const all = perChannel.length === 1 ? perChannel[0].slice() : perChannel.flat().sort(compareMessages);
+  let all = perChannel.length === 1 ? perChannel[0].slice() : perChannel.flat().sort(compareMessages);
+  const share = perChannelReadLimit(q);
+  if (share < limit) {
+    // A channel that filled its share may hold more rows past it: stop where the first such channel
+    // stops, so the result is a prefix (suffix) of the full answer (MessageQuery.perChannelLimit).
+    let cut: bigint | null = null;
+    for (const rows of perChannel) {
+      if (rows.length < share || rows.length === 0) continue;
+      const edge = q.keep === 'oldest' ? rows[rows.length - 1].timetoken : rows[0].timetoken;
+      if (cut === null || (q.keep === 'oldest' ? edge < cut : edge > cut)) cut = edge;
+    }
+    if (cut !== null) {
+      const at = cut;
+      all = all.filter((m) => (q.keep === 'oldest' ? m.timetoken <= at : m.timetoken >= at));
+    }
+  }
   if (all.length <= limit) return all;
   return q.keep === 'oldest' ? all.slice(0, limit) : all.slice(all.length - limit);
+}
+
+/** Rows a store reads per channel for `q`: its perChannelLimit, at least 1 and at most its limit. */
+export function perChannelReadLimit(q: Pick<MessageQuery, 'limit' | 'perChannelLimit'>): number {
+  const limit = Math.max(0, Math.floor(q.limit));
+  if (q.perChannelLimit === undefined) return limit;
+  return Math.min(limit, Math.max(1, Math.floor(q.perChannelLimit)));
 }

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { inclusiveBounds, mergeKept } from '../shared/message-query.ts';
+import { inclusiveBounds, mergeKept, perChannelReadLimit } from '../shared/message-query.ts';
 import type { MessageQuery, MessageStore, MessageType, StoredMessage, TimetokenRange } from '../types.ts';
 import { validateMessageBatch } from '../shared/validate-message-batch.ts';
 import { sqliteCall } from './sqlite-call.ts';
@@ -68,10 +68,11 @@ export class SqliteMessageStore implements MessageStore {
     const limit = Math.floor(q.limit);
     if (bounds === null || limit <= 0) return [];
     const statement = q.keep === 'oldest' ? this.selectOldest : this.selectNewest;
+    const share = perChannelReadLimit(q);
     return sqliteCall('query', () => {
       const perChannel: StoredMessage[][] = [];
       for (const channel of new Set(q.channels)) {
-        const rows = statement.all(q.subscribeKey, channel, bounds.lo, bounds.hi, q.nowMs, limit);
+        const rows = statement.all(q.subscribeKey, channel, bounds.lo, bounds.hi, q.nowMs, share);
         if (q.keep === 'newest') rows.reverse();
         perChannel.push(rows.map((row) => toMessage(q.subscribeKey, row)));
       }

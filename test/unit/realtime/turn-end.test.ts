@@ -89,3 +89,34 @@ test('when the turn’s publishes push memory past a waiting poll’s cursor, th
   assert.equal(hub.parkedCount(), 0);
   for (const h of [parked, waiting]) (h instanceof Promise ? await h : h).cancel();
 });
+
+test('a catch-up over many channels reads a share of each and answers only what it is sure of: paging through loses and repeats nothing', async () => {
+  // 30 channels behind memory (floor 10), 4 stored messages each, interleaved; then newer ones in memory.
+  const { hub, stores, service } = subscriptionRig({ clock: createFakeClock(), floor: 1000n, catchUpRowsPerPoll: 30 });
+  const channels = Array.from({ length: 30 }, (_, i) => `c${i}`);
+  const stored: StoredMessage[] = [];
+  for (let k = 0; k < 4; k++) for (let i = 0; i < 30; i++) stored.push({ ...row(channels[i], BigInt(100 + k * 30 + i)), channel: channels[i] });
+  await stores.messages.append(stored);
+  hub.deliver([
+    { ...env('c0', 2000n), channel: 'c0' },
+    { ...env('c29', 2001n), channel: 'c29' },
+  ]);
+  await turnEnd();
+  const seen: bigint[] = [];
+  let cursor = 50n;
+  for (let i = 0; i < 200 && seen.length < 122; i++) {
+    const answers: SubscribeAnswer[] = [];
+    const handle = await service.open(
+      { subscribeKey: KEY, uuid: 'u', channels, groups: [], cursor, filter: null, canRead: () => true },
+      { answer: (a) => answers.push(a), recheck: () => null, denied: () => assert.fail('no denial expected') },
+    );
+    await waitFor(() => answers.length === 1, 'an answer', 2000);
+    handle.cancel();
+    // With one row per channel read, an answer never reaches past the first channel that may hold more.
+    assert.ok(answers[0].items.length <= 30, `answer ${i} carries ${answers[0].items.length}`);
+    for (const m of answers[0].items) seen.push(m.env.timetoken);
+    cursor = answers[0].timetoken;
+  }
+  const expected = [...stored.map((r) => r.timetoken), 2000n, 2001n].sort((a, b) => (a < b ? -1 : 1));
+  assert.deepEqual(seen, expected, 'every stored message, then the newer ones from memory, each once and in order');
+});
