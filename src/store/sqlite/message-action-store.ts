@@ -15,13 +15,14 @@ interface ActionRow {
 
 const COLUMNS = 'message_timetoken, action_timetoken, type, value, uuid';
 
-/**
- * Message actions in the `message_actions` table. The primary key (message, action timetoken) and the
- * UNIQUE (message, type, value, uuid) constraint make add() one INSERT OR IGNORE: no read-then-write race.
- */
 /** Thrown inside an add's transaction to roll it back: the message already carries its most actions. */
 class MessageFull extends Error {}
 
+/**
+ * Message actions in the `message_actions` table. The primary key (message, action timetoken) and the
+ * UNIQUE (message, type, value, uuid) constraint make add() an INSERT OR IGNORE: no read-then-write race;
+ * the per-message cap is counted in the same transaction.
+ */
 export class SqliteMessageActionStore implements MessageActionStore {
   private readonly insert: Database.Statement<unknown[]>;
   /** Count for the cap, then insert, in one transaction: 'added', 'taken' or 'full'. */
