@@ -8,10 +8,11 @@
  * Latency: one message at a time, wait until every subscriber has it. Throughput: a few publishers in
  * flight for a fixed time. Bounded in count and time; figures are printed, nothing is asserted.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { Redis } from 'ioredis';
+import { spawnParleyNode } from './lib/servers.ts';
 
 const PUB = 'pub-bench';
 const SUB = 'sub-bench';
@@ -34,31 +35,8 @@ function get(url: string): Promise<{ status: number; body: string }> {
   });
 }
 
-async function startNode(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: {
-      ...process.env,
-      PORT: '0',
-      PARLEY_HOST: '127.0.0.1',
-      PARLEY_LOG_LEVEL: 'error',
-      PARLEY_DEMO_ENABLED: 'false',
-      PARLEY_PUBLISH_KEY: PUB,
-      PARLEY_SUBSCRIBE_KEY: SUB,
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`node exited with ${code}`)));
-  });
-  return { child, url };
-}
+/** A Parley node with the benchmark's keyset and `env` (bench/lib/servers.ts spawnParleyNode). */
+const startNode = (env: Record<string, string>) => spawnParleyNode({ PARLEY_PUBLISH_KEY: PUB, PARLEY_SUBSCRIBE_KEY: SUB, ...env });
 
 /** A raw long-poll subscriber: counts deliveries and reports each message's arrival to `onMessage`. */
 function subscriber(url: string, channel: string, onMessage: (id: number) => void): { stop(): void } {

@@ -13,12 +13,13 @@
  * Redis at 127.0.0.1:6379 under a prefix of its own, deleted at the end. Bounded in count and time;
  * figures are printed, nothing is asserted.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { connect, createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import PubNub from 'pubnub';
+import { spawnParleyNode } from './lib/servers.ts';
 import { RedisBroker } from '../src/store/redis/broker.ts';
 import { createRedisStores } from '../src/store/redis/index.ts';
 import type { OutgoingMessage } from '../src/store/types.ts';
@@ -129,36 +130,17 @@ interface Node {
   exited: Promise<unknown>;
 }
 
-async function startNode(): Promise<Node> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: {
-      ...process.env,
-      PORT: '0',
-      PARLEY_HOST: '127.0.0.1',
-      PARLEY_LOG_LEVEL: 'error',
-      PARLEY_DEMO_ENABLED: 'false',
+function startNode(): Promise<Node> {
+  return within(
+    spawnParleyNode({
       PARLEY_PUBLISH_KEY: KEYS.publishKey,
       PARLEY_SUBSCRIBE_KEY: KEYS.subscribeKey,
       PARLEY_SECRET_KEY: KEYS.secretKey,
       PARLEY_REDIS_URL: REDIS_URL,
       PARLEY_REDIS_PREFIX: `${PREFIX}-nodes`,
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  const url = await within(
-    new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout!.on('data', (d) => {
-        out += d;
-        const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
-        if (m) resolve(m[1]);
-      });
-      child.once('exit', (code) => reject(new Error(`node exited with ${code}`)));
     }),
     'node start',
   );
-  return { child, url, exited };
 }
 
 /** Resolves once `node` has a long-poll parked (its gauge on /metrics), polling every few ms. */

@@ -268,6 +268,23 @@ async function startNode(kind: 'parley' | 'baseline' | 'json', o: ServerOptions,
   };
 }
 
+/**
+ * Parley from source through tsx, unpinned, with settings for benchmarks that run several nodes of it
+ * (bench/cross-node.ts, bench/latency.ts): port 0 on loopback, errors only, no demo, then `env` over them.
+ * Its stderr is this process's; it is stopped with this process at the latest. Resolves once it listens
+ * (within 30 s) with its URL and a promise of its exit.
+ */
+export async function spawnParleyNode(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; exited: Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: '0', PARLEY_HOST: HOST, PARLEY_LOG_LEVEL: 'error', PARLEY_DEMO_ENABLED: 'false', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const { exited } = track(child);
+  const port = await listeningPort(child, 'parley node', () => '(its stderr is above)');
+  return { child, url: `http://${HOST}:${port}`, exited };
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
