@@ -2,26 +2,14 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { MessageQuery, MessageStore, StoredMessage } from '../../src/store/types.ts';
 import { freshStores, type ContractOptions } from './contract-options.ts';
+import { BASE_TIMETOKEN, storedAt } from '../helpers/stored-messages.ts';
 
 const SUB = 'sub-a';
 const OTHER_SUB = 'sub-b';
-const T = 17_000_000_000_000_000n;
+const T = BASE_TIMETOKEN;
 const NOW = 1_700_000_000_000;
 
-function msg(channel: string, offset: number, extra: Partial<StoredMessage> = {}): StoredMessage {
-  return {
-    subscribeKey: SUB,
-    channel,
-    timetoken: T + BigInt(offset),
-    publisher: 'u-1',
-    payload: JSON.stringify({ n: offset }),
-    meta: null,
-    customMessageType: null,
-    type: 0,
-    expiresAtMs: null,
-    ...extra,
-  };
-}
+const msg = (channel: string, offset: number, extra: Partial<StoredMessage> = {}): StoredMessage => storedAt(SUB, channel, offset, extra);
 
 function query(store: MessageStore, q: Partial<MessageQuery> & Pick<MessageQuery, 'channels'>): Promise<StoredMessage[]> {
   return store.query({ subscribeKey: SUB, range: {}, limit: 100, keep: 'newest', nowMs: NOW, ...q });

@@ -7,6 +7,7 @@ import { adminClient, deleteKeysWithPrefix, keysWithPrefix, REDIS_URL, uniqueRed
 import { brokerContract } from './broker.contract.ts';
 import { nodeFromConfig, type ContractOptions } from './contract-options.ts';
 import { storesContract } from './stores.contract.ts';
+import { BASE_TIMETOKEN, storedAt } from '../helpers/stored-messages.ts';
 
 const admin = adminClient();
 after(() => admin.quit());
@@ -55,22 +56,10 @@ brokerContract({
 });
 
 const SUB = 'sub-a';
-const T = 17_000_000_000_000_000n;
+const T = BASE_TIMETOKEN;
 const NOW = 1_700_000_000_000;
 
-function msg(subscribeKey: string, channel: string, offset: number): StoredMessage {
-  return {
-    subscribeKey,
-    channel,
-    timetoken: T + BigInt(offset),
-    publisher: 'u-1',
-    payload: `{"n":${offset}}`,
-    meta: null,
-    customMessageType: null,
-    type: 0,
-    expiresAtMs: null,
-  };
-}
+const msg = (subscribeKey: string, channel: string, offset: number): StoredMessage => storedAt(subscribeKey, channel, offset);
 
 async function unusedPort(): Promise<number> {
   const server = createServer();

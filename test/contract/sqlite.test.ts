@@ -13,6 +13,7 @@ import type { StoredMessage, Stores } from '../../src/store/types.ts';
 import { brokerContract } from './broker.contract.ts';
 import { nodeFromConfig, type ContractOptions } from './contract-options.ts';
 import { storesContract } from './stores.contract.ts';
+import { BASE_TIMETOKEN, storedAt } from '../helpers/stored-messages.ts';
 
 function makeTempDir(): string {
   return mkdtempSync(join(tmpdir(), 'parley-sqlite-'));
@@ -52,7 +53,7 @@ brokerContract({
   },
 });
 
-const T = 17_000_000_000_000_000n;
+const T = BASE_TIMETOKEN;
 const SUB = 'sub-a';
 const MIGRATIONS_DIR = new URL('../../src/store/sqlite/migrations/', import.meta.url);
 const KILL_FIXTURE = fileURLToPath(new URL('./fixtures/append-until-killed.ts', import.meta.url));
@@ -69,19 +70,7 @@ function open(t: TestContext, file: string): Stores {
   return stores;
 }
 
-function msg(channel: string, offset: number): StoredMessage {
-  return {
-    subscribeKey: SUB,
-    channel,
-    timetoken: T + BigInt(offset),
-    publisher: 'u-1',
-    payload: `{"n":${offset}}`,
-    meta: null,
-    customMessageType: null,
-    type: 0,
-    expiresAtMs: null,
-  };
-}
+const msg = (channel: string, offset: number): StoredMessage => storedAt(SUB, channel, offset);
 
 function everything(stores: Stores, channels: string[]): Promise<StoredMessage[]> {
   return stores.messages.query({ subscribeKey: SUB, channels, range: {}, limit: Number.MAX_SAFE_INTEGER, keep: 'oldest', nowMs: 0 });
