@@ -1,8 +1,8 @@
 import { test, type TestContext } from 'node:test';
-import { Redis } from 'ioredis';
 import assert from 'node:assert/strict';
 import { startServer, OPEN_KEYSET, type TestServer } from '../helpers/start-server.ts';
 import { rawConnect } from '../helpers/raw-http.ts';
+import { adminClient, deleteKeysWithPrefix, REDIS_URL, uniqueRedisPrefix } from '../helpers/redis.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { MAX_RELATIONS_PER_PATCH, MAX_SORT_KEYS } from '../../src/protocol/routes/objects.ts';
 import { MAX_ACTIONS_PER_MESSAGE } from '../../src/realtime/message-actions.ts';
@@ -124,12 +124,19 @@ test('a download whose reader stops reading is dropped after limits.bodyIdleTime
 
 for (const engine of ['memory', 'redis'] as const) {
   test(`limits.maxChannelsPerGroup holds against concurrent adds (${engine}): the cap is checked in the same step as the add`, async (t) => {
-    const prefix = `parley-test-groups-${process.pid}-${Date.now()}`;
+    const prefix = uniqueRedisPrefix();
     const s = await server(t, {
       limits: { maxChannelsPerGroup: 40 },
-      ...(engine === 'redis' ? { store: { kind: 'redis' }, redis: { url: 'redis://127.0.0.1:6379', prefix } } : {}),
+      ...(engine === 'redis' ? { store: { kind: 'redis' }, redis: { url: REDIS_URL, prefix } } : {}),
     });
-    if (engine === 'redis') t.after(() => deleteRedisKeys(`${prefix}*`));
+    if (engine === 'redis') {
+      const admin = adminClient();
+      t.after(async () => {
+        await s.stop(); // first: a running node may still write under the prefix
+        await deleteKeysWithPrefix(admin, prefix);
+        await admin.quit();
+      });
+    }
     // Ten adds, each alone within the cap, on ten connections, their requests written together so the
     // server reads them in one turn and they overlap: exactly one fits.
     const connections = await Promise.all(Array.from({ length: 10 }, () => rawConnect(s.port)));
@@ -145,16 +152,4 @@ for (const engine of ['memory', 'redis'] as const) {
     const listed = JSON.parse((await call(s, `/v1/channel-registration/sub-key/${SUB}/channel-group/g?uuid=admin`)).text);
     assert.equal(listed.payload.channels.length, 30);
   });
-}
-
-/** Deletes this test's Redis keys. */
-async function deleteRedisKeys(pattern: string): Promise<void> {
-  const redis = new Redis('redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1 });
-  await redis.connect();
-  try {
-    const keys = await redis.keys(pattern);
-    if (keys.length > 0) await redis.del(...keys);
-  } finally {
-    redis.disconnect();
-  }
 }

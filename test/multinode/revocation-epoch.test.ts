@@ -31,11 +31,15 @@ async function grant(server: TestServer, t: TestContext): Promise<(ttl?: number)
 test('Redis lost its data: a node started later refuses a token revoked before the loss, and every token issued before it', async (t) => {
   const prefix = uniqueRedisPrefix();
   const redis = adminClient();
+  const nodes: TestServer[] = [];
   t.after(async () => {
+    // The nodes first (stop is idempotent): a running node still writes under the prefix.
+    for (const n of nodes) await n.stop();
     await deleteKeysWithPrefix(redis, prefix);
     await redis.quit();
   });
   const a = await node(t, REDIS_URL, prefix);
+  nodes.push(a);
   const grantOnA = await grant(a, t);
   const revoked = await grantOnA(30);
   const kept = await grantOnA(31);
@@ -49,6 +53,7 @@ test('Redis lost its data: a node started later refuses a token revoked before t
   assert.ok((await deleteKeysWithPrefix(redis, prefix)) > 0);
 
   const b = await node(t, REDIS_URL, prefix);
+  nodes.push(b);
   assert.equal(await use(b, revoked), '403 TOKEN_ISSUED_BEFORE_EPOCH', 'the revoked token must not become valid again');
   assert.equal(await use(b, kept), '403 TOKEN_ISSUED_BEFORE_EPOCH', 'it may have been revoked in the lost list');
   const fresh = await (await grant(b, t))();
