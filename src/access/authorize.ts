@@ -35,18 +35,12 @@ export function emptyMissing(): Missing {
 
 /**
  * Every named resource of `requirements` (deduplicated), for denials that refuse the whole request
- * (bad credential). Keyset-level requirements name no resource and are left out; the message says so.
+ * (bad credential) and for the unmet ones of a denial. Keyset-level requirements name no resource and
+ * are left out; the message says so.
  */
 export function missingAll(requirements: readonly Requirement[]): Missing {
-  return missingOfRequirements(requirements);
-}
-
-/**
- * The named resources of `requirements`, each once, in order. A request may name tens of thousands
- * (groups expanded; heartbeat and here-now take long lists): deduplicated through sets, so a denial
- * costs what the request named, not its square.
- */
-function missingOfRequirements(requirements: readonly Requirement[]): Missing {
+  // Each name once, in order. A request may name tens of thousands (groups expanded; heartbeat and
+  // here-now take long lists): deduplicated through sets, so a denial costs what it named, not its square.
   const missing = emptyMissing();
   const seen: Record<ResourceKind, Set<string>> = { channels: new Set(), groups: new Set(), uuids: new Set() };
   for (const r of requirements) {
@@ -88,7 +82,7 @@ export function deny(code: DenialCode, missing: Missing, message: string): Decis
 }
 
 function denyUnmet(unmet: readonly Requirement[], source: string): Decision {
-  const missing = missingOfRequirements(unmet);
+  const missing = missingAll(unmet);
   return deny('ACCESS_DENIED', missing, `Forbidden: ${source} does not grant ${describeUnmet(unmet)}`);
 }
 

@@ -44,7 +44,7 @@ export function mergeKept(perChannel: readonly StoredMessage[][], q: Pick<Messag
     // stops, so the result is a prefix (suffix) of the full answer (MessageQuery.perChannelLimit).
     let cut: bigint | null = null;
     for (const rows of perChannel) {
-      if (rows.length < share || rows.length === 0) continue;
+      if (rows.length < share) continue;
       const edge = q.keep === 'oldest' ? rows[rows.length - 1].timetoken : rows[0].timetoken;
       if (cut === null || (q.keep === 'oldest' ? edge < cut : edge > cut)) cut = edge;
     }
