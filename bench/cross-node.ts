@@ -11,7 +11,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
-import { Redis } from 'ioredis';
+import { deleteRedisKeys, REDIS_URL } from './lib/redis.ts';
 import { spawnParleyNode } from './lib/servers.ts';
 
 const PUB = 'pub-bench';
@@ -99,7 +99,7 @@ async function measure(pubUrl: string, subUrl: string) {
 
 async function main(): Promise<void> {
   const prefix = `parley-bench-${randomBytes(4).toString('hex')}`;
-  const redisEnv = { PARLEY_REDIS_URL: 'redis://127.0.0.1:6379', PARLEY_REDIS_PREFIX: prefix };
+  const redisEnv = { PARLEY_REDIS_URL: REDIS_URL, PARLEY_REDIS_PREFIX: prefix };
   const rows: Array<[string, Awaited<ReturnType<typeof measure>>]> = [];
   const children: ChildProcess[] = [];
   const cleanup = () => {
@@ -120,14 +120,7 @@ async function main(): Promise<void> {
     rows.push(['redis-2 (publish on A, deliver on B)', await measure(one.url, two.url)]);
   } finally {
     cleanup();
-    const redis = new Redis('redis://127.0.0.1:6379');
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
-    await redis.quit();
+    await deleteRedisKeys(`${prefix}:*`);
   }
   const base = rows[0][1];
   console.log(

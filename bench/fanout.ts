@@ -35,8 +35,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { renderChart } from './lib/chart.ts';
 import { Load, latencyPhase, percentile, type ThroughputResult, throughputPhase } from './lib/load.ts';
-import { Redis } from 'ioredis';
-import { hasNchan, type ParleyBuild, prepareParley, REDIS_URL, ROOT, type ServerKind, type ServerProcess, startServer } from './lib/servers.ts';
+import { deleteRedisKeys } from './lib/redis.ts';
+import { hasNchan, type ParleyBuild, prepareParley, ROOT, type ServerKind, type ServerProcess, startServer } from './lib/servers.ts';
 import { CORES, PIN, pinSelfToLoadCore, sleep } from './lib/system.ts';
 import { type PublishRow, printPublishRows, runPublishBench } from './publish.ts';
 
@@ -269,24 +269,7 @@ async function runOne(kind: FanoutKind, n: number, o: Options, build: ParleyBuil
   } finally {
     load?.close();
     await srv.stop();
-    if (kind === 'parley' && o.store === 'redis') await deleteRedisPrefix(redisPrefix);
-  }
-}
-
-/** Deletes a run's Redis keys (SCAN, bounded), so runs leave nothing behind. */
-async function deleteRedisPrefix(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  try {
-    await redis.connect();
-    let cursor = '0';
-    for (let i = 0; i < 100_000; i++) {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-      if (cursor === '0') break;
-    }
-  } finally {
-    redis.disconnect();
+    if (kind === 'parley' && o.store === 'redis') await deleteRedisKeys(`${redisPrefix}*`);
   }
 }
 

@@ -19,12 +19,12 @@ import { connect, createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import PubNub from 'pubnub';
+import { deleteRedisKeys, REDIS_URL } from './lib/redis.ts';
 import { spawnParleyNode } from './lib/servers.ts';
 import { RedisBroker } from '../src/store/redis/broker.ts';
 import { createRedisStores } from '../src/store/redis/index.ts';
 import type { OutgoingMessage } from '../src/store/types.ts';
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
 const KEYS = { publishKey: 'pub-latency', subscribeKey: 'sub-latency', secretKey: `sec-latency-${'0'.repeat(32)}` };
 const WARMUP = 20;
 const UNREACHABLE_TRIALS = 10;
@@ -249,24 +249,10 @@ async function unreachable(): Promise<void> {
   report('Redis unreachable: first store calls → STORE_UNAVAILABLE', failed, refused);
 }
 
-async function deletePrefix(): Promise<void> {
-  const redis = new Redis(REDIS_URL);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${PREFIX}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    await redis.quit();
-  }
-}
-
 try {
   await link();
   await revocation();
   await unreachable();
 } finally {
-  await deletePrefix();
+  await deleteRedisKeys(`${PREFIX}*`);
 }

@@ -15,6 +15,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { REDIS_URL } from './redis.ts';
 import { childrenOf, cpuSecondsOf, pinned, rssBytesOf, SERVER_CORE, sleep, systemSecondsOf } from './system.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -90,9 +91,6 @@ export interface ServerProcess {
   readonly probe: Probe | null;
   stop(): Promise<void>;
 }
-
-/** The Redis the benchmark's Redis-engine runs use (loopback only). */
-export const REDIS_URL = 'redis://127.0.0.1:6379';
 
 export interface ServerOptions {
   /** Parley's engine; redis needs `redisPrefix` (a Redis at REDIS_URL). */
