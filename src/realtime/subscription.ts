@@ -370,7 +370,7 @@ class LongPoll implements Waiter, PollHandle {
     this.service.holds.add(this, Math.max(0, this.o.longPollTimeoutMs - (this.o.nowMs() - startedMs)));
   }
 
-  /** Leaves the hub and the hold queue (a catch-up from the store follows, which parks again if need be). */
+  /** Leaves the hub and the hold queue (when it ends, or before a catch-up from the store, which parks again if need be). */
   private unpark(): void {
     if (this.isHeld) this.service.holds.remove(this);
     if (this.parked) this.o.hub.unpark(this);
@@ -484,8 +484,7 @@ class LongPoll implements Waiter, PollHandle {
     if (this.done) return;
     this.done = true;
     this.service.releaseSources(this.sources.length);
-    if (this.isHeld) this.service.holds.remove(this);
-    if (this.parked) this.o.hub.unpark(this);
+    this.unpark();
   }
 
   /**
