@@ -25,7 +25,8 @@ function atoms(pattern: string, options: LikeOptions): Atom[] {
   return out;
 }
 
-const escapeRegExp = (ch: string) => ch.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+// The syntax characters and `/`: the only identity escapes the `u` flag allows (`\-` is a SyntaxError there).
+const escapeRegExp = (ch: string) => ch.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 const sameChar = (a: string, b: string) => new RegExp(`^${escapeRegExp(a)}$`, 'iu').test(b);
 
 /** match[i][j]: the first i atoms match the first j code points. O(|pattern|·|value|). */
@@ -115,7 +116,14 @@ test('LIKE agrees with the RegExp it replaces on arbitrary Unicode', () => {
     fc.property(fc.oneof(anyString(10), withStars), anyString(20), options, (pattern, value, o) => {
       assert.equal(compileLikePattern(pattern, o).matches(value), oldRegExp(pattern, o).test(value));
     }),
-    { numRuns: 2000 },
+    // A counterexample once found: `-` must reach the RegExp unescaped under the `u` flag.
+    {
+      numRuns: 2000,
+      examples: [
+        ['-**', '', { starEscape: true }],
+        ['a-b*', 'A-Bc', { starEscape: false }],
+      ],
+    },
   );
 });
 
