@@ -20,11 +20,9 @@
  */
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { emptyAnswer, MessageLog } from './lib/message-log.ts';
 
-const MAX_PER_ANSWER = 100;
-const LOG_KEEP = 1000;
 const HOLD_MS = 280_000;
-const REGION = 1;
 // Parley sends these on every JSON answer (CORS is part of the protocol for browsers, §1.3): keep the
 // answer bytes comparable.
 const HEADERS = {
@@ -35,12 +33,6 @@ const HEADERS = {
   'Cache-Control': 'no-cache',
 };
 
-interface Entry {
-  seq: number;
-  /** The envelope as sent, serialised once at publish time. */
-  wire: string;
-}
-
 interface Poll {
   res: ServerResponse;
   cursor: number;
@@ -48,7 +40,7 @@ interface Poll {
 }
 
 interface Channel {
-  log: Entry[];
+  log: MessageLog;
   parked: Set<Poll>;
 }
 
@@ -59,7 +51,7 @@ let seq = 1;
 
 function channel(name: string): Channel {
   let c = channels.get(name);
-  if (!c) channels.set(name, (c = { log: [], parked: new Set() }));
+  if (!c) channels.set(name, (c = { log: new MessageLog(), parked: new Set() }));
   return c;
 }
 
@@ -68,16 +60,11 @@ function send(res: ServerResponse, status: number, body: string): void {
   res.end(body);
 }
 
-/** Answers with up to MAX_PER_ANSWER entries newer than `cursor`; false when there are none. */
+/** Answers with up to 100 entries newer than `cursor`; false when there are none. */
 function answerNewer(res: ServerResponse, c: Channel, cursor: number): boolean {
-  const log = c.log;
-  let i = log.length;
-  while (i > 0 && log[i - 1].seq > cursor) i--;
-  if (i === log.length) return false;
-  const end = Math.min(log.length, i + MAX_PER_ANSWER);
-  let body = `{"t":{"t":"${log[end - 1].seq}","r":${REGION}},"m":[`;
-  for (let k = i; k < end; k++) body += (k > i ? ',' : '') + log[k].wire;
-  send(res, 200, body + ']}');
+  const body = c.log.answerAfter(cursor);
+  if (body === null) return false;
+  send(res, 200, body);
   return true;
 }
 
@@ -85,7 +72,7 @@ function subscribe(res: ServerResponse, name: string, query: URLSearchParams): v
   const c = channel(name);
   const tt = query.get('tt');
   if (!tt || tt === '0') {
-    send(res, 200, `{"t":{"t":"${seq}","r":${REGION}},"m":[]}`);
+    send(res, 200, emptyAnswer(seq));
     return;
   }
   const cursor = Number(tt);
@@ -95,7 +82,7 @@ function subscribe(res: ServerResponse, name: string, query: URLSearchParams): v
     cursor,
     timer: setTimeout(() => {
       c.parked.delete(poll);
-      send(res, 200, `{"t":{"t":"${cursor}","r":${REGION}},"m":[]}`);
+      send(res, 200, emptyAnswer(cursor));
     }, HOLD_MS),
   };
   c.parked.add(poll);
@@ -110,9 +97,7 @@ function publish(res: ServerResponse, subKey: string, name: string, rawPayload: 
   JSON.parse(payload); // reject what is not JSON, as any real server must
   const c = channel(name);
   const s = ++seq;
-  const wire = `{"a":"1","f":0,"i":${JSON.stringify(query.get('uuid') ?? '')},"p":{"t":"${s}","r":${REGION}},"k":${JSON.stringify(subKey)},"c":${JSON.stringify(name)},"d":${payload}}`;
-  c.log.push({ seq: s, wire });
-  if (c.log.length > 2 * LOG_KEEP) c.log.splice(0, LOG_KEEP);
+  c.log.append(s, subKey, name, query.get('uuid') ?? '', payload);
   send(res, 200, `[1,"Sent","${s}"]`);
   const parked = c.parked;
   c.parked = new Set();

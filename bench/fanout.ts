@@ -2,7 +2,7 @@
  * `npm run bench`: Parley's benchmark suite. Every figure is read beside a baseline measured in the same
  * run (performance.md), and the run writes bench/results/latest.json and bench/results/latest.svg.
  *
- *   npm run bench -- [--n 1000,10000] [--servers parley,baseline,nchan] [--seconds 5]
+ *   npm run bench -- [--n 1000,10000] [--servers parley,baseline,floor,nchan] [--seconds 5]
  *                    [--store memory|sqlite|redis] [--workers N] [--parley dist|src] [--repeat 1]
  *                    [--publish-seconds 4] [--no-publish] [--no-fanout]
  *                    [--cpu-prof DIR | --alloc-prof DIR] [--server-arg NODE_FLAG]...
@@ -12,6 +12,8 @@
  * - parley:   Parley as `npm start` runs it (compiled), memory engine;
  * - baseline: bench/baseline-longpoll-server.ts, a raw node:http long-poll server (the least any
  *             node:http server must do for this workload);
+ * - floor:    bench/floor-longpoll-server.ts, about the least any Node server can do for it (node:net,
+ *             no HTTP parser, no features): what the runtime costs per answer, beside nchan;
  * - nchan:    nginx + nchan, one worker, long-poll subscribers, HTTP publish (skipped, and said so,
  *             when nginx or libnginx-mod-nchan is not installed).
  * Each (server, N) gets a fresh server process pinned to core 0; this process, the load generator, runs
@@ -55,6 +57,7 @@ const WATCHDOG_MS = 30 * 60_000;
 const MAX_N = 10_000;
 
 type FanoutKind = Exclude<ServerKind, 'json'>;
+const FANOUT_KINDS: readonly FanoutKind[] = ['parley', 'baseline', 'floor', 'nchan'];
 
 interface Options {
   store: 'memory' | 'sqlite' | 'redis';
@@ -80,7 +83,7 @@ function parseArgs(argv: string[]): Options {
     store: 'memory',
     workers: 0,
     ns: [1000, 10_000],
-    servers: ['parley', 'baseline', 'nchan'],
+    servers: ['parley', 'baseline', 'floor', 'nchan'],
     seconds: 5,
     parley: 'dist',
     repeat: 1,
@@ -116,7 +119,7 @@ function parseArgs(argv: string[]): Options {
         break;
       case '--servers':
         o.servers = value().split(',') as FanoutKind[];
-        if (o.servers.some((s) => s !== 'baseline' && s !== 'parley' && s !== 'nchan')) throw new Error('--servers takes parley,baseline,nchan');
+        if (o.servers.some((s) => !FANOUT_KINDS.includes(s))) throw new Error(`--servers takes ${FANOUT_KINDS.join(',')}`);
         break;
       case '--seconds':
         o.seconds = Number(value());
@@ -347,13 +350,20 @@ function printFanout(rows: FanoutRow[]): void {
         fmt(r.rssPerParkedPollKiB, 1),
       ]);
     }
-    const p = byKind.get('parley');
-    for (const other of ['baseline', 'nchan'] as const) {
+    // Parley against each reference, and the Node floor against nchan: how far the runtime itself is.
+    const pairs = [
+      ['parley', 'baseline'],
+      ['parley', 'floor'],
+      ['parley', 'nchan'],
+      ['floor', 'nchan'],
+    ] as const;
+    for (const [one, other] of pairs) {
+      const p = byKind.get(one);
       const b = byKind.get(other);
       if (!p || !b) continue;
       lines.push([
         '',
-        `parley/${other}`,
+        `${one}/${other}`,
         x(ratio(p.p50Ms, b.p50Ms)),
         x(ratio(p.p99Ms, b.p99Ms)),
         '',
@@ -407,6 +417,12 @@ function goals(rows: FanoutRow[], publish: PublishRow[]): Goal[] {
     if (p && c) {
       const co = ratio(p.coalescedPerCpuSecond, c.coalescedPerCpuSecond);
       out.push({ goal: `N=${n}: deliveries per server-CPU-s vs nginx+nchan, coalesced`, target: '> 1.0x', value: x(co), met: co > 1.0 });
+    }
+    const f = get('floor', n);
+    if (f && c) {
+      // Not a goal: where Node's own floor stands, which no Node server gets far past but by coalescing.
+      const co = ratio(f.coalescedPerCpuSecond, c.coalescedPerCpuSecond);
+      out.push({ goal: `N=${n}: (for reference) node:net floor vs nginx+nchan, coalesced`, target: '-', value: x(co), met: null });
     }
     if (p?.rssPerParkedPollKiB != null) {
       out.push({

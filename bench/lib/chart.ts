@@ -12,8 +12,8 @@ export interface ChartRow {
   p99Ms: number;
 }
 
-const COLORS: Record<string, string> = { parley: '#d9480f', baseline: '#1c7ed6', nchan: '#2f9e44' };
-const LABELS: Record<string, string> = { parley: 'Parley', baseline: 'node:http baseline', nchan: 'nginx + nchan' };
+const COLORS: Record<string, string> = { parley: '#d9480f', baseline: '#1c7ed6', floor: '#868e96', nchan: '#2f9e44' };
+const LABELS: Record<string, string> = { parley: 'Parley', baseline: 'node:http baseline', floor: 'node:net floor', nchan: 'nginx + nchan' };
 const PANEL_W = 470;
 const PANEL_H = 330;
 const MARGIN = { left: 70, right: 20, top: 30, bottom: 48 };

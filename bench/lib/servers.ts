@@ -4,6 +4,8 @@
  * - parley:   Parley as `npm start` runs it (dist/main.js, built first if src/ changed), or from source
  *             through tsx when it cannot be built (said in the report);
  * - baseline: bench/baseline-longpoll-server.ts, the least a node:http long-poll server does;
+ * - floor:    bench/floor-longpoll-server.ts, about the least any Node long-poll server can do (node:net,
+ *             no HTTP parser): what the runtime itself costs per answer;
  * - json:     bench/baseline-json-server.ts, a trivial node:http JSON handler (the publish baseline);
  * - nchan:    nginx with the nchan module (Debian nginx + libnginx-mod-nchan), one worker process,
  *             long-poll subscribers and HTTP publish at the same URLs the load generator uses.
@@ -23,8 +25,8 @@ export const HOST = '127.0.0.1';
 export const PUB_KEY = 'pub-b';
 export const SUB_KEY = 'sub-b';
 
-export type ServerKind = 'parley' | 'baseline' | 'nchan' | 'json';
-/** How subscribers talk to the server: PubNub's subscribe v2 (Parley, baseline) or nchan's long-poll. */
+export type ServerKind = 'parley' | 'baseline' | 'floor' | 'nchan' | 'json';
+/** How subscribers talk to the server: PubNub's subscribe v2 (Parley and the Node baselines) or nchan's long-poll. */
 export type Dialect = 'pubnub' | 'nchan';
 
 export interface ProbeSample {
@@ -203,13 +205,14 @@ async function stopChild(child: ChildProcess, exited: Promise<void>, signal: Nod
 
 const PROBE = path.join(ROOT, 'bench', 'server-probe.mjs');
 
-async function startNode(kind: 'parley' | 'baseline' | 'json', o: ServerOptions, build: ParleyBuild | null): Promise<ServerProcess> {
-  const script =
-    kind === 'parley'
-      ? build!.script
-      : kind === 'baseline'
-        ? (process.env.BENCH_BASELINE ?? 'bench/baseline-longpoll-server.ts')
-        : 'bench/baseline-json-server.ts';
+const NODE_BASELINES = {
+  baseline: process.env.BENCH_BASELINE ?? 'bench/baseline-longpoll-server.ts',
+  floor: 'bench/floor-longpoll-server.ts',
+  json: 'bench/baseline-json-server.ts',
+};
+
+async function startNode(kind: Exclude<ServerKind, 'nchan'>, o: ServerOptions, build: ParleyBuild | null): Promise<ServerProcess> {
+  const script = kind === 'parley' ? build!.script : NODE_BASELINES[kind];
   const loader = kind === 'parley' ? build!.nodeArgs : ['--import', 'tsx'];
   const nodeArgs = [...loader, '--import', PROBE, ...(o.nodeArgs ?? []), script];
   // The benchmark owns the configuration: drop PARLEY_* from the caller's environment (a stray
