@@ -24,7 +24,7 @@ import type { Clock } from '../clock.ts';
 import { type DenialCode, ParleyError } from '../errors.ts';
 import { hasAccessManager, type Keyset } from '../keyset.ts';
 import type { Logger } from '../log.ts';
-import type { DenyList, GrantStore, KickEntry } from '../store/types.ts';
+import type { DenyList, GrantRecord, GrantStore, GrantTarget, KickEntry } from '../store/types.ts';
 import type { AccessChange, AccessRequest, Credential, Decision, Requirement } from './types.ts';
 import { authorizeToken, authorizeV2, deny, explain as explainDecision, findInToken, missingAll, type Explanation } from './authorize.ts';
 import { GrantIndex } from './grant-index.ts';
@@ -86,6 +86,17 @@ export interface KickResult {
 
 /** Most auth keys one kick names. */
 export const MAX_KICK_AUTH_KEYS = 100;
+/**
+ * A grant change names its grants to the other nodes when there are at most this many (each then
+ * re-reads just those: GrantStore.get); a larger one has them re-read the keyset's whole list.
+ */
+export const MAX_CHANGED_TARGETS = 1000;
+
+/** The change event of these records: their targets when few enough to name. */
+function grantsChanged(subscribeKey: string, records: readonly GrantRecord[]): AccessChange {
+  if (records.length > MAX_CHANGED_TARGETS) return { kind: 'grants-changed', subscribeKey };
+  return { kind: 'grants-changed', subscribeKey, targets: records.map((r) => ({ level: r.level, resource: r.resource, authKey: r.authKey })) };
+}
 
 /** 'local' changes were made on this node (forward them to other nodes); 'remote' ones came from another. */
 export type AccessChangeOrigin = 'local' | 'remote';
@@ -311,7 +322,7 @@ export class AccessManager {
       await this.grants.put(records);
       this.index.keyset(subscribeKey).apply(records);
     });
-    this.emit({ kind: 'grants-changed', subscribeKey }, 'local');
+    this.emit(grantsChanged(subscribeKey, records), 'local');
     return grantPayload(subscribeKey, grant);
   }
 
@@ -442,7 +453,7 @@ export class AccessManager {
       kickedAtMs = entry.kickedAtMs;
       this.emit({ kind: 'uuid-kicked', subscribeKey, uuid, kickedAtMs }, 'local');
     }
-    let withdrawnGrants = 0;
+    let withdrawn: GrantRecord[] = [];
     if (authKeys.length > 0) {
       const wanted = new Set(authKeys);
       await this.serial.run(subscribeKey, async () => {
@@ -452,10 +463,11 @@ export class AccessManager {
         if (records.length === 0) return;
         await this.grants.put(records);
         this.index.keyset(subscribeKey).apply(records);
-        withdrawnGrants = records.length;
+        withdrawn = records;
       });
-      if (withdrawnGrants > 0) this.emit({ kind: 'grants-changed', subscribeKey }, 'local');
+      if (withdrawn.length > 0) this.emit(grantsChanged(subscribeKey, withdrawn), 'local');
     }
+    const withdrawnGrants = withdrawn.length;
     this.log.info({ subscribeKey, uuid, tokens, authKeys: authKeys.length, withdrawnGrants }, 'uuid kicked');
     return { kickedAtMs, withdrawnGrants };
   }
@@ -495,6 +507,8 @@ export class AccessManager {
       this.tokens.markRevoked(change.subscribeKey, change.tokenId, expiresAtMs);
     } else if (change.kind === 'uuid-kicked') {
       this.kicks.load([{ subscribeKey: change.subscribeKey, uuid: change.uuid, kickedAtMs: change.kickedAtMs }]);
+    } else if (change.targets !== undefined) {
+      await this.refreshGrants(change.subscribeKey, change.targets);
     } else {
       await this.reloadGrants(change.subscribeKey);
     }
@@ -540,6 +554,23 @@ export class AccessManager {
     for (const keyset of this.keysets) {
       if (hasAccessManager(keyset)) this.emit({ kind: 'grants-changed', subscribeKey: keyset.subscribeKey }, 'remote');
     }
+  }
+
+  /**
+   * Re-reads these grants from the store into the mirror: each is set to what the store holds, or
+   * withdrawn when it holds none. The store is read after the change event arrived, and the event was
+   * sent after its write, so the mirror ends where the store is, whatever order events of several nodes
+   * arrive in.
+   */
+  private async refreshGrants(subscribeKey: string, targets: readonly GrantTarget[]): Promise<void> {
+    await this.serial.run(subscribeKey, async () => {
+      const records = await this.grants.get(subscribeKey, targets, this.clock.nowMs());
+      const held = new Set(records.map((r) => JSON.stringify([r.level, r.resource, r.authKey])));
+      const withdrawn = targets
+        .filter((t) => !held.has(JSON.stringify([t.level, t.resource, t.authKey])))
+        .map((t): GrantRecord => ({ subscribeKey, level: t.level, resource: t.resource, authKey: t.authKey, perms: 0, ttlMinutes: 0, expiresAtMs: null }));
+      this.index.keyset(subscribeKey).apply([...records, ...withdrawn]);
+    });
   }
 
   /** Replaces a keyset's grant mirror with the store's current list. */

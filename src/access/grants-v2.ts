@@ -10,6 +10,12 @@ import { isWellFormedUnicode, validateV2ChannelName } from './patterns.ts';
 
 export const DEFAULT_GRANT_TTL_MINUTES = 1440;
 export const MAX_GRANT_TTL_MINUTES = 525_600;
+/**
+ * Grants one request may write: (channels + groups + uuids, or 1 at key level) × auth keys. A grant is
+ * one record per pair, stored, mirrored on every node and named to them in one event; without a bound a
+ * 16 KiB query of 4,000 short names and 4,000 auth keys would write 16 million.
+ */
+export const MAX_GRANT_RECORDS = 10_000;
 
 export interface GrantV2Params {
   channels?: readonly string[];
@@ -89,6 +95,7 @@ export function parseAuditV2Query(query: ReadonlyMap<string, string>): AuditV2Pa
 function checkNames(names: readonly string[] | undefined, location: string, channel: boolean): string[] {
   if (names === undefined) return [];
   const out: string[] = [];
+  const seen = new Set<string>();
   names.forEach((name, i) => {
     if (name.length === 0) throw invalid(`${location}[${i}]`, 'must not be empty');
     if (!isWellFormedUnicode(name)) throw invalid(`${location}[${i}]`, 'must be valid Unicode');
@@ -96,7 +103,9 @@ function checkNames(names: readonly string[] | undefined, location: string, chan
       const check = validateV2ChannelName(name);
       if (!check.ok) throw invalid(`${location}[${JSON.stringify(name)}]`, check.reason);
     }
-    if (!out.includes(name)) out.push(name);
+    if (seen.has(name)) return;
+    seen.add(name);
+    out.push(name);
   });
   return out;
 }
@@ -117,6 +126,15 @@ export function resolveGrantV2(params: GrantV2Params): ResolvedGrantV2 {
   if (!Number.isInteger(params.perms) || params.perms < 0 || params.perms > MAX_PERMISSION_VALUE) {
     throw invalid('perms', `must be a permission bitmask 0..${MAX_PERMISSION_VALUE}`);
   }
+  const isKeyLevel = channels.length === 0 && groups.length === 0 && targetUuids.length === 0;
+  const resources = isKeyLevel ? 1 : channels.length + groups.length + targetUuids.length;
+  const records = resources * Math.max(1, authKeys.length);
+  if (records > MAX_GRANT_RECORDS) {
+    throw invalid(
+      'auths',
+      `${resources} channels, groups or uuids × ${Math.max(1, authKeys.length)} auth keys make ${records} grants; at most ${MAX_GRANT_RECORDS} per request: split it`,
+    );
+  }
   return {
     channels,
     groups,
@@ -124,7 +142,7 @@ export function resolveGrantV2(params: GrantV2Params): ResolvedGrantV2 {
     authKeys: authKeys.length > 0 ? authKeys : [''],
     perms: params.perms,
     ttlMinutes,
-    isKeyLevel: channels.length === 0 && groups.length === 0 && targetUuids.length === 0,
+    isKeyLevel,
   };
 }
 

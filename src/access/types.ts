@@ -1,5 +1,6 @@
 import type { DenialCode, MissingResources } from '../errors.ts';
 import type { Keyset } from '../keyset.ts';
+import type { GrantTarget } from '../store/types.ts';
 
 export type ResourceKind = 'channels' | 'groups' | 'uuids';
 
@@ -53,5 +54,9 @@ export interface AccessRequest {
 /** Change notifications so parked subscribers can be re-checked at once. */
 export type AccessChange =
   | { kind: 'token-revoked'; subscribeKey: string; tokenId: string }
-  | { kind: 'grants-changed'; subscribeKey: string }
+  /**
+   * `targets`: the grants that changed, when there are at most MAX_CHANGED_TARGETS of them; other nodes
+   * then re-read only those. Without it they re-read the keyset's whole list.
+   */
+  | { kind: 'grants-changed'; subscribeKey: string; targets?: readonly GrantTarget[] }
   | { kind: 'uuid-kicked'; subscribeKey: string; uuid: string; kickedAtMs: number };

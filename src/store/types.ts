@@ -120,6 +120,9 @@ export interface GrantRecord {
   expiresAtMs: number | null;
 }
 
+/** What a grant is for within its keyset: the key GrantStore keeps one grant under. */
+export type GrantTarget = Pick<GrantRecord, 'level' | 'resource' | 'authKey'>;
+
 export interface GrantStore {
   /**
    * Replaces the grant for (subscribeKey, level, resource, authKey). A record with perms 0 deletes it.
@@ -128,6 +131,12 @@ export interface GrantStore {
   put(grants: readonly GrantRecord[]): Promise<void>;
   /** Every unexpired grant of a keyset (expiresAtMs > nowMs or null), in no particular order. */
   list(subscribeKey: string, nowMs: number): Promise<GrantRecord[]>;
+  /**
+   * The unexpired grants of these targets in one keyset, in no particular order; a target without one
+   * is left out, and a target named twice is answered once. Costs O(targets) whatever else the keyset
+   * holds: how a node refreshes its mirror after another node's grant.
+   */
+  get(subscribeKey: string, targets: readonly GrantTarget[], nowMs: number): Promise<GrantRecord[]>;
   /** Removes grants with expiresAtMs <= nowMs; returns how many. */
   purgeExpired(nowMs: number): Promise<number>;
 }
@@ -309,7 +318,8 @@ export interface CommittedMessage extends OutgoingMessage {
 /** Events nodes tell each other so their in-memory mirrors stay exact. */
 export type ControlEvent =
   | { kind: 'token-revoked'; subscribeKey: string; tokenId: string; expiresAtMs: number }
-  | { kind: 'grants-changed'; subscribeKey: string }
+  /** `targets`: the changed grants when few (access/types.ts AccessChange); absent: re-read them all. */
+  | { kind: 'grants-changed'; subscribeKey: string; targets?: readonly GrantTarget[] }
   | { kind: 'group-changed'; subscribeKey: string; group: string }
   | { kind: 'objects-changed'; subscribeKey: string }
   /** A uuid was kicked (DenyList.addKick); the store holds it too, for restarts and late nodes. */

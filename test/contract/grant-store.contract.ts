@@ -98,5 +98,48 @@ export function grantStoreContract(options: ContractOptions): void {
       assert.deepEqual(await listed(grants), [mine]);
       assert.deepEqual(await listed(grants, NOW, OTHER_SUB), []);
     });
+
+    test('get answers the live grants of the named targets only, each once', async (t) => {
+      const { grants } = await freshStores(t, options);
+      const alice = grant();
+      const everyone = grant({ authKey: '' });
+      const wildcard = grant({ resource: 'chat.*', perms: 1, ttlMinutes: 5, expiresAtMs: NOW + 300_000.25 });
+      const group = grant({ level: 'channel-group', resource: 'chat.lobby' });
+      const expired = grant({ resource: 'old', ttlMinutes: 1, expiresAtMs: NOW });
+      await grants.put([alice, everyone, wildcard, group, expired, grant({ subscribeKey: OTHER_SUB, resource: 'theirs' })]);
+      const target = (g: GrantRecord) => ({ level: g.level, resource: g.resource, authKey: g.authKey });
+      const got = await grants.get(
+        SUB,
+        [
+          target(alice),
+          target(wildcard),
+          target(alice),
+          target(expired),
+          { level: 'uuid', resource: 'chat.lobby', authKey: 'alice-key' },
+          { level: 'channel', resource: 'theirs', authKey: 'alice-key' },
+          { level: 'channel', resource: 'chat.lobby', authKey: 'nobody' },
+        ],
+        NOW,
+      );
+      const key = (g: GrantRecord) => JSON.stringify([g.level, g.resource, g.authKey]);
+      assert.deepEqual(
+        got.sort((a, b) => (key(a) < key(b) ? -1 : 1)),
+        [alice, wildcard].sort((a, b) => (key(a) < key(b) ? -1 : 1)),
+      );
+      assert.deepEqual(await grants.get(SUB, [target(expired)], NOW - 1), [expired], 'live before its expiry');
+      assert.deepEqual(await grants.get(SUB, [], NOW), []);
+      assert.deepEqual(await grants.get('sub-none', [target(alice)], NOW), []);
+      await grants.put([{ ...alice, perms: 0 }]);
+      assert.deepEqual(await grants.get(SUB, [target(alice), target(everyone)], NOW), [everyone]);
+    });
+
+    test('get reads a target list larger than one round trip carries', async (t) => {
+      const { grants } = await freshStores(t, options);
+      const many = Array.from({ length: 2_500 }, (_, i) => grant({ resource: `ch.${i}` }));
+      await grants.put(many);
+      const asked = many.filter((_, i) => i % 2 === 0).map((g) => ({ level: g.level, resource: g.resource, authKey: g.authKey }));
+      const got = await grants.get(SUB, [...asked, { level: 'channel', resource: 'ch.none', authKey: 'alice-key' }], NOW);
+      assert.deepEqual(new Set(got.map((g) => g.resource)), new Set(asked.map((g) => g.resource)));
+    });
   });
 }

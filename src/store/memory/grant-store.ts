@@ -1,8 +1,11 @@
-import type { GrantRecord, GrantStore } from '../types.ts';
+import type { GrantRecord, GrantStore, GrantTarget } from '../types.ts';
 
 function isLive(g: GrantRecord, nowMs: number): boolean {
   return g.expiresAtMs === null || g.expiresAtMs > nowMs;
 }
+
+// JSON keeps the composite key unambiguous whatever characters resource and authKey contain.
+const keyOf = (t: GrantTarget): string => JSON.stringify([t.level, t.resource, t.authKey]);
 
 /** Grants per keyset, keyed by (level, resource, authKey). Records are copied in and out. */
 export class MemoryGrantStore implements GrantStore {
@@ -10,8 +13,7 @@ export class MemoryGrantStore implements GrantStore {
 
   async put(grants: readonly GrantRecord[]): Promise<void> {
     for (const g of grants) {
-      // JSON keeps the composite key unambiguous whatever characters resource and authKey contain.
-      const key = JSON.stringify([g.level, g.resource, g.authKey]);
+      const key = keyOf(g);
       let records = this.keysets.get(g.subscribeKey);
       if (g.perms === 0) {
         records?.delete(key);
@@ -29,6 +31,17 @@ export class MemoryGrantStore implements GrantStore {
   async list(subscribeKey: string, nowMs: number): Promise<GrantRecord[]> {
     const out: GrantRecord[] = [];
     for (const g of this.keysets.get(subscribeKey)?.values() ?? []) if (isLive(g, nowMs)) out.push({ ...g });
+    return out;
+  }
+
+  async get(subscribeKey: string, targets: readonly GrantTarget[], nowMs: number): Promise<GrantRecord[]> {
+    const records = this.keysets.get(subscribeKey);
+    if (records === undefined) return [];
+    const out: GrantRecord[] = [];
+    for (const key of new Set(targets.map(keyOf))) {
+      const g = records.get(key);
+      if (g !== undefined && isLive(g, nowMs)) out.push({ ...g });
+    }
     return out;
   }
 

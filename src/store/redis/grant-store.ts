@@ -1,4 +1,4 @@
-import type { GrantLevel, GrantRecord, GrantStore } from '../types.ts';
+import type { GrantLevel, GrantRecord, GrantStore, GrantTarget } from '../types.ts';
 import type { RedisConnection } from './connection.ts';
 import type { KeysetRegistry } from './keyset-registry.ts';
 import type { RedisKeys } from './keys.ts';
@@ -7,6 +7,9 @@ import { SCRIPTS } from './scripts.ts';
 
 type GrantField = [GrantLevel, string, string];
 type GrantValue = [number, number, number | null];
+
+/** Fields per HMGET: a large get() goes in several commands rather than one reply of any size. */
+const GET_CHUNK = 1000;
 
 /**
  * Grants of a keyset in one HASH (field JSON [level, resource, authKey], so any characters are
@@ -44,9 +47,24 @@ export class RedisGrantStore implements GrantStore {
     const all = await this.connection.run('list', (client) => client.hgetall(this.keys.keyset(subscribeKey).grants));
     const out: GrantRecord[] = [];
     for (const [fieldText, valueText] of Object.entries(all)) {
-      const [level, resource, authKey] = JSON.parse(fieldText) as GrantField;
-      const [perms, ttlMinutes, expiresAtMs] = JSON.parse(valueText) as GrantValue;
-      if (expiresAtMs === null || expiresAtMs > nowMs) out.push({ subscribeKey, level, resource, authKey, perms, ttlMinutes, expiresAtMs });
+      const record = recordOf(subscribeKey, fieldText, valueText, nowMs);
+      if (record !== null) out.push(record);
+    }
+    return out;
+  }
+
+  async get(subscribeKey: string, targets: readonly GrantTarget[], nowMs: number): Promise<GrantRecord[]> {
+    const fields = [...new Set(targets.map((t) => JSON.stringify([t.level, t.resource, t.authKey] satisfies GrantField)))];
+    const key = this.keys.keyset(subscribeKey).grants;
+    const out: GrantRecord[] = [];
+    for (let i = 0; i < fields.length; i += GET_CHUNK) {
+      const chunk = fields.slice(i, i + GET_CHUNK);
+      const values = await this.connection.run('get', (client) => client.hmget(key, ...chunk));
+      chunk.forEach((field, k) => {
+        const value = values[k];
+        const record = value === null ? null : recordOf(subscribeKey, field, value, nowMs);
+        if (record !== null) out.push(record);
+      });
     }
     return out;
   }
@@ -64,4 +82,11 @@ export class RedisGrantStore implements GrantStore {
     }
     return removed;
   }
+}
+
+/** A stored field and value as a record; null when it has expired by nowMs. */
+function recordOf(subscribeKey: string, fieldText: string, valueText: string, nowMs: number): GrantRecord | null {
+  const [level, resource, authKey] = JSON.parse(fieldText) as GrantField;
+  const [perms, ttlMinutes, expiresAtMs] = JSON.parse(valueText) as GrantValue;
+  return expiresAtMs === null || expiresAtMs > nowMs ? { subscribeKey, level, resource, authKey, perms, ttlMinutes, expiresAtMs } : null;
 }

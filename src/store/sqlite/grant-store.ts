@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { GrantLevel, GrantRecord, GrantStore } from '../types.ts';
+import type { GrantLevel, GrantRecord, GrantStore, GrantTarget } from '../types.ts';
 import { sqliteCall } from './sqlite-call.ts';
 
 interface GrantRow {
@@ -15,6 +15,7 @@ interface GrantRow {
 export class SqliteGrantStore implements GrantStore {
   private readonly putBatch: Database.Transaction<(grants: readonly GrantRecord[]) => void>;
   private readonly selectLive: Database.Statement<[string, number], GrantRow>;
+  private readonly selectTargets: Database.Transaction<(subscribeKey: string, targets: readonly GrantTarget[], nowMs: number) => GrantRecord[]>;
   private readonly deleteExpired: Database.Statement<[number]>;
 
   constructor(db: Database.Database) {
@@ -36,6 +37,23 @@ export class SqliteGrantStore implements GrantStore {
        WHERE subscribe_key = ? AND (expires_at_ms IS NULL OR expires_at_ms > ?)`,
     );
     this.deleteExpired = db.prepare<[number]>('DELETE FROM grants WHERE expires_at_ms <= ?');
+    const selectOne = db.prepare<[string, string, string, string, number], GrantRow>(
+      `SELECT level, resource, auth_key, perms, ttl_minutes, expires_at_ms FROM grants
+       WHERE subscribe_key = ? AND level = ? AND resource = ? AND auth_key = ? AND (expires_at_ms IS NULL OR expires_at_ms > ?)`,
+    );
+    // One primary-key lookup per target, in one read transaction so the answer is one state of the table.
+    this.selectTargets = db.transaction((subscribeKey: string, targets: readonly GrantTarget[], nowMs: number) => {
+      const out: GrantRecord[] = [];
+      const seen = new Set<string>();
+      for (const t of targets) {
+        const key = JSON.stringify([t.level, t.resource, t.authKey]);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const row = selectOne.get(subscribeKey, t.level, t.resource, t.authKey, nowMs);
+        if (row !== undefined) out.push(recordOf(subscribeKey, row));
+      }
+      return out;
+    });
   }
 
   async put(grants: readonly GrantRecord[]): Promise<void> {
@@ -44,20 +62,27 @@ export class SqliteGrantStore implements GrantStore {
   }
 
   async list(subscribeKey: string, nowMs: number): Promise<GrantRecord[]> {
-    return sqliteCall('list', () =>
-      this.selectLive.all(subscribeKey, nowMs).map((row) => ({
-        subscribeKey,
-        level: row.level,
-        resource: row.resource,
-        authKey: row.auth_key,
-        perms: row.perms,
-        ttlMinutes: row.ttl_minutes,
-        expiresAtMs: row.expires_at_ms,
-      })),
-    );
+    return sqliteCall('list', () => this.selectLive.all(subscribeKey, nowMs).map((row) => recordOf(subscribeKey, row)));
+  }
+
+  async get(subscribeKey: string, targets: readonly GrantTarget[], nowMs: number): Promise<GrantRecord[]> {
+    if (targets.length === 0) return [];
+    return sqliteCall('get', () => this.selectTargets(subscribeKey, targets, nowMs));
   }
 
   async purgeExpired(nowMs: number): Promise<number> {
     return sqliteCall('purgeExpired', () => this.deleteExpired.run(nowMs).changes);
   }
+}
+
+function recordOf(subscribeKey: string, row: GrantRow): GrantRecord {
+  return {
+    subscribeKey,
+    level: row.level,
+    resource: row.resource,
+    authKey: row.auth_key,
+    perms: row.perms,
+    ttlMinutes: row.ttl_minutes,
+    expiresAtMs: row.expires_at_ms,
+  };
 }

@@ -1,10 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AccessManager } from '../../../src/access/access-manager.ts';
+import { AccessManager, MAX_CHANGED_TARGETS } from '../../../src/access/access-manager.ts';
+import { MAX_GRANT_RECORDS } from '../../../src/access/grants-v2.ts';
 import { requirementsFor } from '../../../src/access/enforcement.ts';
 import type { AccessChange, Decision } from '../../../src/access/types.ts';
 import { isParleyError } from '../../../src/errors.ts';
 import { createMemoryStores } from '../../../src/store/memory/index.ts';
+import type { GrantStore } from '../../../src/store/types.ts';
 import { accessRequest, KEYSET_A, OPEN_KEYSET, signedRequest, silentLogger, startAccess, withRawQuery } from '../../helpers/access.ts';
 import { createFakeClock } from '../../helpers/fake-clock.ts';
 
@@ -197,6 +199,84 @@ test('grants live in the GrantStore: a restarted manager, or another node after 
   assert.deepEqual(seen, [[{ kind: 'grants-changed', subscribeKey: KEYSET_A.subscribeKey }, 'remote']]);
   const restarted = await startAccess({ stores, clock });
   assert.equal(restarted.manager.check(req).allowed, true);
+});
+
+test('a grant names its grants to the other nodes, which re-read just those (withdrawals too) instead of the whole list', async () => {
+  const stores = createMemoryStores();
+  const clock = createFakeClock();
+  const reads: string[] = [];
+  const grants: GrantStore = {
+    put: (g) => stores.grants.put(g),
+    list: (sk, now) => {
+      reads.push('list');
+      return stores.grants.list(sk, now);
+    },
+    get: (sk, targets, now) => {
+      reads.push(`get ${targets.length}`);
+      return stores.grants.get(sk, targets, now);
+    },
+    purgeExpired: (now) => stores.grants.purgeExpired(now),
+  };
+  const nodeA = await startAccess({ stores, clock });
+  const nodeB = await startAccess({ stores: { ...stores, grants }, clock });
+  // Many other grants in the keyset: node B must not read them again for one change.
+  await nodeA.manager.grantV2(KEYSET_A, grantQuery({ channel: Array.from({ length: 500 }, (_, i) => `other.${i}`).join(','), auth: 'x', r: '1' }));
+  const changes: AccessChange[] = [];
+  nodeA.manager.onChange((change) => changes.push(change));
+  await nodeA.manager.grantV2(KEYSET_A, grantQuery({ channel: 'ch1,ch2', auth: 'k,j', w: '1' }));
+  const change = changes[0];
+  assert.ok(change.kind === 'grants-changed');
+  assert.deepEqual(change.targets?.map((t) => `${t.level}/${t.resource}/${t.authKey}`).sort(), [
+    'channel/ch1/j',
+    'channel/ch1/k',
+    'channel/ch2/j',
+    'channel/ch2/k',
+  ]);
+  const req = (channel: string, auth: string) => accessRequest(KEYSET_A, { requirements: publishTo(channel), params: { auth } });
+  reads.length = 0;
+  await nodeB.manager.applyRemoteChange(change);
+  assert.deepEqual(reads, ['get 4']);
+  assert.equal(nodeB.manager.check(req('ch2', 'j')).allowed, true);
+
+  // A withdrawal reaches node B the same way: the store holds none of them any more.
+  changes.length = 0;
+  await nodeA.manager.grantV2(KEYSET_A, grantQuery({ channel: 'ch2', auth: 'j' }));
+  reads.length = 0;
+  await nodeB.manager.applyRemoteChange(changes[0]);
+  assert.deepEqual(reads, ['get 1']);
+  assert.equal(nodeB.manager.check(req('ch2', 'j')).allowed, false);
+  assert.equal(nodeB.manager.check(req('ch1', 'j')).allowed, true, 'only the named grant is withdrawn');
+
+  // Events of two nodes arriving in either order leave the mirror where the store is.
+  await nodeA.manager.grantV2(KEYSET_A, grantQuery({ channel: 'ch3', auth: 'k', w: '1' }));
+  const granted = changes.at(-1)!;
+  await nodeA.manager.grantV2(KEYSET_A, grantQuery({ channel: 'ch3', auth: 'k' }));
+  const withdrawn = changes.at(-1)!;
+  await nodeB.manager.applyRemoteChange(withdrawn);
+  await nodeB.manager.applyRemoteChange(granted);
+  assert.equal(nodeB.manager.check(req('ch3', 'k')).allowed, false, 'the later event re-reads the store, not its own payload');
+
+  // A change too large to name has the other nodes re-read the keyset's list.
+  changes.length = 0;
+  const channels = Array.from({ length: MAX_CHANGED_TARGETS + 1 }, (_, i) => `big.${i}`).join(',');
+  await nodeA.manager.grantV2(KEYSET_A, grantQuery({ channel: channels, auth: 'z', r: '1' }));
+  assert.deepEqual(changes, [{ kind: 'grants-changed', subscribeKey: KEYSET_A.subscribeKey }]);
+  reads.length = 0;
+  await nodeB.manager.applyRemoteChange(changes[0]);
+  assert.deepEqual(reads, ['list']);
+});
+
+test('a grant writes at most MAX_GRANT_RECORDS grants: resources × auth keys past it is refused, naming both', async () => {
+  const { manager, stores } = await startAccess();
+  const names = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i}`).join(',');
+  await assert.rejects(manager.grantV2(KEYSET_A, grantQuery({ channel: names('c', 101), auth: names('a', 100), r: '1' })), (err: unknown) => {
+    assert.ok(isParleyError(err) && err.code === 'INVALID_PARAM');
+    assert.match(err.message, /101 channels, groups or uuids × 100 auth keys make 10100 grants; at most 10000/);
+    return true;
+  });
+  assert.deepEqual(await stores.grants.list(KEYSET_A.subscribeKey, 0), [], 'nothing written');
+  await manager.grantV2(KEYSET_A, grantQuery({ channel: names('c', 100), auth: names('a', 100), r: '1' }));
+  assert.equal((await stores.grants.list(KEYSET_A.subscribeKey, 0)).length, MAX_GRANT_RECORDS);
 });
 
 test('change listeners hear local grants and revocations; a throwing listener harms no one', async () => {
