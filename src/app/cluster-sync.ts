@@ -1,4 +1,5 @@
 import type { AccessManager } from '../access/access-manager.ts';
+import { changeConcerns } from '../access/change-scope.ts';
 import type { SecretRotation } from '../access/secret-rotation.ts';
 import { MAX_TOKEN_TTL_MINUTES } from '../access/token/grant-body.ts';
 import type { AccessChange, AccessRequest, Decision } from '../access/types.ts';
@@ -116,7 +117,10 @@ export class ClusterSync {
   }
 
   private onAccessChange(change: AccessChange, origin: 'local' | 'remote'): void {
-    for (const w of this.d.hub.waiters(change.subscribeKey)) w.recheckAccess();
+    // Only the polls the change can concern (a grant to one auth key re-checks that key's polls): a
+    // re-check is an access decision over every channel of the poll, and grants come with every login.
+    const concerns = changeConcerns(change);
+    for (const w of this.d.hub.waiters(change.subscribeKey)) if (concerns(w.accessKey, w.uuid)) w.recheckAccess();
     if (origin !== 'local') return;
     // The event carries an upper bound on the revocation's life (the longest token lifetime); the store keeps the exact one.
     const event: ControlEvent = change.kind === 'token-revoked' ? { ...change, expiresAtMs: this.d.clock.nowMs() + MAX_TOKEN_TTL_MINUTES * 60_000 } : change;

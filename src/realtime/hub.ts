@@ -26,6 +26,12 @@ export interface Waiter {
   interrupt(): void;
   /** Re-checks access; ends the poll with its denial when access is gone, else does nothing. */
   recheckAccess(): void;
+  /**
+   * Which access changes can concern it, as an opaque key from the access layer
+   * (access/change-scope.ts): a change scoped to other keys passes it by without a re-check. Absent:
+   * every change concerns it.
+   */
+  readonly accessKey?: string | null;
 }
 
 export interface Matched {
@@ -361,7 +367,7 @@ export class Hub {
     let wasParked = sources.length === 0 && space.sourceless.delete(w);
     for (let i = 0; i < w.groups.length; i++) {
       const set = space.groups.get(w.groups[i]);
-      if (set !== undefined && set.delete(w) && set.size === 0) space.groups.delete(w.groups[i]);
+      if (set?.delete(w) && set.size === 0) space.groups.delete(w.groups[i]);
     }
     for (let i = 0; i < sources.length; i++) {
       const src = sources[i];

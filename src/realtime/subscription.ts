@@ -25,6 +25,8 @@ export interface SubscribeRequest {
    * that no caller can forget it; a keyset without Access Manager answers true.
    */
   canRead: (channel: string) => boolean;
+  /** Which access changes can concern the poll (Waiter.accessKey); undefined: every one. */
+  accessKey?: string | null;
 }
 
 export interface SubscribeAnswer {
@@ -267,6 +269,7 @@ class LongPoll implements Waiter, PollHandle {
   readonly subscribeKey: string;
   readonly uuid: string;
   readonly groups: readonly string[];
+  readonly accessKey: string | null | undefined;
   private cursor: bigint;
   private done = false;
   private parked = false;
@@ -297,6 +300,7 @@ class LongPoll implements Waiter, PollHandle {
     this.subscribeKey = req.subscribeKey;
     this.uuid = req.uuid;
     this.groups = req.groups;
+    this.accessKey = req.accessKey;
     this.cursor = req.cursor as bigint;
     let vias: Set<string> | null = null;
     for (let i = 0; i < sources.length; i++) {

@@ -1,3 +1,4 @@
+import { accessKeyOf } from '../../access/change-scope.ts';
 import { ParleyError, isParleyError } from '../../errors.ts';
 import { isPresenceName, wildcardPrefix } from '../../realtime/channel-name.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -96,6 +97,8 @@ class SubscribePoll implements SubscribeRequest, PollCallbacks {
   readonly groups: readonly string[];
   readonly cursor: bigint | null;
   readonly filter: ((env: Envelope) => boolean) | null;
+  /** The access changes that can concern this poll (access/change-scope.ts). */
+  readonly accessKey: string | null;
   private handle: PollHandle | null = null;
   private answered = false;
   private isClosed = false;
@@ -116,6 +119,7 @@ class SubscribePoll implements SubscribeRequest, PollCallbacks {
     this.ctx = ctx;
     this.res = ctx.res;
     this.subscribeKey = granted.keyset.subscribeKey;
+    this.accessKey = accessKeyOf(granted.credential);
     this.channels = p.channels;
     this.groups = p.groups;
     this.cursor = p.cursor;

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import { ClusterSync, RELOADING_REASON, UNAVAILABLE, type ClusterSyncDeps } from '../../../src/app/cluster-sync.ts';
 import type { AccessChangeListener } from '../../../src/access/access-manager.ts';
+import { accessKeyOf } from '../../../src/access/change-scope.ts';
 import type { SecretsListener } from '../../../src/access/secret-rotation.ts';
 import type { AccessChange, AccessRequest, Decision } from '../../../src/access/types.ts';
 import type { Keyset } from '../../../src/keyset.ts';
@@ -79,10 +80,15 @@ function deferred(): Deferred {
 }
 
 /** A parked poll that counts what was done to it. */
-function waiter(subscribeKey: string, groups: string[] = []): Waiter & { interrupted: number; rechecked: number } {
+function waiter(
+  subscribeKey: string,
+  groups: string[] = [],
+  who: Pick<Waiter, 'accessKey' | 'uuid'> = { uuid: 'u' },
+): Waiter & { interrupted: number; rechecked: number } {
   return {
     subscribeKey,
-    uuid: 'u',
+    uuid: who.uuid,
+    accessKey: who.accessKey,
     sources: [],
     groups,
     interrupted: 0,
@@ -361,6 +367,37 @@ test('changes made here re-check parked polls and are broadcast; the same change
     { kind: 'secret-rotated', subscribeKey: 'sub-s' },
     { kind: 'grants-changed', subscribeKey: 'sub-s' },
   ]);
+});
+
+test('an access change re-checks only the polls it can concern: those of its auth keys, its token, its kicked uuid', () => {
+  const polls = {
+    alice: waiter('sub-s', [], { uuid: 'ua', accessKey: accessKeyOf({ kind: 'authKey', authKey: 'alice' }) }),
+    bob: waiter('sub-s', [], { uuid: 'ub', accessKey: accessKeyOf({ kind: 'authKey', authKey: 'bob' }) }),
+    noAuth: waiter('sub-s', [], { uuid: 'un', accessKey: accessKeyOf({ kind: 'authKey', authKey: '' }) }),
+    token1: waiter('sub-s', [], { uuid: 'ua', accessKey: accessKeyOf({ kind: 'token', tokenId: 't1', token: 'x' }) }),
+    token2: waiter('sub-s', [], { uuid: 'ub', accessKey: accessKeyOf({ kind: 'token', tokenId: 't2', token: 'y' }) }),
+    secret: waiter('sub-s', [], { uuid: 'ua', accessKey: accessKeyOf({ kind: 'secret' }) }),
+    unknown: waiter('sub-s', [], { uuid: 'ub' }),
+  };
+  const f = fixture({ waiters: Object.values(polls) });
+  const rechecked = () => Object.entries(polls).flatMap(([name, w]) => (w.rechecked > 0 ? [name] : []));
+  const after = (change: AccessChange): string[] => {
+    for (const w of Object.values(polls)) w.rechecked = 0;
+    f.emitAccess(change, 'remote');
+    return rechecked();
+  };
+  const target = (authKey: string) => ({ level: 'channel' as const, resource: 'room', authKey });
+  assert.deepEqual(after({ kind: 'grants-changed', subscribeKey: 'sub-s', targets: [target('alice')] }), ['alice', 'unknown']);
+  assert.deepEqual(after({ kind: 'grants-changed', subscribeKey: 'sub-s', targets: [target('alice'), target('bob')] }), ['alice', 'bob', 'unknown']);
+  assert.deepEqual(
+    after({ kind: 'grants-changed', subscribeKey: 'sub-s', targets: [target('')] }),
+    ['alice', 'bob', 'noAuth', 'unknown'],
+    'every auth key: every v2 poll',
+  );
+  assert.deepEqual(after({ kind: 'grants-changed', subscribeKey: 'sub-s', targets: [] }), ['unknown']);
+  assert.deepEqual(after({ kind: 'grants-changed', subscribeKey: 'sub-s' }), Object.keys(polls), 'unnamed grants: every poll');
+  assert.deepEqual(after({ kind: 'token-revoked', subscribeKey: 'sub-s', tokenId: 't2' }), ['token2', 'unknown']);
+  assert.deepEqual(after({ kind: 'uuid-kicked', subscribeKey: 'sub-s', uuid: 'ua', kickedAtMs: 1 }), ['token1', 'unknown'], "the uuid's token polls");
 });
 
 test('a group change made here is broadcast, and node stats are shared under the broker node id', async () => {
