@@ -5,6 +5,7 @@ import { isParleyError } from './errors.ts';
 import { createLogger, LogDestination, type Logger } from './log.ts';
 import { createParley, type Parley } from './app.ts';
 import { ClusterPrimary, clusterWorkerCount, type WorkerReady } from './cluster.ts';
+import { serveClusterScrapes, WorkerMetrics } from './cluster-metrics.ts';
 import { demoPolicy, isDemoSdkInstalled } from './demo/policy.ts';
 
 /** Exit code when the graceful stop did not finish within shutdownTimeoutSec, or failed. */
@@ -71,7 +72,8 @@ async function runServer(
   demoPlan: { isOn: boolean; warning: string | null },
   exit: (code: number) => Promise<never>,
 ): Promise<void> {
-  const parley = createParley({ config, log });
+  // A worker's /metrics is the node's: the primary aggregates every worker's series (cluster-metrics.ts).
+  const parley = createParley({ config, log, metricsSource: cluster.isWorker ? (registries) => new WorkerMetrics(registries) : undefined });
   // Loaded only when it runs: a production install has no demo SDK to import. The demo gets plain values
   // and a way to serve HTTP; it reaches Parley itself only over HTTP, through the SDK.
   const demo = demoPlan.isOn
@@ -133,6 +135,7 @@ async function runServer(
 /** The primary of cluster.workers processes: it serves nothing, restarts workers that die, stops them all on a signal. */
 async function runPrimary(config: Config, log: Logger, workers: number, demoWarning: string | null, exit: (code: number) => Promise<never>): Promise<void> {
   const primary = new ClusterPrimary({ workers, shutdownTimeoutSec: config.shutdownTimeoutSec, log });
+  serveClusterScrapes(log);
   let stopping = false;
   const stop = async (signal: string, code: number): Promise<void> => {
     if (stopping) {

@@ -175,6 +175,14 @@ export class HotHistogram {
   }
 }
 
+/** A registry of series, as ScrapeSource makers are given them (prom-client stays behind this module and cluster-metrics.ts). */
+export type MetricsRegistry = Registry;
+
+/** Where a scrape's text comes from when not from this process alone (a cluster worker: cluster-metrics.ts). */
+export interface ScrapeSource {
+  render(): Promise<string>;
+}
+
 let processRegistry: Registry | undefined;
 
 /**
@@ -197,6 +205,7 @@ export class Metrics {
   private readonly registry = new Registry();
   private readonly counters = new Map<string, HotCounter>();
   private readonly gauges = new Map<string, () => number>();
+  private source: ScrapeSource | null = null;
 
   constructor() {
     // Started with the first server, so process_cpu_* count from then.
@@ -241,9 +250,20 @@ export class Metrics {
     return this.registry.contentType;
   }
 
-  /** The text exposition of this server's series and the process's. */
+  /** The registries a scrape of this process renders: the process's series and this server's. */
+  registries(): Registry[] {
+    return [processMetrics(), this.registry];
+  }
+
+  /** Scrapes render `source` instead of this process's series alone (a cluster worker: the node's aggregate). */
+  scrapeFrom(source: ScrapeSource): void {
+    this.source = source;
+  }
+
+  /** The text exposition of this server's series and the process's, or of the scrape source's. */
   render(): Promise<string> {
-    return Registry.merge([processMetrics(), this.registry]).metrics();
+    if (this.source !== null) return this.source.render();
+    return Registry.merge(this.registries()).metrics();
   }
 }
 

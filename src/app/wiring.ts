@@ -10,7 +10,7 @@ import { NodeStats } from '../console/node-stats.ts';
 import { consolePolicy, serveConsoleFile } from '../console/serve.ts';
 import type { Keyset } from '../keyset.ts';
 import type { Logger } from '../log.ts';
-import { Metrics, createParleyMetrics, type ParleyMetrics } from '../metrics.ts';
+import { Metrics, createParleyMetrics, type MetricsRegistry, type ParleyMetrics, type ScrapeSource } from '../metrics.ts';
 import { ClientLimits } from '../protocol/client-limits.ts';
 import { allRoutes } from '../protocol/routes/index.ts';
 import { createHttpServer, type Fallback } from '../protocol/server.ts';
@@ -39,6 +39,8 @@ export interface WiringOptions {
   stores?: Stores;
   /** Extra HTTP handlers (the demo), tried after the routes. */
   fallbacks?: Fallback[];
+  /** Where /metrics reads from, given this server's registries; default: this process alone (a cluster worker: cluster-metrics.ts). */
+  metricsSource?: (registries: MetricsRegistry[]) => ScrapeSource;
 }
 
 /** The node's components, built and connected but not started: lifecycle.ts starts and stops them. */
@@ -85,6 +87,7 @@ export function wire(options: WiringOptions): Wiring {
   const keysets: Keyset[] = usingDemoKeyset ? [demoKeyset(config.store.kind === 'sqlite' ? config.dataDir : null)] : config.keysets.map(keysetFromConfig);
 
   const metrics = new Metrics();
+  if (options.metricsSource) metrics.scrapeFrom(options.metricsSource(metrics.registries()));
   const timetokens = new TimetokenGenerator(clock);
   let coverageFloor = timetokens.now();
   const hub = new Hub({

@@ -23,24 +23,23 @@ let port = 0;
 const prefix = uniqueRedisPrefix();
 const redis = adminClient();
 
-/** A GET on a connection of its own (no keep-alive pool), resolving with the parsed JSON body. */
-function getOwnConnection(url: string): Promise<unknown> {
+/** A GET on a connection of its own (no keep-alive pool), resolving with the status and body text. */
+function getTextOwnConnection(url: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { agent: false }, (res: IncomingMessage) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d) => (body += d));
-      res.on('end', () => {
-        try {
-          resolve(JSON.parse(body));
-        } catch (err) {
-          reject(err);
-        }
-      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
     });
     req.on('error', reject);
     req.end();
   });
+}
+
+/** A GET on a connection of its own (no keep-alive pool), resolving with the parsed JSON body. */
+async function getOwnConnection(url: string): Promise<unknown> {
+  return JSON.parse((await getTextOwnConnection(url)).body);
 }
 
 /** Child processes of pid (Linux /proc). */
@@ -155,6 +154,31 @@ async function publishReachesEveryWorker(channel: string, workers: number[]): Pr
 
 test('long-polls spread over both workers all receive a publish made through the same port', async () => {
   await publishReachesEveryWorker('cluster.room', childrenOf(server.child.pid!));
+});
+
+test("/metrics through any worker is the node: every worker's series, aggregated by the primary", async () => {
+  const scrape = async (): Promise<{ publishes: number; text: string }> => {
+    const { status, body } = await getTextOwnConnection(`${server.url}/metrics`);
+    assert.equal(status, 200, body.slice(0, 200));
+    const m = /^parley_publishes_total\{kind="publish"\} (\d+)$/m.exec(body);
+    return { publishes: m ? Number(m[1]) : 0, text: body };
+  };
+  const before = (await scrape()).publishes;
+  // Each publish on a connection of its own: node:cluster hands them to the workers in turn.
+  for (let i = 0; i < 6; i++) {
+    const sent = (await getOwnConnection(`${server.url}/publish/${P}/${S}/0/cluster.metrics/0/${i}?uuid=pub`)) as unknown[];
+    assert.equal(sent[0], 1);
+  }
+  const scrapes = await Promise.all(Array.from({ length: 4 }, () => scrape()));
+  assert.deepEqual(
+    scrapes.map((s) => s.publishes),
+    [before + 6, before + 6, before + 6, before + 6],
+    "every scrape, whichever worker served it, counts every worker's publishes",
+  );
+  for (const { text } of scrapes) {
+    assert.match(text, /^process_cpu_seconds_total \d/m, "the processes' series are there too");
+    assert.match(text, /^parley_long_polls_parked \d+$/m);
+  }
 });
 
 test('a worker that dies is replaced, and the replacement serves on the same port', async () => {

@@ -55,8 +55,10 @@ const RULES: Record<string, Part> = {
       'metrics.ts',
     ],
   },
-  'main.ts': { may: ['app.ts', 'cluster.ts', 'config/', 'demo/', 'errors.ts', 'log.ts'] },
+  'main.ts': { may: ['app.ts', 'cluster.ts', 'cluster-metrics.ts', 'config/', 'demo/', 'errors.ts', 'log.ts'] },
   'cluster.ts': { may: ['config/schema.ts', 'log.ts'] },
+  // A worker's scrape is the primary's aggregate of every worker (prom-client's AggregatorRegistry).
+  'cluster-metrics.ts': { may: ['log.ts', 'metrics.ts'], packages: ['prom-client'] },
   'log.ts': { may: ['log-destination.ts'], packages: ['pino'] },
   'log-destination.ts': { may: [] },
   'clock.ts': { may: [] },
