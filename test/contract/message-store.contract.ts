@@ -60,6 +60,28 @@ export function messageStoreContract(options: ContractOptions): void {
       assert.equal(rows[2].payload, '"y"');
     });
 
+    test('a large batch keeps every row and the last of a repeated timetoken, whatever its size', async (t) => {
+      const { messages } = await freshStores(t, options);
+      // Sizes around an engine's statement chunking (sqlite: 32 rows per INSERT), a repeat across chunks.
+      for (const [channel, size] of [
+        ['a', 1],
+        ['b', 31],
+        ['c', 32],
+        ['d', 33],
+        ['e', 75],
+      ] as const) {
+        const batch = Array.from({ length: size }, (_, i) => msg(channel, i, { payload: `"${i}"` }));
+        if (size > 40) batch.push(msg(channel, 0, { payload: '"again"' }));
+        await messages.append(batch);
+        const rows = await query(messages, { channels: [channel] });
+        assert.equal(rows.length, size, `${channel}: ${size} rows`);
+        assert.deepEqual(
+          rows.map((m) => m.payload),
+          Array.from({ length: size }, (_, i) => (i === 0 && size > 40 ? '"again"' : `"${i}"`)),
+        );
+      }
+    });
+
     test('range bounds gt, gte, lt, lte and their combinations', async (t) => {
       const { messages } = await freshStores(t, options);
       await messages.append([1, 2, 3, 4, 5].map((i) => msg('a', i)));
