@@ -171,6 +171,11 @@ export class ClusterPrimary {
   }
 
   /** A second signal while stopping: the operator wants out now. */
+  /** The workers that listen now (started, not exited): the ones a scrape can ask (cluster-metrics.ts). */
+  readyWorkers(): Worker[] {
+    return this.slots.flatMap((s) => (s.worker !== null && s.isReady && s.worker.isConnected() ? [s.worker] : []));
+  }
+
   killAll(): void {
     for (const slot of this.slots) slot.worker?.process.kill('SIGKILL');
   }

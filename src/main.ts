@@ -135,7 +135,7 @@ async function runServer(
 /** The primary of cluster.workers processes: it serves nothing, restarts workers that die, stops them all on a signal. */
 async function runPrimary(config: Config, log: Logger, workers: number, demoWarning: string | null, exit: (code: number) => Promise<never>): Promise<void> {
   const primary = new ClusterPrimary({ workers, shutdownTimeoutSec: config.shutdownTimeoutSec, log });
-  serveClusterScrapes(log);
+  serveClusterScrapes(() => primary.readyWorkers(), log);
   let stopping = false;
   const stop = async (signal: string, code: number): Promise<void> => {
     if (stopping) {

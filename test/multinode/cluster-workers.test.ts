@@ -178,6 +178,9 @@ test("/metrics through any worker is the node: every worker's series, aggregated
   for (const { text } of scrapes) {
     assert.match(text, /^process_cpu_seconds_total \d/m, "the processes' series are there too");
     assert.match(text, /^parley_long_polls_parked \d+$/m);
+    assert.equal(text.match(/^# TYPE parley_publishes_total counter$/gm)?.length, 1, 'one series, not one per worker');
+    const count = /^parley_request_duration_seconds_count\{endpoint="GET \/publish\/[^"]*"\} (\d+)$/m.exec(text);
+    assert.ok(count && Number(count[1]) >= 6, 'histograms are summed too');
   }
 });
 
@@ -193,6 +196,9 @@ test('a worker that dies is replaced, and the replacement serves on the same por
     10_000,
   );
   assert.ok(after.includes(before[1]), 'the other worker kept running');
+  // While the replacement starts, a scrape aggregates the workers that listen (it does not wait on one that cannot answer yet).
+  const during = await getTextOwnConnection(`${server.url}/metrics`);
+  assert.equal(during.status, 200, during.body.slice(0, 200));
   const replacement = after.find((pid) => pid !== before[1])!;
   await waitFor(() => server.stdout().includes(`"pid":${replacement},"slot":0,"msg":"worker listening"`), 'the replacement listening', 10_000);
   assert.match(server.stdout(), new RegExp(`"pid":${before[0]},"code":null,"signal":"SIGKILL",.*"restartInMs":100,"msg":"worker exited: restarting"`));
