@@ -121,6 +121,7 @@ export function wire(options: WiringOptions): Wiring {
     log: log.child({ component: 'presence' }),
     publish: (input) => pipeline.publish(input),
     defaultTimeoutSec: config.presence.defaultTimeoutSec,
+    maxTimeoutSec: config.presence.maxTimeoutSec,
     sweepIntervalMs: config.presence.sweepIntervalMs,
   });
   const objects = new ObjectService({ store: stores.objects, publish: (m) => pipeline.publish(m), clock, log: log.child({ component: 'objects' }) });

@@ -100,6 +100,15 @@ export const ConfigSchema = z
     presence: z
       .object({
         defaultTimeoutSec: z.number().int().min(5).max(3600).default(300).describe('Presence timeout when a request names none (seconds)'),
+        maxTimeoutSec: z
+          .number()
+          .int()
+          .min(5)
+          .max(86_400)
+          .default(3600)
+          .describe(
+            "Longest presence timeout a heartbeat or subscribe may ask for (seconds); a larger `heartbeat` is taken as this. A uuid's entries outlive its last heartbeat by its timeout, so this bounds how long a client's presence lingers (the JavaScript SDK caps its presenceTimeout at 320)",
+          ),
         sweepIntervalMs: z.number().int().min(10).max(60_000).default(1000).describe('How often expired presence is swept (ms)'),
       })
       .strict()
@@ -293,6 +302,13 @@ export const ConfigSchema = z
       }
       seen.add(k.subscribeKey);
     });
+    if (cfg.presence.defaultTimeoutSec > cfg.presence.maxTimeoutSec) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['presence', 'defaultTimeoutSec'],
+        message: `presence.defaultTimeoutSec (${cfg.presence.defaultTimeoutSec}) is above presence.maxTimeoutSec (${cfg.presence.maxTimeoutSec})`,
+      });
+    }
     const { limits } = cfg;
     if (limits.maxConnectionsPerAddress > limits.maxConnections) {
       ctx.addIssue({

@@ -19,6 +19,8 @@ export interface PresenceOptions {
   log: Logger;
   publish: (input: PublishInput) => Promise<bigint>;
   defaultTimeoutSec: number;
+  /** A requested timeout above this is taken as this (config presence.maxTimeoutSec). */
+  maxTimeoutSec: number;
   sweepIntervalMs: number;
 }
 
@@ -62,6 +64,11 @@ export class PresenceService {
     return rec;
   }
 
+  /** A requested timeout within presence.maxTimeoutSec (null: none requested). */
+  private bounded(requestedSec: number | null): number | null {
+    return requestedSec === null ? null : Math.min(requestedSec, this.o.maxTimeoutSec);
+  }
+
   private timeoutFor(subscribeKey: string, uuid: string, requested: number | null): number {
     if (requested !== null) {
       this.ensureRecord(subscribeKey, uuid).timeoutSec = requested;
@@ -74,7 +81,8 @@ export class PresenceService {
    * True when a heartbeat for these channels would write nothing: every re-poll is a heartbeat, and
    * within a quarter of the timeout the store already holds an expiry far enough ahead.
    */
-  isFresh(subscribeKey: string, uuid: string, channels: readonly string[], timeoutSec: number | null): boolean {
+  isFresh(subscribeKey: string, uuid: string, channels: readonly string[], requestedSec: number | null): boolean {
+    const timeoutSec = this.bounded(requestedSec);
     const rec = this.record(subscribeKey, uuid);
     if (rec === undefined || rec.channels === null) return false;
     const seconds = rec.timeoutSec ?? this.o.defaultTimeoutSec;
@@ -86,7 +94,8 @@ export class PresenceService {
   }
 
   /** Heartbeat (explicit, or implied by a subscribe) on plain channel names. */
-  async heartbeat(subscribeKey: string, uuid: string, channels: readonly string[], timeoutSec: number | null, state?: Record<string, State>): Promise<void> {
+  async heartbeat(subscribeKey: string, uuid: string, channels: readonly string[], requestedSec: number | null, state?: Record<string, State>): Promise<void> {
+    const timeoutSec = this.bounded(requestedSec);
     if (state === undefined && this.isFresh(subscribeKey, uuid, channels, timeoutSec)) return;
     const seconds = this.timeoutFor(subscribeKey, uuid, timeoutSec);
     const now = this.o.clock.nowMs();

@@ -74,6 +74,14 @@ test('demo.enabled is auto, true or false: auto runs the demo only on the demo k
   assert.throws(() => loadConfig({ env: {}, overrides: { demo: { enabled: 'sometimes' } } }), ConfigError);
 });
 
+test('presence.maxTimeoutSec: set from the environment; a default timeout above it stops start-up', () => {
+  assert.throws(
+    () => loadConfig({ env: { PARLEY_PRESENCE_DEFAULT_TIMEOUT_SEC: '600', PARLEY_PRESENCE_MAX_TIMEOUT_SEC: '300' } }),
+    /presence\.defaultTimeoutSec \(600\) is above presence\.maxTimeoutSec \(300\)/,
+  );
+  assert.equal(loadConfig({ env: { PARLEY_PRESENCE_MAX_TIMEOUT_SEC: '320' } }).presence.maxTimeoutSec, 320);
+});
+
 test('prepareDataDir: creates a missing directory; refuses a file, with one line naming it; ignores engines that do not use it', () => {
   const dir = mkdtempSync(join(tmpdir(), 'parley-cfg-'));
   const nested = join(dir, 'a', 'b');

@@ -27,6 +27,7 @@ function setup() {
       return 1n;
     },
     defaultTimeoutSec: 300,
+    maxTimeoutSec: 3600,
     sweepIntervalMs: 1000,
   });
   let listings = 0;
@@ -79,6 +80,25 @@ test('a silent uuid times out on the sweep', async () => {
       ['join', 'ghost', 'room-pnpres'],
       ['timeout', 'ghost', 'room-pnpres'],
     ],
+  );
+});
+
+test('a timeout above presence.maxTimeoutSec is taken as the maximum', async () => {
+  const { clock, presence, events } = setup();
+  await presence.heartbeat('k', 'lingering', ['room'], 86_400);
+  await presence.heartbeat('k', 'lingering', ['room'], 86_400);
+  clock.advance(3600 * 1000 - 1);
+  await presence.sweep();
+  assert.equal(events.filter((e) => e.action === 'timeout').length, 0, 'present until the maximum');
+  clock.advance(2);
+  await presence.sweep();
+  assert.deepEqual(
+    events.map((e) => [e.action, e.uuid]),
+    [
+      ['join', 'lingering'],
+      ['timeout', 'lingering'],
+    ],
+    'gone an hour after its last heartbeat, not a day',
   );
 });
 
