@@ -1,4 +1,5 @@
 import { ParleyError } from '../errors.ts';
+import { compareCodePoints } from '../text-order.ts';
 import { compileFilter, propertyPath, readPath, type Predicate, type RecordView } from './filter.ts';
 
 /** One `sort` entry: `name`, `updated:desc`, `channel.name:asc`, `custom.rank:desc`. */
@@ -10,6 +11,8 @@ export interface SortKey {
 /** A request's list parameters, parsed and compiled once. */
 export interface ListQuery {
   filter: Predicate;
+  /** Whether a filter was given (`filter` then excludes some records); false: `filter` keeps every one. */
+  filtered: boolean;
   sort: SortKey[];
   /** 0..100. */
   limit: number;
@@ -68,6 +71,7 @@ export function parseListQuery(input: { filter?: string; sort: readonly string[]
   }
   return {
     filter: compileFilter(input.filter),
+    filtered: input.filter !== undefined && input.filter.trim() !== '',
     sort: parseSort(input.sort),
     limit: Math.min(input.limit ?? MAX_LIMIT, MAX_LIMIT),
     cursor,
@@ -79,7 +83,7 @@ type Scalar = string | number | boolean | null;
 
 /**
  * Sort order of two values of one key: nulls after everything else (before when descending, as
- * SQL's default), then numbers, then strings by UTF-16 code units, then booleans.
+ * SQL's default), then numbers, then strings in code point order (text-order.ts), then booleans.
  */
 function compareValues(a: unknown, b: unknown): number {
   const rank = (v: unknown) => (v === null || v === undefined ? 3 : typeof v === 'number' ? 0 : typeof v === 'string' ? 1 : 2);
@@ -88,6 +92,7 @@ function compareValues(a: unknown, b: unknown): number {
   if (ra !== rb) return ra - rb;
   if (ra === 3) return 0;
   // Same rank, not null: two numbers, two strings or two booleans.
+  if (ra === 1) return compareCodePoints(a as string, b as string);
   const x = a as NonNullable<Scalar>;
   const y = b as NonNullable<Scalar>;
   return x < y ? -1 : x > y ? 1 : 0;

@@ -2,7 +2,7 @@ import type { Clock } from '../clock.ts';
 import { ParleyError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { MembershipRecord, ObjectKind, ObjectMetadata, ObjectStore, OutgoingMessage } from '../store/types.ts';
-import { runListQuery, type ListQuery, type Page } from './list-query.ts';
+import { encodeCursor, runListQuery, type ListQuery, type Page } from './list-query.ts';
 import { applyMetadataPatch, applyRelationInput, metadataView, relationView, type MetadataPatch, type RelationInput } from './records.ts';
 
 /** A membership with the other side's metadata, when that side has any. */
@@ -78,9 +78,36 @@ export class ObjectService {
     return existed;
   }
 
+  /**
+   * A page of a kind's metadata. Without a filter or sort keys the order is the ids' and the store pages
+   * it (ObjectStore.page: O(limit), plus a count when totalCount is asked), answering exactly what
+   * runListQuery would over every record (test/property/object-pages.prop.test.ts). A filter or sort
+   * reads every record of the kind.
+   */
   async list(subscribeKey: string, kind: ObjectKind, q: ListQuery): Promise<Page<ObjectMetadata>> {
+    const position = q.cursor?.position;
+    if (!q.filtered && q.sort.length === 0 && (position === undefined || (position.length === 1 && typeof position[0] === 'string'))) {
+      return this.pageById(subscribeKey, kind, q);
+    }
     const records = await this.deps.store.list(subscribeKey, kind);
     return runListQuery(records, (r) => metadataView(kind, r), q, ['id']);
+  }
+
+  private async pageById(subscribeKey: string, kind: ObjectKind, q: ListQuery): Promise<Page<ObjectMetadata>> {
+    const store = this.deps.store;
+    const id = q.cursor?.position[0] as string | undefined;
+    const from = q.cursor === null || id === undefined ? null : q.cursor.after ? { after: id } : { before: id };
+    const [page, totalCount] = await Promise.all([
+      q.limit > 0 ? store.page(subscribeKey, kind, from, q.limit) : { records: [], hasBefore: false, hasAfter: false },
+      q.includeTotalCount ? store.count(subscribeKey, kind) : 0,
+    ]);
+    const items = page.records;
+    return {
+      items,
+      totalCount,
+      next: page.hasAfter ? encodeCursor(true, [items[items.length - 1].id]) : null,
+      prev: page.hasBefore ? encodeCursor(false, [items[0].id]) : null,
+    };
   }
 
   /** A uuid's memberships (side 'uuid') or a channel's members (side 'channel'), filtered, sorted and paged. */

@@ -454,6 +454,15 @@ export type ObjectKind = 'uuid' | 'channel';
  * (app-context/object-service.ts). Ids sort by UTF-16 code units in every backend. A backend failure
  * rejects with STORE_UNAVAILABLE and changes nothing.
  */
+/** Where ObjectStore.page starts: strictly after an id, or strictly before one. */
+export type PageFrom = { after: string } | { before: string };
+
+export interface ObjectPage {
+  records: ObjectMetadata[];
+  hasBefore: boolean;
+  hasAfter: boolean;
+}
+
 export interface ObjectStore {
   get(subscribeKey: string, kind: ObjectKind, id: string): Promise<ObjectMetadata | undefined>;
   /**
@@ -468,8 +477,18 @@ export interface ObjectStore {
    * atomically; resolves true when the record existed. Memberships go even when the record did not exist.
    */
   remove(subscribeKey: string, kind: ObjectKind, id: string): Promise<boolean>;
-  /** Every record of a kind, sorted by id. */
+  /** Every record of a kind, sorted by id in code point order (text-order.ts). */
   list(subscribeKey: string, kind: ObjectKind): Promise<ObjectMetadata[]>;
+  /**
+   * One page of a kind's records in id order (code points), at a cost that grows with `limit`, not with
+   * the records held: the first `limit`; with `after`, the first `limit` whose id is after it; with
+   * `before`, the last `limit` whose id is before it (still ascending). `hasBefore` / `hasAfter` say
+   * whether records lie before the page's first or after its last (both false for an empty page). One
+   * consistent state of the kind.
+   */
+  page(subscribeKey: string, kind: ObjectKind, from: PageFrom | null, limit: number): Promise<ObjectPage>;
+  /** How many records of a kind the keyset holds (list().length without reading them). */
+  count(subscribeKey: string, kind: ObjectKind): Promise<number>;
   /**
    * Creates or replaces memberships, keyed by (uuid, channel), all or nothing; within one call the
    * later record for a pair wins. Neither side's metadata needs to exist (as in PubNub).

@@ -1,27 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { MembershipRecord, ObjectMetadata } from '../../src/store/types.ts';
+import type { MembershipRecord, PageFrom } from '../../src/store/types.ts';
 import { freshStores, type ContractOptions } from './contract-options.ts';
+import { objectRecord } from '../helpers/object-records.ts';
 
 const SUB = 'sub-a';
 const OTHER_SUB = 'sub-b';
 
-function record(id: string, overrides: Partial<ObjectMetadata> = {}): ObjectMetadata {
-  return {
-    id,
-    name: `name of ${id}`,
-    externalId: null,
-    profileUrl: null,
-    email: null,
-    description: null,
-    status: null,
-    type: null,
-    custom: null,
-    updated: '2024-01-02T03:04:05.678Z',
-    eTag: `etag-${id}`,
-    ...overrides,
-  };
-}
+const record = objectRecord;
 
 function membership(uuid: string, channel: string, overrides: Partial<MembershipRecord> = {}): MembershipRecord {
   return { uuid, channel, status: null, type: null, custom: null, updated: '2024-01-02T03:04:05.678Z', eTag: `m-${uuid}-${channel}`, ...overrides };
@@ -87,17 +73,48 @@ export function objectStoreContract(options: ContractOptions): void {
       assert.equal((await objects.get(SUB, 'uuid', 'u'))!.name, `w${winner}`);
     });
 
-    test('list returns every record of a kind sorted by UTF-16 code units', async (t) => {
+    test('list returns every record of a kind sorted by code point (UTF-8 byte order, not UTF-16 units)', async (t) => {
       const { objects } = await freshStores(t, options);
       for (const id of ['\uFF5E', '😀', 'b', 'B', 'a', 'é']) await objects.put(SUB, 'uuid', record(id));
       await objects.put(SUB, 'channel', record('only-channel'));
       await objects.put(OTHER_SUB, 'uuid', record('elsewhere'));
       assert.deepEqual(
         (await objects.list(SUB, 'uuid')).map((r) => r.id),
-        ['B', 'a', 'b', 'é', '😀', '\uFF5E'],
+        ['B', 'a', 'b', 'é', '\uFF5E', '😀'],
       );
       assert.deepEqual(await objects.list(SUB, 'channel'), [record('only-channel')]);
       assert.deepEqual(await objects.list('sub-empty', 'uuid'), []);
+    });
+
+    test('page reads a kind in id (code point) order from the start, after an id or before one, and count counts it', async (t) => {
+      const { objects } = await freshStores(t, options);
+      const ids = ['\uFF5E', '😀', 'b', 'B', 'a', 'é', 'a1', 'a10', 'a2'];
+      for (const id of ids) await objects.put(SUB, 'uuid', record(id));
+      await objects.put(SUB, 'channel', record('not-a-uuid'));
+      await objects.put(OTHER_SUB, 'uuid', record('elsewhere'));
+      const order = ['B', 'a', 'a1', 'a10', 'a2', 'b', 'é', '\uFF5E', '😀'];
+      const seen = async (from: PageFrom | null, limit: number) => {
+        const p = await objects.page(SUB, 'uuid', from, limit);
+        return [p.records.map((r) => r.id).join(' '), p.hasBefore, p.hasAfter];
+      };
+      assert.deepEqual(await seen(null, 3), ['B a a1', false, true]);
+      assert.deepEqual(await seen({ after: 'a1' }, 3), ['a10 a2 b', true, true]);
+      assert.deepEqual(await seen({ after: 'a15' }, 3), ['a2 b é', true, true], 'after an id that is not stored');
+      assert.deepEqual(await seen({ after: 'é' }, 3), ['\uFF5E 😀', true, false]);
+      assert.deepEqual(await seen({ after: '😀' }, 3), ['', false, false]);
+      assert.deepEqual(await seen({ before: 'b' }, 3), ['a1 a10 a2', true, true]);
+      assert.deepEqual(await seen({ before: 'a1' }, 3), ['B a', false, true]);
+      assert.deepEqual(await seen({ before: 'B' }, 3), ['', false, false]);
+      assert.deepEqual(await seen(null, 100), [order.join(' '), false, false]);
+      assert.deepEqual((await objects.page(SUB, 'uuid', null, 1)).records, [record('B')], 'whole records');
+      assert.equal(await objects.count(SUB, 'uuid'), ids.length);
+      assert.equal(await objects.count(SUB, 'channel'), 1);
+      assert.equal(await objects.count('sub-empty', 'uuid'), 0);
+      assert.deepEqual(await objects.page('sub-empty', 'uuid', null, 10), { records: [], hasBefore: false, hasAfter: false });
+      await objects.remove(SUB, 'uuid', 'a10');
+      await objects.put(SUB, 'uuid', record('a3'));
+      assert.deepEqual(await seen({ after: 'a1' }, 3), ['a2 a3 b', true, true], 'puts and removes reach the order at once');
+      assert.equal(await objects.count(SUB, 'uuid'), ids.length);
     });
 
     test('memberships are visible from both sides, sorted by the other id', async (t) => {

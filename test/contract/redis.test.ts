@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { after, describe, test, type TestContext } from 'node:test';
 import { createRedisStores } from '../../src/store/redis/index.ts';
 import type { StoredMessage, Stores } from '../../src/store/types.ts';
+import { objectRecord } from '../helpers/object-records.ts';
 import { adminClient, deleteKeysWithPrefix, keysWithPrefix, REDIS_URL, uniqueRedisPrefix } from '../helpers/redis.ts';
 import { brokerContract } from './broker.contract.ts';
 import { nodeFromConfig, type ContractOptions } from './contract-options.ts';
@@ -207,6 +208,23 @@ describe('redis engine', () => {
     await admin.script('FLUSH');
     await stores.messages.append([msg(SUB, 'a', 2)]);
     assert.equal(await stores.messages.count(SUB, 'a', {}, 10, NOW), 2);
+  });
+
+  test('App Context records written before the id index existed are paged once page() has rebuilt it', async (t) => {
+    const prefix = uniqueRedisPrefix();
+    const stores = freshRedis(t, prefix);
+    await stores.objects.put('sub-idx', 'uuid', objectRecord('m'));
+    // Records as an older node wrote them: in the HASH only.
+    const hash = `${prefix}:{sub-idx}:obj:uuid`;
+    assert.equal(await admin.hexists(hash, 'm'), 1, 'the HASH is where the test thinks');
+    for (const id of ['c', 'a', 'z']) await admin.hset(hash, id, JSON.stringify(objectRecord(id)));
+    const page = await stores.objects.page('sub-idx', 'uuid', { after: 'a' }, 2);
+    assert.deepEqual(
+      page.records.map((r) => r.id),
+      ['c', 'm'],
+    );
+    assert.deepEqual([page.hasBefore, page.hasAfter], [true, true]);
+    assert.equal(await admin.zcard(`${prefix}:{sub-idx}:objidx:uuid`), 4);
   });
 
   test('a prefix with braces is refused', () => {

@@ -118,7 +118,7 @@ test('getAllUUIDMetadata: filter, sort, limit, next/prev paging and totalCount',
     pages.push(page);
     seen.push(...page.data.map((u: any) => u.name));
   }
-  // UTF-16 order: capitals before lower case.
+  // Code point order: capitals before lower case.
   assert.deepEqual(seen, ['Albert', 'Alma', 'Ann', 'Bob', 'Carl', 'Zoe', 'alice']);
   assert.equal(pages.length, 3);
   assert.equal(page.next, undefined);

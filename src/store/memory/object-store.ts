@@ -1,4 +1,5 @@
-import type { MembershipRecord, ObjectKind, ObjectMetadata, ObjectStore } from '../types.ts';
+import { compareCodePoints } from '../../text-order.ts';
+import type { MembershipRecord, ObjectKind, ObjectMetadata, ObjectPage, ObjectStore, PageFrom } from '../types.ts';
 
 interface Keyset {
   records: Record<ObjectKind, Map<string, ObjectMetadata>>;
@@ -46,7 +47,35 @@ export class MemoryObjectStore implements ObjectStore {
   async list(subscribeKey: string, kind: ObjectKind): Promise<ObjectMetadata[]> {
     const records = this.keysets.get(subscribeKey)?.records[kind];
     if (records === undefined) return [];
-    return [...records.values()].map(copy).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return [...records.values()].map(copy).sort((a, b) => compareCodePoints(a.id, b.id));
+  }
+
+  // Sorts the kind's ids on every call: O(n log n), which the in-process engine accepts (sqlite and redis read an index).
+  async page(subscribeKey: string, kind: ObjectKind, from: PageFrom | null, limit: number): Promise<ObjectPage> {
+    const records = this.keysets.get(subscribeKey)?.records[kind];
+    if (records === undefined) return { records: [], hasBefore: false, hasAfter: false };
+    const ids = [...records.keys()].sort(compareCodePoints);
+    let start = 0;
+    let end = ids.length;
+    if (from !== null && 'after' in from) {
+      while (start < ids.length && compareCodePoints(ids[start], from.after) <= 0) start++;
+      end = Math.min(ids.length, start + limit);
+    } else if (from !== null) {
+      while (end > 0 && compareCodePoints(ids[end - 1], from.before) >= 0) end--;
+      start = Math.max(0, end - limit);
+    } else {
+      end = Math.min(ids.length, limit);
+    }
+    const page = ids.slice(start, end);
+    return {
+      records: page.map((id) => copy(records.get(id) as ObjectMetadata)),
+      hasBefore: page.length > 0 && start > 0,
+      hasAfter: page.length > 0 && end < ids.length,
+    };
+  }
+
+  async count(subscribeKey: string, kind: ObjectKind): Promise<number> {
+    return this.keysets.get(subscribeKey)?.records[kind].size ?? 0;
   }
 
   async putMemberships(subscribeKey: string, records: readonly MembershipRecord[]): Promise<void> {
@@ -70,7 +99,7 @@ export class MemoryObjectStore implements ObjectStore {
   async memberships(subscribeKey: string, side: ObjectKind, id: string): Promise<MembershipRecord[]> {
     const byOther = this.keysets.get(subscribeKey)?.relations[side].get(id);
     if (byOther === undefined) return [];
-    return [...byOther.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => copy(r));
+    return [...byOther.entries()].sort(([a], [b]) => compareCodePoints(a, b)).map(([, r]) => copy(r));
   }
 
   private link(ks: Keyset, side: ObjectKind, id: string, otherId: string, record: MembershipRecord): void {

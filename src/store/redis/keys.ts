@@ -144,6 +144,14 @@ export class KeysetKeys {
   objects(kind: 'uuid' | 'channel'): string {
     return `${this.base}:obj:${kind}`;
   }
+  /**
+   * ZSET, scores 0, members the ids of objects(kind): their code point order for page() (ZRANGEBYLEX).
+   * put and remove keep it with the HASH; page() rebuilds it when the two disagree in size (data
+   * written before the index existed).
+   */
+  objectIndex(kind: 'uuid' | 'channel'): string {
+    return `${this.base}:objidx:${kind}`;
+  }
   /** HASH channel → membership JSON: a uuid's memberships. */
   membershipsOf(uuid: string): string {
     return `${this.base}:mship:${uuid}`;

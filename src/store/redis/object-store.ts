@@ -1,6 +1,7 @@
 import type { ChainableCommander } from 'ioredis';
 import { ParleyError } from '../../errors.ts';
-import type { MembershipRecord, ObjectKind, ObjectMetadata, ObjectStore } from '../types.ts';
+import { compareCodePoints } from '../../text-order.ts';
+import type { MembershipRecord, ObjectKind, ObjectMetadata, ObjectPage, ObjectStore, PageFrom } from '../types.ts';
 import type { RedisConnection } from './connection.ts';
 import type { KeysetKeys, RedisKeys } from './keys.ts';
 import { SCRIPTS } from './scripts.ts';
@@ -11,7 +12,7 @@ const MAX_REMOVE_ATTEMPTS = 10;
 const byKey =
   <T>(key: (x: T) => string) =>
   (a: T, b: T) =>
-    key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
+    compareCodePoints(key(a), key(b));
 
 /** The HASH holding `side`'s relations of `id`: a uuid's memberships or a channel's members. */
 function sideKey(ks: KeysetKeys, side: ObjectKind, id: string): string {
@@ -45,7 +46,7 @@ export class RedisObjectStore implements ObjectStore {
     const mode = expectedETag === undefined ? 'any' : expectedETag === null ? 'absent' : 'match';
     const stored = await this.connection.script('objects.put', {
       script: SCRIPTS.objectPut,
-      keys: [this.keys.keyset(subscribeKey).objects(kind)],
+      keys: [this.keys.keyset(subscribeKey).objects(kind), this.keys.keyset(subscribeKey).objectIndex(kind)],
       args: [record.id, JSON.stringify(record), mode, expectedETag ?? ''],
     });
     return Number(stored) === 1;
@@ -60,7 +61,7 @@ export class RedisObjectStore implements ObjectStore {
       const result = Number(
         await this.connection.script('objects.remove', {
           script: SCRIPTS.objectRemove,
-          keys: [ks.objects(kind), own, ...candidates.map((other) => sideKey(ks, otherSide, other))],
+          keys: [ks.objects(kind), ks.objectIndex(kind), own, ...candidates.map((other) => sideKey(ks, otherSide, other))],
           args: [id, ...candidates],
         }),
       );
@@ -72,6 +73,24 @@ export class RedisObjectStore implements ObjectStore {
   async list(subscribeKey: string, kind: ObjectKind): Promise<ObjectMetadata[]> {
     const all = await this.connection.run('objects.list', (c) => c.hvals(this.keys.keyset(subscribeKey).objects(kind)));
     return all.map((json) => JSON.parse(json) as ObjectMetadata).sort(byKey((r) => r.id));
+  }
+
+  async page(subscribeKey: string, kind: ObjectKind, from: PageFrom | null, limit: number): Promise<ObjectPage> {
+    const ks = this.keys.keyset(subscribeKey);
+    const [mode, bound] = from === null ? ['first', ''] : 'after' in from ? ['after', from.after] : ['before', from.before];
+    const [records, before, after] = (await this.connection.script('objects.page', {
+      script: SCRIPTS.objectPage,
+      keys: [ks.objects(kind), ks.objectIndex(kind)],
+      args: [mode, bound, String(limit)],
+    })) as [Array<string | null>, number, number];
+    // An id the index names always has its record (both change in one script); null is kept out all the same.
+    const out: ObjectMetadata[] = [];
+    for (const json of records) if (json !== null) out.push(JSON.parse(json) as ObjectMetadata);
+    return { records: out, hasBefore: before === 1, hasAfter: after === 1 };
+  }
+
+  async count(subscribeKey: string, kind: ObjectKind): Promise<number> {
+    return this.connection.run('objects.count', (c) => c.hlen(this.keys.keyset(subscribeKey).objects(kind)));
   }
 
   async putMemberships(subscribeKey: string, records: readonly MembershipRecord[]): Promise<void> {

@@ -29,6 +29,7 @@ export const SCRIPTS = {
   presenceExpire: load('presence-expire'),
   objectPut: load('object-put'),
   objectRemove: load('object-remove'),
+  objectPage: load('object-page'),
   actionAdd: load('action-add'),
   actionRemove: load('action-remove'),
   filePut: load('file-put'),

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
-import type { CustomFields, MembershipRecord, ObjectKind, ObjectMetadata, ObjectStore } from '../types.ts';
+import { compareCodePoints } from '../../text-order.ts';
+import type { CustomFields, MembershipRecord, ObjectKind, ObjectMetadata, ObjectPage, ObjectStore, PageFrom } from '../types.ts';
 import { sqliteCall } from './sqlite-call.ts';
 
 interface ObjectRow {
@@ -52,16 +53,18 @@ function toMembership(row: MembershipRow): MembershipRecord {
 const byKey =
   <T>(key: (x: T) => string) =>
   (a: T, b: T) =>
-    key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
+    compareCodePoints(key(a), key(b));
 
 /**
  * App Context in two tables (migration 003). Each write is one IMMEDIATE transaction, so the eTag
- * check of put() and the cascade of remove() are atomic. Ids are sorted in JS: SQLite compares UTF-8
- * bytes, and every backend must order by UTF-16 code units.
+ * check of put() and the cascade of remove() are atomic. Ids are in code point order (text-order.ts),
+ * which is SQLite's BINARY order of UTF-8 text: page() reads its range from the primary key.
  */
 export class SqliteObjectStore implements ObjectStore {
   private readonly selectOne: Database.Statement<[string, string, string], ObjectRow>;
   private readonly selectAll: Database.Statement<[string, string], ObjectRow>;
+  private readonly readPage: Database.Transaction<(subscribeKey: string, kind: ObjectKind, from: PageFrom | null, limit: number) => ObjectPage>;
+  private readonly countKind: Database.Statement<[string, string], number>;
   private readonly putChecked: Database.Transaction<
     (subscribeKey: string, kind: ObjectKind, r: ObjectMetadata, expected: string | null | undefined) => boolean
   >;
@@ -75,6 +78,28 @@ export class SqliteObjectStore implements ObjectStore {
     const columns = 'id, name, external_id, profile_url, email, description, status, type, custom, updated, etag';
     this.selectOne = db.prepare(`SELECT ${columns} FROM app_context_objects WHERE subscribe_key = ? AND kind = ? AND id = ?`);
     this.selectAll = db.prepare(`SELECT ${columns} FROM app_context_objects WHERE subscribe_key = ? AND kind = ?`);
+    const ofKind = 'FROM app_context_objects WHERE subscribe_key = ? AND kind = ?';
+    const first = db.prepare<[string, string, number], ObjectRow>(`SELECT ${columns} ${ofKind} ORDER BY id LIMIT ?`);
+    const after = db.prepare<[string, string, string, number], ObjectRow>(`SELECT ${columns} ${ofKind} AND id > ? ORDER BY id LIMIT ?`);
+    const before = db.prepare<[string, string, string, number], ObjectRow>(`SELECT ${columns} ${ofKind} AND id < ? ORDER BY id DESC LIMIT ?`);
+    const anyAfter = db.prepare<[string, string, string], number>(`SELECT 1 ${ofKind} AND id > ? LIMIT 1`).pluck();
+    const anyBefore = db.prepare<[string, string, string], number>(`SELECT 1 ${ofKind} AND id < ? LIMIT 1`).pluck();
+    // One read transaction: the page and its two neighbours' existence are one state of the table.
+    this.readPage = db.transaction((subscribeKey: string, kind: ObjectKind, from: PageFrom | null, limit: number): ObjectPage => {
+      const rows =
+        from === null
+          ? first.all(subscribeKey, kind, limit)
+          : 'after' in from
+            ? after.all(subscribeKey, kind, from.after, limit)
+            : before.all(subscribeKey, kind, from.before, limit).reverse();
+      if (rows.length === 0) return { records: [], hasBefore: false, hasAfter: false };
+      return {
+        records: rows.map(toRecord),
+        hasBefore: anyBefore.get(subscribeKey, kind, rows[0].id) !== undefined,
+        hasAfter: anyAfter.get(subscribeKey, kind, rows[rows.length - 1].id) !== undefined,
+      };
+    });
+    this.countKind = db.prepare<[string, string], number>(`SELECT count(*) ${ofKind}`).pluck();
     const currentETag = db
       .prepare<[string, string, string], string>('SELECT etag FROM app_context_objects WHERE subscribe_key = ? AND kind = ? AND id = ?')
       .pluck();
@@ -150,6 +175,15 @@ export class SqliteObjectStore implements ObjectStore {
         .map(toRecord)
         .sort(byKey((r) => r.id)),
     );
+  }
+
+  async page(subscribeKey: string, kind: ObjectKind, from: PageFrom | null, limit: number): Promise<ObjectPage> {
+    return sqliteCall('objects.page', () => this.readPage(subscribeKey, kind, from, limit));
+  }
+
+  /** count(*) over the kind's primary-key range: no record is read, though the range is walked. */
+  async count(subscribeKey: string, kind: ObjectKind): Promise<number> {
+    return sqliteCall('objects.count', () => this.countKind.get(subscribeKey, kind) ?? 0);
   }
 
   async putMemberships(subscribeKey: string, records: readonly MembershipRecord[]): Promise<void> {

@@ -16,8 +16,8 @@ interface Part {
   packages?: readonly string[];
 }
 
-const CORE_BASICS = ['store/types.ts', 'errors.ts', 'clock.ts', 'log.ts'];
-const STORE_IMPL_BASICS = ['store/shared/', 'store/types.ts', 'errors.ts'];
+const CORE_BASICS = ['store/types.ts', 'errors.ts', 'clock.ts', 'log.ts', 'text-order.ts'];
+const STORE_IMPL_BASICS = ['store/shared/', 'store/types.ts', 'errors.ts', 'text-order.ts'];
 
 const RULES: Record<string, Part> = {
   'protocol/': {
@@ -64,6 +64,7 @@ const RULES: Record<string, Part> = {
   'clock.ts': { may: [] },
   'errors.ts': { may: [] },
   'keyset.ts': { may: [] },
+  'text-order.ts': { may: [] },
   'metrics.ts': { may: [], packages: ['prom-client'] },
 };
 

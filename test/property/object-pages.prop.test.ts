@@ -1,0 +1,97 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { decodeCursor, encodeCursor, parseListQuery, runListQuery } from '../../src/app-context/list-query.ts';
+import { ObjectService } from '../../src/app-context/object-service.ts';
+import { metadataView } from '../../src/app-context/records.ts';
+import { createLogger } from '../../src/log.ts';
+import { createMemoryStores } from '../../src/store/memory/index.ts';
+import { createSqliteStores } from '../../src/store/sqlite/index.ts';
+import type { Stores } from '../../src/store/types.ts';
+import { objectRecord as record } from '../helpers/object-records.ts';
+import { compareCodePoints } from '../../src/text-order.ts';
+import { createFakeClock } from '../helpers/fake-clock.ts';
+
+/**
+ * ObjectService.list pages unfiltered, unsorted lists through ObjectStore.page instead of reading every
+ * record: the answers must be exactly runListQuery's over every record (items, totalCount, next, prev),
+ * on the memory engine and on SQLite (whose BINARY order must be text-order.ts's), whatever the ids
+ * (BMP-high characters against astral ones, prefixes) and whatever cursors a client walks with or makes up.
+ */
+
+const unit = fc.constantFrom('a', 'b', 'B', 'é', '\uFF5E', '\uE000', '😀', '𐐀', '0', '-');
+const id = fc.string({ unit, minLength: 1, maxLength: 4 });
+type Step =
+  | { kind: 'next'; limit: number }
+  | { kind: 'prev'; limit: number }
+  | { kind: 'made-up'; after: boolean; id: string; limit: number }
+  | { kind: 'first'; limit: number; count: boolean };
+
+const step: fc.Arbitrary<Step> = fc.oneof(
+  fc.record({ kind: fc.constant('next' as const), limit: fc.integer({ min: 0, max: 4 }) }),
+  fc.record({ kind: fc.constant('prev' as const), limit: fc.integer({ min: 0, max: 4 }) }),
+  fc.record({ kind: fc.constant('made-up' as const), after: fc.boolean(), id, limit: fc.integer({ min: 1, max: 4 }) }),
+  fc.record({ kind: fc.constant('first' as const), limit: fc.integer({ min: 0, max: 4 }), count: fc.boolean() }),
+);
+
+async function check(stores: Stores, ids: string[], steps: Step[]): Promise<void> {
+  const service = new ObjectService({ store: stores.objects, publish: async () => 1n, clock: createFakeClock(), log: createLogger({ level: 'silent' }) });
+  for (const i of ids) await stores.objects.put('sub', 'uuid', record(i));
+  const all = [...new Set(ids)].sort(compareCodePoints).map((i) => record(i));
+  let next: string | null = null;
+  let prev: string | null = null;
+  for (const s of steps) {
+    let input: Parameters<typeof parseListQuery>[0];
+    if (s.kind === 'next') input = { sort: [], limit: s.limit, start: next ?? undefined, count: true };
+    else if (s.kind === 'prev') input = { sort: [], limit: s.limit, end: prev ?? undefined };
+    else if (s.kind === 'made-up') input = { sort: [], limit: s.limit, [s.after ? 'start' : 'end']: encodeCursor(s.after, [s.id]) };
+    else input = { sort: [], limit: s.limit, count: s.count };
+    const q = parseListQuery(input);
+    const got = await service.list('sub', 'uuid', q);
+    const want = runListQuery(all, (r) => metadataView('uuid', r), q, ['id']);
+    const label = `${JSON.stringify(s)} over ${JSON.stringify(all.map((r) => r.id))}`;
+    assert.deepEqual(
+      got.items.map((r) => r.id),
+      want.items.map((r) => r.id),
+      label,
+    );
+    assert.equal(got.next, want.next, `next: ${label}`);
+    assert.equal(got.prev, want.prev, `prev: ${label}`);
+    if (q.includeTotalCount) assert.equal(got.totalCount, want.totalCount, `totalCount: ${label}`);
+    if (got.next !== null) decodeCursor(got.next);
+    next = got.next ?? next;
+    prev = got.prev ?? prev;
+  }
+}
+
+test('unfiltered pages from the store answer as runListQuery over every record (memory)', async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.array(id, { maxLength: 12 }), fc.array(step, { minLength: 1, maxLength: 8 }), async (ids, steps) => {
+      await check(createMemoryStores(), ids, steps);
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('unfiltered pages from the store answer as runListQuery over every record (sqlite)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'parley-pages-'));
+  let n = 0;
+  try {
+    await fc.assert(
+      fc.asyncProperty(fc.array(id, { maxLength: 12 }), fc.array(step, { minLength: 1, maxLength: 8 }), async (ids, steps) => {
+        const stores = createSqliteStores({ file: join(dir, `p${n++}.db`) });
+        try {
+          await check(stores, ids, steps);
+        } finally {
+          await stores.close();
+        }
+      }),
+      { numRuns: 100 },
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
