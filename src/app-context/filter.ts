@@ -26,6 +26,49 @@ import { compileLikePattern, type LikeMeter } from './like-pattern.ts';
 export type RecordView = Record<string, unknown>;
 export type Predicate = (view: RecordView) => boolean;
 
+/**
+ * What a filter says about exact values: path (dotted, e.g. `id`, `channel.id`) → the only strings it
+ * can have in a record the filter keeps. `id == 'a' || id == 'b'` gives `id` → {a, b}; an `&&` keeps
+ * every conjunct's (intersected on a shared path); an `||` only paths all its sides constrain (their
+ * union); `!` and any other comparison constrain nothing. So a list can read just those records
+ * (ObjectService) and still answer exactly: a record outside the set fails the filter.
+ */
+export type KeyValues = ReadonlyMap<string, ReadonlySet<string>>;
+
+export interface CompiledFilter {
+  predicate: Predicate;
+  keyValues: KeyValues;
+}
+
+interface Node {
+  p: Predicate;
+  keys: Map<string, Set<string>>;
+}
+
+const NO_KEYS = (): Map<string, Set<string>> => new Map();
+
+function bothKeys(parts: readonly Node[]): Map<string, Set<string>> {
+  const out = NO_KEYS();
+  for (const { keys } of parts) {
+    for (const [path, values] of keys) {
+      const seen = out.get(path);
+      out.set(path, seen === undefined ? new Set(values) : new Set([...seen].filter((v) => values.has(v))));
+    }
+  }
+  return out;
+}
+
+function eitherKeys(parts: readonly Node[]): Map<string, Set<string>> {
+  const out = NO_KEYS();
+  for (const [path, values] of parts[0].keys) {
+    if (!parts.every((n) => n.keys.has(path))) continue;
+    const union = new Set(values);
+    for (const n of parts) for (const v of n.keys.get(path) as Set<string>) union.add(v);
+    out.set(path, union);
+  }
+  return out;
+}
+
 type Op = '==' | '!=' | '<' | '<=' | '>' | '>=' | 'LIKE';
 type Token =
   | { kind: 'name'; text: string; at: number }
@@ -179,10 +222,10 @@ class Parser {
     if (this.terms > MAX_FILTER_TERMS) throw bad(`more than ${MAX_FILTER_TERMS} comparisons and logical operators (at ${at})`);
   }
 
-  parse(): Predicate {
-    const p = this.or(0);
+  parse(): Node {
+    const n = this.or(0);
     if (this.pos < this.tokens.length) throw bad(`unexpected token at ${this.tokens[this.pos].at}`);
-    return p;
+    return n;
   }
 
   private peekPunct(text: string): boolean {
@@ -190,35 +233,39 @@ class Parser {
     return t !== undefined && t.kind === 'punct' && t.text === text;
   }
 
-  private or(depth: number): Predicate {
+  private or(depth: number): Node {
     const parts = [this.and(depth)];
     while (this.peekPunct('||')) {
       this.term(this.tokens[this.pos].at);
       this.pos++;
       parts.push(this.and(depth));
     }
-    return parts.length === 1 ? parts[0] : (v) => parts.some((p) => p(v));
+    if (parts.length === 1) return parts[0];
+    const ps = parts.map((n) => n.p);
+    return { p: (v) => ps.some((p) => p(v)), keys: eitherKeys(parts) };
   }
 
-  private and(depth: number): Predicate {
+  private and(depth: number): Node {
     const parts = [this.unary(depth)];
     while (this.peekPunct('&&')) {
       this.term(this.tokens[this.pos].at);
       this.pos++;
       parts.push(this.unary(depth));
     }
-    return parts.length === 1 ? parts[0] : (v) => parts.every((p) => p(v));
+    if (parts.length === 1) return parts[0];
+    const ps = parts.map((n) => n.p);
+    return { p: (v) => ps.every((p) => p(v)), keys: bothKeys(parts) };
   }
 
-  private unary(depth: number): Predicate {
+  private unary(depth: number): Node {
     if (depth > MAX_FILTER_DEPTH) throw bad(`nested more than ${MAX_FILTER_DEPTH} levels deep`);
     const t = this.tokens[this.pos];
     if (t === undefined) throw bad('unexpected end');
     if (t.kind === 'punct' && t.text === '!') {
       this.term(t.at);
       this.pos++;
-      const inner = this.unary(depth + 1);
-      return (v) => !inner(v);
+      const inner = this.unary(depth + 1).p;
+      return { p: (v) => !inner(v), keys: NO_KEYS() };
     }
     if (t.kind === 'punct' && t.text === '(') {
       this.pos++;
@@ -234,7 +281,10 @@ class Parser {
     if (value === undefined || value.kind !== 'value') throw bad(`expected a value after ${op.op} at ${op.at}`);
     this.term(t.at);
     this.pos += 3;
-    return comparison(propertyPath(t.text), op.op, value.value, this.meter);
+    const parts = propertyPath(t.text);
+    const keys = NO_KEYS();
+    if (op.op === '==' && typeof value.value === 'string') keys.set(parts.join('.'), new Set([value.value]));
+    return { p: comparison(parts, op.op, value.value, this.meter), keys };
   }
 }
 
@@ -243,7 +293,13 @@ class Parser {
  * character comparisons its LIKE matches make.
  */
 export function compileFilter(source: string | undefined, meter?: LikeMeter): Predicate {
-  if (source === undefined || source.trim() === '') return () => true;
+  return compileListFilter(source, meter).predicate;
+}
+
+/** compileFilter with what the filter says about exact values (KeyValues). */
+export function compileListFilter(source: string | undefined, meter?: LikeMeter): CompiledFilter {
+  if (source === undefined || source.trim() === '') return { predicate: () => true, keyValues: new Map() };
   if (source.length > MAX_FILTER_LENGTH) throw bad(`longer than ${MAX_FILTER_LENGTH} characters (got ${source.length})`);
-  return new Parser(tokenize(source), meter).parse();
+  const { p, keys } = new Parser(tokenize(source), meter).parse();
+  return { predicate: p, keyValues: keys };
 }

@@ -1,6 +1,6 @@
 import { ParleyError } from '../errors.ts';
 import { compareCodePoints } from '../text-order.ts';
-import { compileFilter, propertyPath, readPath, type Predicate, type RecordView } from './filter.ts';
+import { compileListFilter, propertyPath, readPath, type KeyValues, type Predicate, type RecordView } from './filter.ts';
 
 /** One `sort` entry: `name`, `updated:desc`, `channel.name:asc`, `custom.rank:desc`. */
 export interface SortKey {
@@ -13,6 +13,8 @@ export interface ListQuery {
   filter: Predicate;
   /** Whether a filter was given (`filter` then excludes some records); false: `filter` keeps every one. */
   filtered: boolean;
+  /** The only values some paths can have in a record the filter keeps (filter.ts KeyValues). */
+  keyValues: KeyValues;
   sort: SortKey[];
   /** 0..100. */
   limit: number;
@@ -69,8 +71,10 @@ export function parseListQuery(input: { filter?: string; sort: readonly string[]
     // A `next` cursor sent as `end` (or the reverse) still names a position; the parameter decides the side.
     cursor = { after: raw.after, position: decoded.position };
   }
+  const compiled = compileListFilter(input.filter);
   return {
-    filter: compileFilter(input.filter),
+    filter: compiled.predicate,
+    keyValues: compiled.keyValues,
     filtered: input.filter !== undefined && input.filter.trim() !== '',
     sort: parseSort(input.sort),
     limit: Math.min(input.limit ?? MAX_LIMIT, MAX_LIMIT),

@@ -81,16 +81,23 @@ export class ObjectService {
   /**
    * A page of a kind's metadata. Without a filter or sort keys the order is the ids' and the store pages
    * it (ObjectStore.page: O(limit), plus a count when totalCount is asked), answering exactly what
-   * runListQuery would over every record (test/property/object-pages.prop.test.ts). A filter or sort
-   * reads every record of the kind.
+   * runListQuery would over every record (test/property/object-pages.prop.test.ts). A filter that names
+   * the ids it keeps reads just those records; any other filter or sort reads every record of the kind.
    */
   async list(subscribeKey: string, kind: ObjectKind, q: ListQuery): Promise<Page<ObjectMetadata>> {
     const position = q.cursor?.position;
     if (!q.filtered && q.sort.length === 0 && (position === undefined || (position.length === 1 && typeof position[0] === 'string'))) {
       return this.pageById(subscribeKey, kind, q);
     }
-    const records = await this.deps.store.list(subscribeKey, kind);
+    // A filter naming the ids it keeps (`id == 'a' || id == 'b'`, as the Chat SDK sends): only those are read.
+    const ids = q.keyValues.get('id');
+    const records = ids === undefined ? await this.deps.store.list(subscribeKey, kind) : await this.recordsOf(subscribeKey, kind, ids);
     return runListQuery(records, (r) => metadataView(kind, r), q, ['id']);
+  }
+
+  private async recordsOf(subscribeKey: string, kind: ObjectKind, ids: ReadonlySet<string>): Promise<ObjectMetadata[]> {
+    const records = await Promise.all([...ids].map((id) => this.deps.store.get(subscribeKey, kind, id)));
+    return records.filter((r) => r !== undefined);
   }
 
   private async pageById(subscribeKey: string, kind: ObjectKind, q: ListQuery): Promise<Page<ObjectMetadata>> {
@@ -112,11 +119,22 @@ export class ObjectService {
 
   /** A uuid's memberships (side 'uuid') or a channel's members (side 'channel'), filtered, sorted and paged. */
   async relations(subscribeKey: string, side: ObjectKind, id: string, q: ListQuery): Promise<Page<Relation>> {
-    const memberships = await this.deps.store.memberships(subscribeKey, side, id);
     const otherKind = other(side);
+    // A filter naming the other ids it keeps (`channel.id == 'c'`, the Chat SDK's membership checks): only those pairs are read.
+    const otherIds = q.keyValues.get(`${otherKind}.id`);
+    const memberships =
+      otherIds === undefined ? await this.deps.store.memberships(subscribeKey, side, id) : await this.pairsOf(subscribeKey, side, id, otherIds);
     const others = await Promise.all(memberships.map((m) => this.deps.store.get(subscribeKey, otherKind, side === 'uuid' ? m.channel : m.uuid)));
     const relations: Relation[] = memberships.map((membership, i) => ({ membership, other: others[i] }));
     return runListQuery(relations, (r) => relationView(side, r.membership, r.other), q, [otherKind, 'id']);
+  }
+
+  private async pairsOf(subscribeKey: string, side: ObjectKind, id: string, otherIds: ReadonlySet<string>): Promise<MembershipRecord[]> {
+    const store = this.deps.store;
+    const found = await Promise.all(
+      [...otherIds].map((o) => (side === 'uuid' ? store.membership(subscribeKey, id, o) : store.membership(subscribeKey, o, id))),
+    );
+    return found.filter((m) => m !== undefined);
   }
 
   /**

@@ -498,6 +498,8 @@ export interface ObjectStore {
   removeMemberships(subscribeKey: string, pairs: ReadonlyArray<{ uuid: string; channel: string }>): Promise<void>;
   /** Memberships of a uuid (side 'uuid') or members of a channel (side 'channel'), sorted by the other id. */
   memberships(subscribeKey: string, side: ObjectKind, id: string): Promise<MembershipRecord[]>;
+  /** The membership of one (uuid, channel) pair, if any: one lookup, whatever either side holds. */
+  membership(subscribeKey: string, uuid: string, channel: string): Promise<MembershipRecord | undefined>;
 }
 
 /** One message action (reaction, receipt, edit, soft delete…) as added through §11. */

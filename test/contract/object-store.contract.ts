@@ -117,6 +117,19 @@ export function objectStoreContract(options: ContractOptions): void {
       assert.equal(await objects.count(SUB, 'uuid'), ids.length);
     });
 
+    test('membership reads one pair', async (t) => {
+      const { objects } = await freshStores(t, options);
+      const m = membership('alice', 'room', { status: 'active', custom: { n: 1 } });
+      await objects.putMemberships(SUB, [m, membership('alice', 'hall'), membership('bob', 'room')]);
+      assert.deepEqual(await objects.membership(SUB, 'alice', 'room'), m);
+      assert.equal(await objects.membership(SUB, 'room', 'alice'), undefined, 'uuid first, channel second');
+      assert.equal(await objects.membership(SUB, 'carol', 'room'), undefined);
+      assert.equal(await objects.membership(OTHER_SUB, 'alice', 'room'), undefined);
+      await objects.removeMemberships(SUB, [{ uuid: 'alice', channel: 'room' }]);
+      assert.equal(await objects.membership(SUB, 'alice', 'room'), undefined);
+      assert.deepEqual(await objects.membership(SUB, 'bob', 'room'), membership('bob', 'room'));
+    });
+
     test('memberships are visible from both sides, sorted by the other id', async (t) => {
       const { objects } = await freshStores(t, options);
       await objects.putMemberships(SUB, [

@@ -95,3 +95,75 @@ test('unfiltered pages from the store answer as runListQuery over every record (
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/**
+ * Filters that name ids (`id == 'a' || …`, `channel.id == 'c'`, in any mix of `&&`, `||`, `!` with other
+ * comparisons) make ObjectService read only the named records or pairs: the answers must still be
+ * exactly runListQuery's over everything the full read returns.
+ */
+const idLiteral = fc.constantFrom('a', 'b', 'é', '😀', 'none');
+const atom = (path: string): fc.Arbitrary<string> =>
+  fc.oneof(
+    idLiteral.map((v) => `${path} == '${v}'`),
+    idLiteral.map((v) => `${path} != '${v}'`),
+    fc.constantFrom("name == 'name of a'", "status == 'on'", 'status == null', `${path} LIKE '*'`),
+  );
+const filterOf = (path: string): fc.Arbitrary<string> =>
+  fc.letrec<{ e: string }>((tie) => ({
+    e: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      atom(path),
+      fc.tuple(tie('e'), tie('e')).map(([x, y]) => `(${x}) || (${y})`),
+      fc.tuple(tie('e'), tie('e')).map(([x, y]) => `(${x}) && (${y})`),
+      tie('e').map((x) => `!(${x})`),
+    ),
+  })).e;
+
+test('a filter naming ids reads just those records, and answers as a full read (uuid lists and memberships)', async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.uniqueArray(idLiteral, { maxLength: 4 }),
+      fc.uniqueArray(fc.tuple(fc.constantFrom('u1', 'u2'), idLiteral, fc.constantFrom('on', null)), { maxLength: 6, selector: ([u, c]) => `${u}|${c}` }),
+      filterOf('id'),
+      filterOf('channel.id'),
+      fc.integer({ min: 0, max: 3 }),
+      async (ids, pairs, uuidFilter, membershipFilter, limit) => {
+        const stores = createMemoryStores();
+        const service = new ObjectService({ store: stores.objects, publish: async () => 1n, clock: createFakeClock(), log: createLogger({ level: 'silent' }) });
+        for (const i of ids) await stores.objects.put('sub', 'uuid', record(i));
+        for (const i of ids) await stores.objects.put('sub', 'channel', record(i));
+        await stores.objects.putMemberships(
+          'sub',
+          pairs.map(([uuid, channel, status]) => ({ uuid, channel, status, type: null, custom: null, updated: 'x', eTag: 'm' })),
+        );
+
+        const q = parseListQuery({ sort: [], limit, filter: uuidFilter, count: true });
+        const got = await service.list('sub', 'uuid', q);
+        const want = runListQuery(await stores.objects.list('sub', 'uuid'), (r) => metadataView('uuid', r), q, ['id']);
+        assert.deepEqual(
+          [got.items.map((r) => r.id), got.totalCount, got.next, got.prev],
+          [want.items.map((r) => r.id), want.totalCount, want.next, want.prev],
+          uuidFilter,
+        );
+
+        const mq = parseListQuery({ sort: [], limit, filter: membershipFilter, count: true });
+        // The same store, but a pair lookup fails: the reference answer comes from the full read.
+        const fullRead = Object.create(stores.objects) as typeof stores.objects;
+        fullRead.membership = async () => assert.fail('the full read must not look up pairs');
+        const full = new ObjectService({
+          store: fullRead,
+          publish: async () => 1n,
+          clock: createFakeClock(),
+          log: createLogger({ level: 'silent' }),
+        });
+        for (const uuid of ['u1', 'u2']) {
+          const a = await service.relations('sub', 'uuid', uuid, mq);
+          const b = await full.relations('sub', 'uuid', uuid, { ...mq, keyValues: new Map() });
+          const view = (p: typeof a) => [p.items.map((r) => [r.membership.channel, r.other?.id ?? null]), p.totalCount, p.next, p.prev];
+          assert.deepEqual(view(a), view(b), `${uuid}: ${membershipFilter}`);
+        }
+      },
+    ),
+    { numRuns: 400 },
+  );
+});

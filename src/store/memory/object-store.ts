@@ -102,6 +102,11 @@ export class MemoryObjectStore implements ObjectStore {
     return [...byOther.entries()].sort(([a], [b]) => compareCodePoints(a, b)).map(([, r]) => copy(r));
   }
 
+  async membership(subscribeKey: string, uuid: string, channel: string): Promise<MembershipRecord | undefined> {
+    const r = this.keysets.get(subscribeKey)?.relations.uuid.get(uuid)?.get(channel);
+    return r === undefined ? undefined : copy(r);
+  }
+
   private link(ks: Keyset, side: ObjectKind, id: string, otherId: string, record: MembershipRecord): void {
     let byOther = ks.relations[side].get(id);
     if (byOther === undefined) {

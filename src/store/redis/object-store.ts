@@ -116,6 +116,11 @@ export class RedisObjectStore implements ObjectStore {
     });
   }
 
+  async membership(subscribeKey: string, uuid: string, channel: string): Promise<MembershipRecord | undefined> {
+    const json = await this.connection.run('objects.membership', (c) => c.hget(this.keys.keyset(subscribeKey).membershipsOf(uuid), channel));
+    return json === null ? undefined : (JSON.parse(json) as MembershipRecord);
+  }
+
   async memberships(subscribeKey: string, side: ObjectKind, id: string): Promise<MembershipRecord[]> {
     const all = await this.connection.run('objects.memberships', (c) => c.hvals(sideKey(this.keys.keyset(subscribeKey), side, id)));
     const records = all.map((json) => JSON.parse(json) as MembershipRecord);

@@ -73,6 +73,7 @@ export class SqliteObjectStore implements ObjectStore {
   private readonly removeBatch: Database.Transaction<(subscribeKey: string, pairs: ReadonlyArray<{ uuid: string; channel: string }>) => void>;
   private readonly selectByUuid: Database.Statement<[string, string], MembershipRow>;
   private readonly selectByChannel: Database.Statement<[string, string], MembershipRow>;
+  private readonly selectPair: Database.Statement<[string, string, string], MembershipRow>;
 
   constructor(db: Database.Database) {
     const columns = 'id, name, external_id, profile_url, email, description, status, type, custom, updated, etag';
@@ -151,6 +152,14 @@ export class SqliteObjectStore implements ObjectStore {
     const membershipColumns = 'uuid, channel, status, type, custom, updated, etag';
     this.selectByUuid = db.prepare(`SELECT ${membershipColumns} FROM app_context_memberships WHERE subscribe_key = ? AND uuid = ?`);
     this.selectByChannel = db.prepare(`SELECT ${membershipColumns} FROM app_context_memberships WHERE subscribe_key = ? AND channel = ?`);
+    this.selectPair = db.prepare(`SELECT ${membershipColumns} FROM app_context_memberships WHERE subscribe_key = ? AND uuid = ? AND channel = ?`);
+  }
+
+  async membership(subscribeKey: string, uuid: string, channel: string): Promise<MembershipRecord | undefined> {
+    return sqliteCall('objects.membership', () => {
+      const row = this.selectPair.get(subscribeKey, uuid, channel);
+      return row === undefined ? undefined : toMembership(row);
+    });
   }
 
   async get(subscribeKey: string, kind: ObjectKind, id: string): Promise<ObjectMetadata | undefined> {

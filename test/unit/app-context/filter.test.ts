@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileFilter, MAX_FILTER_LENGTH, MAX_FILTER_TERMS } from '../../../src/app-context/filter.ts';
+import { compileFilter, compileListFilter, MAX_FILTER_LENGTH, MAX_FILTER_TERMS } from '../../../src/app-context/filter.ts';
 
 const alice = {
   id: 'alice',
@@ -97,4 +97,20 @@ test('filters past a cap are INVALID_PARAM naming the cap', () => {
     code: 'INVALID_PARAM',
     message: new RegExp(`^filter: more than ${MAX_FILTER_TERMS} comparisons and logical operators \\(at \\d+\\)$`),
   });
+});
+
+test('keyValues: the exact values a filter allows, per path', () => {
+  const keys = (f: string) => Object.fromEntries([...compileListFilter(f).keyValues].map(([path, values]) => [path, [...values].sort()]));
+  assert.deepEqual(keys("id == 'a'"), { id: ['a'] });
+  assert.deepEqual(keys("id == 'a' || id == 'b' || (id == 'c')"), { id: ['a', 'b', 'c'] }, 'the Chat SDK joins a page of ids with ||');
+  assert.deepEqual(keys("channel.id == 'c' && status == 'on'"), { 'channel.id': ['c'], status: ['on'] }, "&& keeps every conjunct's");
+  assert.deepEqual(keys("space.id == 'c'"), { 'channel.id': ['c'] }, 'space is channel');
+  assert.deepEqual(keys("(id == 'a' || id == 'b') && id == 'b'"), { id: ['b'] }, 'intersected on a shared path');
+  assert.deepEqual(keys("id == 'a' && id == 'b'"), { id: [] }, 'nothing can match');
+  assert.deepEqual(keys("id == 'a' || name == 'x'"), {}, '|| needs every side to constrain the path');
+  assert.deepEqual(keys("!(id == 'a')"), {});
+  assert.deepEqual(keys("id != 'a'"), {});
+  assert.deepEqual(keys("id LIKE 'a*'"), {});
+  assert.deepEqual(keys('id == 1'), {}, 'ids are strings');
+  assert.deepEqual(keys(''), {});
 });
