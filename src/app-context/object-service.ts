@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.ts';
 import { ParleyError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type { MembershipRecord, ObjectKind, ObjectMetadata, ObjectStore, OutgoingMessage } from '../store/types.ts';
+import type { MembershipRecord, ObjectKind, ObjectMetadata, ObjectStore, OutgoingMessage, PageFrom } from '../store/types.ts';
 import { encodeCursor, runListQuery, type ListQuery, type Page } from './list-query.ts';
 import { applyMetadataPatch, applyRelationInput, metadataView, relationView, type MetadataPatch, type RelationInput } from './records.ts';
 
@@ -31,6 +31,41 @@ interface Announcement {
 const MAX_MERGE_ATTEMPTS = 5;
 
 const other = (side: ObjectKind): ObjectKind => (side === 'uuid' ? 'channel' : 'uuid');
+
+/**
+ * Whether the page is the plain id order a store pages by itself (ObjectStore.page, membershipPage): no
+ * filter, no sort keys, and a cursor, if any, that names an id. runListQuery answers the rest.
+ */
+function inIdOrder(q: ListQuery): boolean {
+  const position = q.cursor?.position;
+  return !q.filtered && q.sort.length === 0 && (position === undefined || (position.length === 1 && typeof position[0] === 'string'));
+}
+
+/**
+ * A page in id order read through `read`, with runListQuery's answer over every item: cursors are
+ * [id] positions, `next` when items lie after the page, `prev` when some lie before it, totalCount
+ * counted only when asked for.
+ */
+async function pageInIdOrder<T>(
+  q: ListQuery,
+  read: (from: PageFrom | null) => Promise<{ records: T[]; hasBefore: boolean; hasAfter: boolean }>,
+  count: () => Promise<number>,
+  idOf: (item: T) => string,
+): Promise<Page<T>> {
+  const id = q.cursor?.position[0] as string | undefined;
+  const from = q.cursor === null || id === undefined ? null : q.cursor.after ? { after: id } : { before: id };
+  const [page, totalCount] = await Promise.all([
+    q.limit > 0 ? read(from) : { records: [] as T[], hasBefore: false, hasAfter: false },
+    q.includeTotalCount ? count() : 0,
+  ]);
+  const items = page.records;
+  return {
+    items,
+    totalCount,
+    next: page.hasAfter ? encodeCursor(true, [idOf(items[items.length - 1])]) : null,
+    prev: page.hasBefore ? encodeCursor(false, [idOf(items[0])]) : null,
+  };
+}
 
 /**
  * App Context (wire-protocol.md §11): uuid and channel metadata and the memberships between them.
@@ -85,13 +120,18 @@ export class ObjectService {
    * the ids it keeps reads just those records; any other filter or sort reads every record of the kind.
    */
   async list(subscribeKey: string, kind: ObjectKind, q: ListQuery): Promise<Page<ObjectMetadata>> {
-    const position = q.cursor?.position;
-    if (!q.filtered && q.sort.length === 0 && (position === undefined || (position.length === 1 && typeof position[0] === 'string'))) {
-      return this.pageById(subscribeKey, kind, q);
+    const store = this.deps.store;
+    if (inIdOrder(q)) {
+      return pageInIdOrder(
+        q,
+        (from) => store.page(subscribeKey, kind, from, q.limit),
+        () => store.count(subscribeKey, kind),
+        (r) => r.id,
+      );
     }
     // A filter naming the ids it keeps (`id == 'a' || id == 'b'`, as the Chat SDK sends): only those are read.
     const ids = q.keyValues.get('id');
-    const records = ids === undefined ? await this.deps.store.list(subscribeKey, kind) : await this.recordsOf(subscribeKey, kind, ids);
+    const records = ids === undefined ? await store.list(subscribeKey, kind) : await this.recordsOf(subscribeKey, kind, ids);
     return runListQuery(records, (r) => metadataView(kind, r), q, ['id']);
   }
 
@@ -100,31 +140,30 @@ export class ObjectService {
     return records.filter((r) => r !== undefined);
   }
 
-  private async pageById(subscribeKey: string, kind: ObjectKind, q: ListQuery): Promise<Page<ObjectMetadata>> {
-    const store = this.deps.store;
-    const id = q.cursor?.position[0] as string | undefined;
-    const from = q.cursor === null || id === undefined ? null : q.cursor.after ? { after: id } : { before: id };
-    const [page, totalCount] = await Promise.all([
-      q.limit > 0 ? store.page(subscribeKey, kind, from, q.limit) : { records: [], hasBefore: false, hasAfter: false },
-      q.includeTotalCount ? store.count(subscribeKey, kind) : 0,
-    ]);
-    const items = page.records;
-    return {
-      items,
-      totalCount,
-      next: page.hasAfter ? encodeCursor(true, [items[items.length - 1].id]) : null,
-      prev: page.hasBefore ? encodeCursor(false, [items[0].id]) : null,
-    };
-  }
-
-  /** A uuid's memberships (side 'uuid') or a channel's members (side 'channel'), filtered, sorted and paged. */
+  /**
+   * A uuid's memberships (side 'uuid') or a channel's members (side 'channel'), filtered, sorted and
+   * paged. Without a filter or sort keys the store pages them in the other id's order and only the
+   * page's other records are read; a filter naming the other ids reads just those pairs; anything else
+   * reads every relation of the side.
+   */
   async relations(subscribeKey: string, side: ObjectKind, id: string, q: ListQuery): Promise<Page<Relation>> {
     const otherKind = other(side);
+    const store = this.deps.store;
+    const otherIdOf = (m: MembershipRecord): string => (side === 'uuid' ? m.channel : m.uuid);
+    if (inIdOrder(q)) {
+      const page = await pageInIdOrder(
+        q,
+        (from) => store.membershipPage(subscribeKey, side, id, from, q.limit),
+        () => store.membershipCount(subscribeKey, side, id),
+        otherIdOf,
+      );
+      const others = await Promise.all(page.items.map((m) => store.get(subscribeKey, otherKind, otherIdOf(m))));
+      return { ...page, items: page.items.map((membership, i) => ({ membership, other: others[i] })) };
+    }
     // A filter naming the other ids it keeps (`channel.id == 'c'`, the Chat SDK's membership checks): only those pairs are read.
     const otherIds = q.keyValues.get(`${otherKind}.id`);
-    const memberships =
-      otherIds === undefined ? await this.deps.store.memberships(subscribeKey, side, id) : await this.pairsOf(subscribeKey, side, id, otherIds);
-    const others = await Promise.all(memberships.map((m) => this.deps.store.get(subscribeKey, otherKind, side === 'uuid' ? m.channel : m.uuid)));
+    const memberships = otherIds === undefined ? await store.memberships(subscribeKey, side, id) : await this.pairsOf(subscribeKey, side, id, otherIds);
+    const others = await Promise.all(memberships.map((m) => store.get(subscribeKey, otherKind, otherIdOf(m))));
     const relations: Relation[] = memberships.map((membership, i) => ({ membership, other: others[i] }));
     return runListQuery(relations, (r) => relationView(side, r.membership, r.other), q, [otherKind, 'id']);
   }

@@ -463,6 +463,12 @@ export interface ObjectPage {
   hasAfter: boolean;
 }
 
+export interface MembershipPage {
+  records: MembershipRecord[];
+  hasBefore: boolean;
+  hasAfter: boolean;
+}
+
 export interface ObjectStore {
   get(subscribeKey: string, kind: ObjectKind, id: string): Promise<ObjectMetadata | undefined>;
   /**
@@ -498,6 +504,13 @@ export interface ObjectStore {
   removeMemberships(subscribeKey: string, pairs: ReadonlyArray<{ uuid: string; channel: string }>): Promise<void>;
   /** Memberships of a uuid (side 'uuid') or members of a channel (side 'channel'), sorted by the other id. */
   memberships(subscribeKey: string, side: ObjectKind, id: string): Promise<MembershipRecord[]>;
+  /**
+   * One page of a side's memberships (a uuid's, side 'uuid') or members (a channel's, side 'channel') in
+   * the other id's code point order, at a cost that grows with `limit`: as page() does for records.
+   */
+  membershipPage(subscribeKey: string, side: ObjectKind, id: string, from: PageFrom | null, limit: number): Promise<MembershipPage>;
+  /** memberships().length without reading them. */
+  membershipCount(subscribeKey: string, side: ObjectKind, id: string): Promise<number>;
   /** The membership of one (uuid, channel) pair, if any: one lookup, whatever either side holds. */
   membership(subscribeKey: string, uuid: string, channel: string): Promise<MembershipRecord | undefined>;
 }

@@ -117,6 +117,33 @@ export function objectStoreContract(options: ContractOptions): void {
       assert.equal(await objects.count(SUB, 'uuid'), ids.length);
     });
 
+    test('membershipPage reads a side in the other id order, from the start, after or before an id; membershipCount counts it', async (t) => {
+      const { objects } = await freshStores(t, options);
+      const channels = ['\uFF5E', '😀', 'b', 'B', 'a', 'a1'];
+      await objects.putMemberships(SUB, [...channels.map((c) => membership('alice', c)), membership('bob', 'a'), membership('carol', 'a')]);
+      const seen = async (side: 'uuid' | 'channel', id: string, from: PageFrom | null, limit: number) => {
+        const p = await objects.membershipPage(SUB, side, id, from, limit);
+        return [p.records.map((m) => (side === 'uuid' ? m.channel : m.uuid)).join(' '), p.hasBefore, p.hasAfter];
+      };
+      assert.deepEqual(await seen('uuid', 'alice', null, 2), ['B a', false, true]);
+      assert.deepEqual(await seen('uuid', 'alice', { after: 'a' }, 2), ['a1 b', true, true]);
+      assert.deepEqual(await seen('uuid', 'alice', { after: 'b' }, 5), ['\uFF5E 😀', true, false]);
+      assert.deepEqual(await seen('uuid', 'alice', { before: 'a1' }, 5), ['B a', false, true]);
+      assert.deepEqual(await seen('channel', 'a', null, 5), ['alice bob carol', false, false]);
+      assert.deepEqual(await seen('channel', 'a', { before: 'bob' }, 5), ['alice', false, true]);
+      assert.deepEqual(await seen('uuid', 'nobody', null, 5), ['', false, false]);
+      assert.deepEqual((await objects.membershipPage(SUB, 'channel', 'a', { after: 'alice' }, 1)).records, [membership('bob', 'a')], 'whole records');
+      assert.equal(await objects.membershipCount(SUB, 'uuid', 'alice'), channels.length);
+      assert.equal(await objects.membershipCount(SUB, 'channel', 'a'), 3);
+      assert.equal(await objects.membershipCount(OTHER_SUB, 'channel', 'a'), 0);
+      await objects.removeMemberships(SUB, [{ uuid: 'bob', channel: 'a' }]);
+      await objects.remove(SUB, 'uuid', 'carol');
+      assert.deepEqual(await seen('channel', 'a', null, 5), ['alice', false, false], 'removals reach the order at once');
+      await objects.remove(SUB, 'channel', 'a1');
+      assert.deepEqual(await seen('uuid', 'alice', { after: 'a' }, 2), ['b \uFF5E', true, true], 'and a removed channel leaves its members');
+      assert.equal(await objects.membershipCount(SUB, 'uuid', 'alice'), channels.length - 1);
+    });
+
     test('membership reads one pair', async (t) => {
       const { objects } = await freshStores(t, options);
       const m = membership('alice', 'room', { status: 'active', custom: { n: 1 } });

@@ -225,6 +225,17 @@ describe('redis engine', () => {
     );
     assert.deepEqual([page.hasBefore, page.hasAfter], [true, true]);
     assert.equal(await admin.zcard(`${prefix}:{sub-idx}:objidx:uuid`), 4);
+
+    // Members written before their index existed: the first page rebuilds it too.
+    const members = `${prefix}:{sub-idx}:mbr:room`;
+    for (const uuid of ['u3', 'u1', 'u2'])
+      await admin.hset(members, uuid, JSON.stringify({ uuid, channel: 'room', status: null, type: null, custom: null, updated: 'x', eTag: 'm' }));
+    const firstMembers = await stores.objects.membershipPage('sub-idx', 'channel', 'room', null, 2);
+    assert.deepEqual(
+      firstMembers.records.map((m) => m.uuid),
+      ['u1', 'u2'],
+    );
+    assert.deepEqual([firstMembers.hasBefore, firstMembers.hasAfter], [false, true]);
   });
 
   test('a prefix with braces is refused', () => {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { decodeCursor, encodeCursor, parseListQuery, runListQuery } from '../../src/app-context/list-query.ts';
 import { ObjectService } from '../../src/app-context/object-service.ts';
-import { metadataView } from '../../src/app-context/records.ts';
+import { metadataView, relationView } from '../../src/app-context/records.ts';
 import { createLogger } from '../../src/log.ts';
 import { createMemoryStores } from '../../src/store/memory/index.ts';
 import { createSqliteStores } from '../../src/store/sqlite/index.ts';
@@ -166,4 +166,72 @@ test('a filter naming ids reads just those records, and answers as a full read (
     ),
     { numRuns: 400 },
   );
+});
+
+test('unfiltered membership pages from the store answer as runListQuery over every relation (memory, sqlite)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'parley-member-pages-'));
+  let n = 0;
+  try {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.boolean(),
+        fc.uniqueArray(fc.tuple(fc.constantFrom('u1', 'u2'), id), { maxLength: 10, selector: ([u, c]) => `${u}|${c}` }),
+        fc.uniqueArray(id, { maxLength: 4 }),
+        fc.array(step, { minLength: 1, maxLength: 6 }),
+        async (onSqlite, pairs, channelsWithMetadata, steps) => {
+          const stores = onSqlite ? createSqliteStores({ file: join(dir, `m${n++}.db`) }) : createMemoryStores();
+          try {
+            const service = new ObjectService({
+              store: stores.objects,
+              publish: async () => 1n,
+              clock: createFakeClock(),
+              log: createLogger({ level: 'silent' }),
+            });
+            for (const c of channelsWithMetadata) await stores.objects.put('sub', 'channel', record(c));
+            await stores.objects.putMemberships(
+              'sub',
+              pairs.map(([uuid, channel]) => ({ uuid, channel, status: null, type: null, custom: null, updated: 'x', eTag: `m-${channel}` })),
+            );
+            for (const [side, sideId] of [
+              ['uuid', 'u1'],
+              ['channel', pairs[0]?.[1] ?? 'none'],
+            ] as const) {
+              const otherKind = side === 'uuid' ? 'channel' : 'uuid';
+              const all = await Promise.all(
+                (await stores.objects.memberships('sub', side, sideId)).map(async (membership) => ({
+                  membership,
+                  other: await stores.objects.get('sub', otherKind, side === 'uuid' ? membership.channel : membership.uuid),
+                })),
+              );
+              let next: string | null = null;
+              let prev: string | null = null;
+              for (const s of steps) {
+                const q = parseListQuery(
+                  s.kind === 'next'
+                    ? { sort: [], limit: s.limit, start: next ?? undefined, count: true }
+                    : s.kind === 'prev'
+                      ? { sort: [], limit: s.limit, end: prev ?? undefined }
+                      : s.kind === 'made-up'
+                        ? { sort: [], limit: s.limit, [s.after ? 'start' : 'end']: encodeCursor(s.after, [s.id]) }
+                        : { sort: [], limit: s.limit, count: s.count },
+                );
+                const got = await service.relations('sub', side, sideId, q);
+                const want = runListQuery(all, (r) => relationView(side, r.membership, r.other), q, [otherKind, 'id']);
+                const view = (p: typeof got) => [p.items.map((r) => [r.membership.uuid, r.membership.channel, r.other?.id ?? null]), p.next, p.prev];
+                assert.deepEqual(view(got), view(want), `${side} ${sideId}: ${JSON.stringify(s)}`);
+                if (q.includeTotalCount) assert.equal(got.totalCount, want.totalCount);
+                next = got.next ?? next;
+                prev = got.prev ?? prev;
+              }
+            }
+          } finally {
+            await stores.close();
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

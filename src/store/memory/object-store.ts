@@ -1,5 +1,5 @@
 import { compareCodePoints } from '../../text-order.ts';
-import type { MembershipRecord, ObjectKind, ObjectMetadata, ObjectPage, ObjectStore, PageFrom } from '../types.ts';
+import type { MembershipPage, MembershipRecord, ObjectKind, ObjectMetadata, ObjectPage, ObjectStore, PageFrom } from '../types.ts';
 
 interface Keyset {
   records: Record<ObjectKind, Map<string, ObjectMetadata>>;
@@ -9,6 +9,33 @@ interface Keyset {
 
 /** Copies in and out, so callers can never alias what is stored. */
 const copy = <T>(v: T): T => structuredClone(v);
+
+/**
+ * A page of a map's values in the code point order of its keys (ObjectStore.page, membershipPage). It
+ * sorts the keys on every call, O(n log n), which the in-process engine accepts; sqlite and redis read
+ * an index.
+ */
+function pageOf<T>(map: ReadonlyMap<string, T> | undefined, from: PageFrom | null, limit: number): { records: T[]; hasBefore: boolean; hasAfter: boolean } {
+  if (map === undefined) return { records: [], hasBefore: false, hasAfter: false };
+  const keys = [...map.keys()].sort(compareCodePoints);
+  let start = 0;
+  let end = keys.length;
+  if (from !== null && 'after' in from) {
+    while (start < keys.length && compareCodePoints(keys[start], from.after) <= 0) start++;
+    end = Math.min(keys.length, start + limit);
+  } else if (from !== null) {
+    while (end > 0 && compareCodePoints(keys[end - 1], from.before) >= 0) end--;
+    start = Math.max(0, end - limit);
+  } else {
+    end = Math.min(keys.length, limit);
+  }
+  const page = keys.slice(start, end);
+  return {
+    records: page.map((k) => copy(map.get(k) as T)),
+    hasBefore: page.length > 0 && start > 0,
+    hasAfter: page.length > 0 && end < keys.length,
+  };
+}
 
 /** App Context in process memory; every method completes in one synchronous step, so each is atomic. */
 export class MemoryObjectStore implements ObjectStore {
@@ -50,28 +77,16 @@ export class MemoryObjectStore implements ObjectStore {
     return [...records.values()].map(copy).sort((a, b) => compareCodePoints(a.id, b.id));
   }
 
-  // Sorts the kind's ids on every call: O(n log n), which the in-process engine accepts (sqlite and redis read an index).
   async page(subscribeKey: string, kind: ObjectKind, from: PageFrom | null, limit: number): Promise<ObjectPage> {
-    const records = this.keysets.get(subscribeKey)?.records[kind];
-    if (records === undefined) return { records: [], hasBefore: false, hasAfter: false };
-    const ids = [...records.keys()].sort(compareCodePoints);
-    let start = 0;
-    let end = ids.length;
-    if (from !== null && 'after' in from) {
-      while (start < ids.length && compareCodePoints(ids[start], from.after) <= 0) start++;
-      end = Math.min(ids.length, start + limit);
-    } else if (from !== null) {
-      while (end > 0 && compareCodePoints(ids[end - 1], from.before) >= 0) end--;
-      start = Math.max(0, end - limit);
-    } else {
-      end = Math.min(ids.length, limit);
-    }
-    const page = ids.slice(start, end);
-    return {
-      records: page.map((id) => copy(records.get(id) as ObjectMetadata)),
-      hasBefore: page.length > 0 && start > 0,
-      hasAfter: page.length > 0 && end < ids.length,
-    };
+    return pageOf(this.keysets.get(subscribeKey)?.records[kind], from, limit);
+  }
+
+  async membershipPage(subscribeKey: string, side: ObjectKind, id: string, from: PageFrom | null, limit: number): Promise<MembershipPage> {
+    return pageOf(this.keysets.get(subscribeKey)?.relations[side].get(id), from, limit);
+  }
+
+  async membershipCount(subscribeKey: string, side: ObjectKind, id: string): Promise<number> {
+    return this.keysets.get(subscribeKey)?.relations[side].get(id)?.size ?? 0;
   }
 
   async count(subscribeKey: string, kind: ObjectKind): Promise<number> {

@@ -156,6 +156,14 @@ export class KeysetKeys {
   membershipsOf(uuid: string): string {
     return `${this.base}:mship:${uuid}`;
   }
+  /** ZSET, scores 0, of membershipsOf(uuid)'s fields (channels), kept with it like objectIndex. */
+  membershipsIndexOf(uuid: string): string {
+    return `${this.base}:mshipidx:${uuid}`;
+  }
+  /** ZSET, scores 0, of membersOf(channel)'s fields (uuids), kept with it like objectIndex. */
+  membersIndexOf(channel: string): string {
+    return `${this.base}:mbridx:${channel}`;
+  }
   /** HASH uuid → membership JSON: a channel's members (the same records as membershipsOf). */
   membersOf(channel: string): string {
     return `${this.base}:mbr:${channel}`;

@@ -1,7 +1,7 @@
 import type { ChainableCommander } from 'ioredis';
 import { ParleyError } from '../../errors.ts';
 import { compareCodePoints } from '../../text-order.ts';
-import type { MembershipRecord, ObjectKind, ObjectMetadata, ObjectPage, ObjectStore, PageFrom } from '../types.ts';
+import type { MembershipPage, MembershipRecord, ObjectKind, ObjectMetadata, ObjectPage, ObjectStore, PageFrom } from '../types.ts';
 import type { RedisConnection } from './connection.ts';
 import type { KeysetKeys, RedisKeys } from './keys.ts';
 import { SCRIPTS } from './scripts.ts';
@@ -17,6 +17,11 @@ const byKey =
 /** The HASH holding `side`'s relations of `id`: a uuid's memberships or a channel's members. */
 function sideKey(ks: KeysetKeys, side: ObjectKind, id: string): string {
   return side === 'uuid' ? ks.membershipsOf(id) : ks.membersOf(id);
+}
+
+/** The ZSET of sideKey's fields, for pages in the other id's order. */
+function sideIndexKey(ks: KeysetKeys, side: ObjectKind, id: string): string {
+  return side === 'uuid' ? ks.membershipsIndexOf(id) : ks.membersIndexOf(id);
 }
 
 async function execAll(tx: ChainableCommander): Promise<void> {
@@ -61,7 +66,14 @@ export class RedisObjectStore implements ObjectStore {
       const result = Number(
         await this.connection.script('objects.remove', {
           script: SCRIPTS.objectRemove,
-          keys: [ks.objects(kind), ks.objectIndex(kind), own, ...candidates.map((other) => sideKey(ks, otherSide, other))],
+          keys: [
+            ks.objects(kind),
+            ks.objectIndex(kind),
+            own,
+            sideIndexKey(ks, kind, id),
+            ...candidates.map((other) => sideKey(ks, otherSide, other)),
+            ...candidates.map((other) => sideIndexKey(ks, otherSide, other)),
+          ],
           args: [id, ...candidates],
         }),
       );
@@ -77,16 +89,36 @@ export class RedisObjectStore implements ObjectStore {
 
   async page(subscribeKey: string, kind: ObjectKind, from: PageFrom | null, limit: number): Promise<ObjectPage> {
     const ks = this.keys.keyset(subscribeKey);
+    return this.indexedPage<ObjectMetadata>('objects.page', ks.objects(kind), ks.objectIndex(kind), from, limit);
+  }
+
+  async membershipPage(subscribeKey: string, side: ObjectKind, id: string, from: PageFrom | null, limit: number): Promise<MembershipPage> {
+    const ks = this.keys.keyset(subscribeKey);
+    return this.indexedPage<MembershipRecord>('objects.membershipPage', sideKey(ks, side, id), sideIndexKey(ks, side, id), from, limit);
+  }
+
+  async membershipCount(subscribeKey: string, side: ObjectKind, id: string): Promise<number> {
+    return this.connection.run('objects.membershipCount', (c) => c.hlen(sideKey(this.keys.keyset(subscribeKey), side, id)));
+  }
+
+  /** A page of `hash`'s values in its fields' order, through `index` (indexed-page.lua). */
+  private async indexedPage<T>(
+    operation: string,
+    hash: string,
+    index: string,
+    from: PageFrom | null,
+    limit: number,
+  ): Promise<{ records: T[]; hasBefore: boolean; hasAfter: boolean }> {
     const [mode, bound] = from === null ? ['first', ''] : 'after' in from ? ['after', from.after] : ['before', from.before];
-    const [records, before, after] = (await this.connection.script('objects.page', {
-      script: SCRIPTS.objectPage,
-      keys: [ks.objects(kind), ks.objectIndex(kind)],
+    const [values, before, after] = (await this.connection.script(operation, {
+      script: SCRIPTS.indexedPage,
+      keys: [hash, index],
       args: [mode, bound, String(limit)],
     })) as [Array<string | null>, number, number];
-    // An id the index names always has its record (both change in one script); null is kept out all the same.
-    const out: ObjectMetadata[] = [];
-    for (const json of records) if (json !== null) out.push(JSON.parse(json) as ObjectMetadata);
-    return { records: out, hasBefore: before === 1, hasAfter: after === 1 };
+    // A field the index names always has its value (both change in one script or transaction); null is kept out all the same.
+    const records: T[] = [];
+    for (const json of values) if (json !== null) records.push(JSON.parse(json) as T);
+    return { records, hasBefore: before === 1, hasAfter: after === 1 };
   }
 
   async count(subscribeKey: string, kind: ObjectKind): Promise<number> {
@@ -101,6 +133,7 @@ export class RedisObjectStore implements ObjectStore {
       for (const m of records) {
         const json = JSON.stringify(m);
         tx.hset(ks.membershipsOf(m.uuid), m.channel, json).hset(ks.membersOf(m.channel), m.uuid, json);
+        tx.zadd(ks.membershipsIndexOf(m.uuid), 0, m.channel).zadd(ks.membersIndexOf(m.channel), 0, m.uuid);
       }
       await execAll(tx);
     });
@@ -111,7 +144,10 @@ export class RedisObjectStore implements ObjectStore {
     const ks = this.keys.keyset(subscribeKey);
     await this.connection.run('objects.removeMemberships', async (c) => {
       const tx = c.multi();
-      for (const p of pairs) tx.hdel(ks.membershipsOf(p.uuid), p.channel).hdel(ks.membersOf(p.channel), p.uuid);
+      for (const p of pairs) {
+        tx.hdel(ks.membershipsOf(p.uuid), p.channel).hdel(ks.membersOf(p.channel), p.uuid);
+        tx.zrem(ks.membershipsIndexOf(p.uuid), p.channel).zrem(ks.membersIndexOf(p.channel), p.uuid);
+      }
       await execAll(tx);
     });
   }

@@ -29,7 +29,7 @@ export const SCRIPTS = {
   presenceExpire: load('presence-expire'),
   objectPut: load('object-put'),
   objectRemove: load('object-remove'),
-  objectPage: load('object-page'),
+  indexedPage: load('indexed-page'),
   actionAdd: load('action-add'),
   actionRemove: load('action-remove'),
   filePut: load('file-put'),

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { compareCodePoints } from '../../text-order.ts';
-import type { CustomFields, MembershipRecord, ObjectKind, ObjectMetadata, ObjectPage, ObjectStore, PageFrom } from '../types.ts';
+import type { CustomFields, MembershipPage, MembershipRecord, ObjectKind, ObjectMetadata, ObjectPage, ObjectStore, PageFrom } from '../types.ts';
 import { sqliteCall } from './sqlite-call.ts';
 
 interface ObjectRow {
@@ -50,6 +50,30 @@ function toMembership(row: MembershipRow): MembershipRecord {
   return { uuid: row.uuid, channel: row.channel, status: row.status, type: row.type, custom: customOf(row.custom), updated: row.updated, eTag: row.etag };
 }
 
+type KeyedPager<Row> = (scopeA: string, scopeB: string, from: PageFrom | null, limit: number) => { rows: Row[]; hasBefore: boolean; hasAfter: boolean };
+
+/**
+ * Pages of the rows `scope` selects (a FROM … WHERE with two parameters) in `key`'s BINARY order, which
+ * is code point order (text-order.ts): each a range of an index, in one read transaction with the two
+ * neighbours' existence, so the answer is one state of the table.
+ */
+function keyedPager<Row extends object>(db: Database.Database, columns: string, scope: string, key: keyof Row & string): KeyedPager<Row> {
+  const first = db.prepare<[string, string, number], Row>(`SELECT ${columns} ${scope} ORDER BY ${key} LIMIT ?`);
+  const after = db.prepare<[string, string, string, number], Row>(`SELECT ${columns} ${scope} AND ${key} > ? ORDER BY ${key} LIMIT ?`);
+  const before = db.prepare<[string, string, string, number], Row>(`SELECT ${columns} ${scope} AND ${key} < ? ORDER BY ${key} DESC LIMIT ?`);
+  const anyAfter = db.prepare<[string, string, string], number>(`SELECT 1 ${scope} AND ${key} > ? LIMIT 1`).pluck();
+  const anyBefore = db.prepare<[string, string, string], number>(`SELECT 1 ${scope} AND ${key} < ? LIMIT 1`).pluck();
+  return db.transaction((a: string, b: string, from: PageFrom | null, limit: number) => {
+    const rows = from === null ? first.all(a, b, limit) : 'after' in from ? after.all(a, b, from.after, limit) : before.all(a, b, from.before, limit).reverse();
+    if (rows.length === 0) return { rows, hasBefore: false, hasAfter: false };
+    return {
+      rows,
+      hasBefore: anyBefore.get(a, b, String(rows[0][key])) !== undefined,
+      hasAfter: anyAfter.get(a, b, String(rows[rows.length - 1][key])) !== undefined,
+    };
+  });
+}
+
 const byKey =
   <T>(key: (x: T) => string) =>
   (a: T, b: T) =>
@@ -63,7 +87,9 @@ const byKey =
 export class SqliteObjectStore implements ObjectStore {
   private readonly selectOne: Database.Statement<[string, string, string], ObjectRow>;
   private readonly selectAll: Database.Statement<[string, string], ObjectRow>;
-  private readonly readPage: Database.Transaction<(subscribeKey: string, kind: ObjectKind, from: PageFrom | null, limit: number) => ObjectPage>;
+  private readonly readPage: (subscribeKey: string, kind: ObjectKind, from: PageFrom | null, limit: number) => ObjectPage;
+  private readonly membershipPager: Record<ObjectKind, KeyedPager<MembershipRow>>;
+  private readonly countMemberships: Record<ObjectKind, Database.Statement<[string, string], number>>;
   private readonly countKind: Database.Statement<[string, string], number>;
   private readonly putChecked: Database.Transaction<
     (subscribeKey: string, kind: ObjectKind, r: ObjectMetadata, expected: string | null | undefined) => boolean
@@ -80,26 +106,11 @@ export class SqliteObjectStore implements ObjectStore {
     this.selectOne = db.prepare(`SELECT ${columns} FROM app_context_objects WHERE subscribe_key = ? AND kind = ? AND id = ?`);
     this.selectAll = db.prepare(`SELECT ${columns} FROM app_context_objects WHERE subscribe_key = ? AND kind = ?`);
     const ofKind = 'FROM app_context_objects WHERE subscribe_key = ? AND kind = ?';
-    const first = db.prepare<[string, string, number], ObjectRow>(`SELECT ${columns} ${ofKind} ORDER BY id LIMIT ?`);
-    const after = db.prepare<[string, string, string, number], ObjectRow>(`SELECT ${columns} ${ofKind} AND id > ? ORDER BY id LIMIT ?`);
-    const before = db.prepare<[string, string, string, number], ObjectRow>(`SELECT ${columns} ${ofKind} AND id < ? ORDER BY id DESC LIMIT ?`);
-    const anyAfter = db.prepare<[string, string, string], number>(`SELECT 1 ${ofKind} AND id > ? LIMIT 1`).pluck();
-    const anyBefore = db.prepare<[string, string, string], number>(`SELECT 1 ${ofKind} AND id < ? LIMIT 1`).pluck();
-    // One read transaction: the page and its two neighbours' existence are one state of the table.
-    this.readPage = db.transaction((subscribeKey: string, kind: ObjectKind, from: PageFrom | null, limit: number): ObjectPage => {
-      const rows =
-        from === null
-          ? first.all(subscribeKey, kind, limit)
-          : 'after' in from
-            ? after.all(subscribeKey, kind, from.after, limit)
-            : before.all(subscribeKey, kind, from.before, limit).reverse();
-      if (rows.length === 0) return { records: [], hasBefore: false, hasAfter: false };
-      return {
-        records: rows.map(toRecord),
-        hasBefore: anyBefore.get(subscribeKey, kind, rows[0].id) !== undefined,
-        hasAfter: anyAfter.get(subscribeKey, kind, rows[rows.length - 1].id) !== undefined,
-      };
-    });
+    const objectPager = keyedPager<ObjectRow>(db, columns, ofKind, 'id');
+    this.readPage = (subscribeKey, kind, from, limit) => {
+      const p = objectPager(subscribeKey, kind, from, limit);
+      return { records: p.rows.map(toRecord), hasBefore: p.hasBefore, hasAfter: p.hasAfter };
+    };
     this.countKind = db.prepare<[string, string], number>(`SELECT count(*) ${ofKind}`).pluck();
     const currentETag = db
       .prepare<[string, string, string], string>('SELECT etag FROM app_context_objects WHERE subscribe_key = ? AND kind = ? AND id = ?')
@@ -153,6 +164,28 @@ export class SqliteObjectStore implements ObjectStore {
     this.selectByUuid = db.prepare(`SELECT ${membershipColumns} FROM app_context_memberships WHERE subscribe_key = ? AND uuid = ?`);
     this.selectByChannel = db.prepare(`SELECT ${membershipColumns} FROM app_context_memberships WHERE subscribe_key = ? AND channel = ?`);
     this.selectPair = db.prepare(`SELECT ${membershipColumns} FROM app_context_memberships WHERE subscribe_key = ? AND uuid = ? AND channel = ?`);
+    // A uuid's memberships by channel walk the primary key; a channel's members by uuid, app_context_members.
+    const ofUuid = 'FROM app_context_memberships WHERE subscribe_key = ? AND uuid = ?';
+    const ofChannel = 'FROM app_context_memberships WHERE subscribe_key = ? AND channel = ?';
+    this.membershipPager = {
+      uuid: keyedPager<MembershipRow>(db, membershipColumns, ofUuid, 'channel'),
+      channel: keyedPager<MembershipRow>(db, membershipColumns, ofChannel, 'uuid'),
+    };
+    this.countMemberships = {
+      uuid: db.prepare<[string, string], number>(`SELECT count(*) ${ofUuid}`).pluck(),
+      channel: db.prepare<[string, string], number>(`SELECT count(*) ${ofChannel}`).pluck(),
+    };
+  }
+
+  async membershipPage(subscribeKey: string, side: ObjectKind, id: string, from: PageFrom | null, limit: number): Promise<MembershipPage> {
+    return sqliteCall('objects.membershipPage', () => {
+      const p = this.membershipPager[side](subscribeKey, id, from, limit);
+      return { records: p.rows.map(toMembership), hasBefore: p.hasBefore, hasAfter: p.hasAfter };
+    });
+  }
+
+  async membershipCount(subscribeKey: string, side: ObjectKind, id: string): Promise<number> {
+    return sqliteCall('objects.membershipCount', () => this.countMemberships[side].get(subscribeKey, id) ?? 0);
   }
 
   async membership(subscribeKey: string, uuid: string, channel: string): Promise<MembershipRecord | undefined> {

@@ -1,10 +1,12 @@
---[[ One page of a kind's App Context records in id order (ObjectStore.page).
-KEYS[1]   obj:<kind>: HASH id → record JSON
-KEYS[2]   objidx:<kind>: ZSET of the HASH's ids (scores 0)
+--[[ One page of a HASH's values in the code point order of its fields, read through a ZSET of the fields
+kept beside it: App Context records by id (ObjectStore.page) and a side's memberships by the other id
+(ObjectStore.membershipPage).
+KEYS[1]   the HASH (obj:<kind>, mship:<uuid> or mbr:<channel>): field → JSON
+KEYS[2]   its index (objidx:<kind>, mshipidx:<uuid> or mbridx:<channel>): ZSET of the fields, scores 0
 ARGV[1]   'first', 'after' or 'before'
-ARGV[2]   the id to page after or before ('' for 'first')
+ARGV[2]   the field to page after or before ('' for 'first')
 ARGV[3]   limit (at most 101)
-Returns { records JSON in ascending id order, 1/0 some id before the first, 1/0 some id after the last }.
+Returns { values in ascending field order, 1/0 some field before the first, 1/0 some field after the last }.
 The index is rebuilt from the HASH when their sizes differ (records written before it existed, or by
 a node without it): O(records) once, then each page costs O(log n + limit).
 ]]
