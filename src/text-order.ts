@@ -5,7 +5,7 @@
  * one order and cursored in the other would repeat or skip records.
  */
 
-/** A UTF-16 code unit moved so that comparing units compares code points (surrogates above U+FFFF's BMP range). */
+/** A UTF-16 code unit renumbered so that comparing units compares code points: surrogates (the astral planes) above U+E000–U+FFFF. */
 function fixup(unit: number): number {
   return unit >= 0xd800 ? (unit >= 0xe000 ? unit - 0x800 : unit + 0x2000) : unit;
 }
