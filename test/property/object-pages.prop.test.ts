@@ -1,16 +1,16 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { decodeCursor, encodeCursor, parseListQuery, runListQuery } from '../../src/app-context/list-query.ts';
+import { decodeCursor, encodeCursor, type ListQuery, parseListQuery, runListQuery } from '../../src/app-context/list-query.ts';
 import { ObjectService } from '../../src/app-context/object-service.ts';
 import { metadataView, relationView } from '../../src/app-context/records.ts';
 import { createLogger } from '../../src/log.ts';
 import { createMemoryStores } from '../../src/store/memory/index.ts';
 import { createSqliteStores } from '../../src/store/sqlite/index.ts';
-import type { Stores } from '../../src/store/types.ts';
+import type { ObjectStore, Stores } from '../../src/store/types.ts';
 import { objectRecord as record } from '../helpers/object-records.ts';
 import { compareCodePoints } from '../../src/text-order.ts';
 import { createFakeClock } from '../helpers/fake-clock.ts';
@@ -37,19 +37,31 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   fc.record({ kind: fc.constant('first' as const), limit: fc.integer({ min: 0, max: 4 }), count: fc.boolean() }),
 );
 
+/** The list query a step asks for, walking from the last `next` and `prev` cursors seen. */
+function queryFor(s: Step, next: string | null, prev: string | null): ListQuery {
+  if (s.kind === 'next') return parseListQuery({ sort: [], limit: s.limit, start: next ?? undefined, count: true });
+  if (s.kind === 'prev') return parseListQuery({ sort: [], limit: s.limit, end: prev ?? undefined });
+  if (s.kind === 'made-up') return parseListQuery({ sort: [], limit: s.limit, [s.after ? 'start' : 'end']: encodeCursor(s.after, [s.id]) });
+  return parseListQuery({ sort: [], limit: s.limit, count: s.count });
+}
+
+const serviceOn = (store: ObjectStore): ObjectService =>
+  new ObjectService({ store, publish: async () => 1n, clock: createFakeClock(), log: createLogger({ level: 'silent' }) });
+
+/** A fresh SQLite database per call, in one temporary folder removed after the file's tests. */
+const sqliteDir = mkdtempSync(join(tmpdir(), 'parley-pages-'));
+after(() => rmSync(sqliteDir, { recursive: true, force: true }));
+let sqliteFiles = 0;
+const sqliteStores = (): Stores => createSqliteStores({ file: join(sqliteDir, `p${sqliteFiles++}.db`) });
+
 async function check(stores: Stores, ids: string[], steps: Step[]): Promise<void> {
-  const service = new ObjectService({ store: stores.objects, publish: async () => 1n, clock: createFakeClock(), log: createLogger({ level: 'silent' }) });
+  const service = serviceOn(stores.objects);
   for (const i of ids) await stores.objects.put('sub', 'uuid', record(i));
   const all = [...new Set(ids)].sort(compareCodePoints).map((i) => record(i));
   let next: string | null = null;
   let prev: string | null = null;
   for (const s of steps) {
-    let input: Parameters<typeof parseListQuery>[0];
-    if (s.kind === 'next') input = { sort: [], limit: s.limit, start: next ?? undefined, count: true };
-    else if (s.kind === 'prev') input = { sort: [], limit: s.limit, end: prev ?? undefined };
-    else if (s.kind === 'made-up') input = { sort: [], limit: s.limit, [s.after ? 'start' : 'end']: encodeCursor(s.after, [s.id]) };
-    else input = { sort: [], limit: s.limit, count: s.count };
-    const q = parseListQuery(input);
+    const q = queryFor(s, next, prev);
     const got = await service.list('sub', 'uuid', q);
     const want = runListQuery(all, (r) => metadataView('uuid', r), q, ['id']);
     const label = `${JSON.stringify(s)} over ${JSON.stringify(all.map((r) => r.id))}`;
@@ -77,23 +89,17 @@ test('unfiltered pages from the store answer as runListQuery over every record (
 });
 
 test('unfiltered pages from the store answer as runListQuery over every record (sqlite)', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'parley-pages-'));
-  let n = 0;
-  try {
-    await fc.assert(
-      fc.asyncProperty(fc.array(id, { maxLength: 12 }), fc.array(step, { minLength: 1, maxLength: 8 }), async (ids, steps) => {
-        const stores = createSqliteStores({ file: join(dir, `p${n++}.db`) });
-        try {
-          await check(stores, ids, steps);
-        } finally {
-          await stores.close();
-        }
-      }),
-      { numRuns: 100 },
-    );
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  await fc.assert(
+    fc.asyncProperty(fc.array(id, { maxLength: 12 }), fc.array(step, { minLength: 1, maxLength: 8 }), async (ids, steps) => {
+      const stores = sqliteStores();
+      try {
+        await check(stores, ids, steps);
+      } finally {
+        await stores.close();
+      }
+    }),
+    { numRuns: 100 },
+  );
 });
 
 /**
@@ -129,7 +135,7 @@ test('a filter naming ids reads just those records, and answers as a full read (
       fc.integer({ min: 0, max: 3 }),
       async (ids, pairs, uuidFilter, membershipFilter, limit) => {
         const stores = createMemoryStores();
-        const service = new ObjectService({ store: stores.objects, publish: async () => 1n, clock: createFakeClock(), log: createLogger({ level: 'silent' }) });
+        const service = serviceOn(stores.objects);
         for (const i of ids) await stores.objects.put('sub', 'uuid', record(i));
         for (const i of ids) await stores.objects.put('sub', 'channel', record(i));
         await stores.objects.putMemberships(
@@ -150,12 +156,7 @@ test('a filter naming ids reads just those records, and answers as a full read (
         // The same store, but a pair lookup fails: the reference answer comes from the full read.
         const fullRead = Object.create(stores.objects) as typeof stores.objects;
         fullRead.membership = async () => assert.fail('the full read must not look up pairs');
-        const full = new ObjectService({
-          store: fullRead,
-          publish: async () => 1n,
-          clock: createFakeClock(),
-          log: createLogger({ level: 'silent' }),
-        });
+        const full = serviceOn(fullRead);
         for (const uuid of ['u1', 'u2']) {
           const a = await service.relations('sub', 'uuid', uuid, mq);
           const b = await full.relations('sub', 'uuid', uuid, { ...mq, keyValues: new Map() });
@@ -169,69 +170,50 @@ test('a filter naming ids reads just those records, and answers as a full read (
 });
 
 test('unfiltered membership pages from the store answer as runListQuery over every relation (memory, sqlite)', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'parley-member-pages-'));
-  let n = 0;
-  try {
-    await fc.assert(
-      fc.asyncProperty(
-        fc.boolean(),
-        fc.uniqueArray(fc.tuple(fc.constantFrom('u1', 'u2'), id), { maxLength: 10, selector: ([u, c]) => `${u}|${c}` }),
-        fc.uniqueArray(id, { maxLength: 4 }),
-        fc.array(step, { minLength: 1, maxLength: 6 }),
-        async (onSqlite, pairs, channelsWithMetadata, steps) => {
-          const stores = onSqlite ? createSqliteStores({ file: join(dir, `m${n++}.db`) }) : createMemoryStores();
-          try {
-            const service = new ObjectService({
-              store: stores.objects,
-              publish: async () => 1n,
-              clock: createFakeClock(),
-              log: createLogger({ level: 'silent' }),
-            });
-            for (const c of channelsWithMetadata) await stores.objects.put('sub', 'channel', record(c));
-            await stores.objects.putMemberships(
-              'sub',
-              pairs.map(([uuid, channel]) => ({ uuid, channel, status: null, type: null, custom: null, updated: 'x', eTag: `m-${channel}` })),
+  await fc.assert(
+    fc.asyncProperty(
+      fc.boolean(),
+      fc.uniqueArray(fc.tuple(fc.constantFrom('u1', 'u2'), id), { maxLength: 10, selector: ([u, c]) => `${u}|${c}` }),
+      fc.uniqueArray(id, { maxLength: 4 }),
+      fc.array(step, { minLength: 1, maxLength: 6 }),
+      async (onSqlite, pairs, channelsWithMetadata, steps) => {
+        const stores = onSqlite ? sqliteStores() : createMemoryStores();
+        try {
+          const service = serviceOn(stores.objects);
+          for (const c of channelsWithMetadata) await stores.objects.put('sub', 'channel', record(c));
+          await stores.objects.putMemberships(
+            'sub',
+            pairs.map(([uuid, channel]) => ({ uuid, channel, status: null, type: null, custom: null, updated: 'x', eTag: `m-${channel}` })),
+          );
+          for (const [side, sideId] of [
+            ['uuid', 'u1'],
+            ['channel', pairs[0]?.[1] ?? 'none'],
+          ] as const) {
+            const otherKind = side === 'uuid' ? 'channel' : 'uuid';
+            const all = await Promise.all(
+              (await stores.objects.memberships('sub', side, sideId)).map(async (membership) => ({
+                membership,
+                other: await stores.objects.get('sub', otherKind, side === 'uuid' ? membership.channel : membership.uuid),
+              })),
             );
-            for (const [side, sideId] of [
-              ['uuid', 'u1'],
-              ['channel', pairs[0]?.[1] ?? 'none'],
-            ] as const) {
-              const otherKind = side === 'uuid' ? 'channel' : 'uuid';
-              const all = await Promise.all(
-                (await stores.objects.memberships('sub', side, sideId)).map(async (membership) => ({
-                  membership,
-                  other: await stores.objects.get('sub', otherKind, side === 'uuid' ? membership.channel : membership.uuid),
-                })),
-              );
-              let next: string | null = null;
-              let prev: string | null = null;
-              for (const s of steps) {
-                const q = parseListQuery(
-                  s.kind === 'next'
-                    ? { sort: [], limit: s.limit, start: next ?? undefined, count: true }
-                    : s.kind === 'prev'
-                      ? { sort: [], limit: s.limit, end: prev ?? undefined }
-                      : s.kind === 'made-up'
-                        ? { sort: [], limit: s.limit, [s.after ? 'start' : 'end']: encodeCursor(s.after, [s.id]) }
-                        : { sort: [], limit: s.limit, count: s.count },
-                );
-                const got = await service.relations('sub', side, sideId, q);
-                const want = runListQuery(all, (r) => relationView(side, r.membership, r.other), q, [otherKind, 'id']);
-                const view = (p: typeof got) => [p.items.map((r) => [r.membership.uuid, r.membership.channel, r.other?.id ?? null]), p.next, p.prev];
-                assert.deepEqual(view(got), view(want), `${side} ${sideId}: ${JSON.stringify(s)}`);
-                if (q.includeTotalCount) assert.equal(got.totalCount, want.totalCount);
-                next = got.next ?? next;
-                prev = got.prev ?? prev;
-              }
+            let next: string | null = null;
+            let prev: string | null = null;
+            for (const s of steps) {
+              const q = queryFor(s, next, prev);
+              const got = await service.relations('sub', side, sideId, q);
+              const want = runListQuery(all, (r) => relationView(side, r.membership, r.other), q, [otherKind, 'id']);
+              const view = (p: typeof got) => [p.items.map((r) => [r.membership.uuid, r.membership.channel, r.other?.id ?? null]), p.next, p.prev];
+              assert.deepEqual(view(got), view(want), `${side} ${sideId}: ${JSON.stringify(s)}`);
+              if (q.includeTotalCount) assert.equal(got.totalCount, want.totalCount);
+              next = got.next ?? next;
+              prev = got.prev ?? prev;
             }
-          } finally {
-            await stores.close();
           }
-        },
-      ),
-      { numRuns: 200 },
-    );
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+        } finally {
+          await stores.close();
+        }
+      },
+    ),
+    { numRuns: 200 },
+  );
 });
