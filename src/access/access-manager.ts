@@ -24,7 +24,7 @@ import type { Clock } from '../clock.ts';
 import { type DenialCode, ParleyError } from '../errors.ts';
 import { hasAccessManager, type Keyset } from '../keyset.ts';
 import type { Logger } from '../log.ts';
-import type { DenyList, GrantRecord, GrantStore, GrantTarget, KickEntry } from '../store/types.ts';
+import { type DenyList, type GrantRecord, type GrantStore, type GrantTarget, grantTargetKey, type KickEntry } from '../store/types.ts';
 import type { AccessChange, AccessRequest, Credential, Decision, Requirement } from './types.ts';
 import { authorizeToken, authorizeV2, deny, explain as explainDecision, findInToken, missingAll, type Explanation } from './authorize.ts';
 import { GrantIndex } from './grant-index.ts';
@@ -565,9 +565,9 @@ export class AccessManager {
   private async refreshGrants(subscribeKey: string, targets: readonly GrantTarget[]): Promise<void> {
     await this.serial.run(subscribeKey, async () => {
       const records = await this.grants.get(subscribeKey, targets, this.clock.nowMs());
-      const held = new Set(records.map((r) => JSON.stringify([r.level, r.resource, r.authKey])));
+      const held = new Set(records.map(grantTargetKey));
       const withdrawn = targets
-        .filter((t) => !held.has(JSON.stringify([t.level, t.resource, t.authKey])))
+        .filter((t) => !held.has(grantTargetKey(t)))
         .map((t): GrantRecord => ({ subscribeKey, level: t.level, resource: t.resource, authKey: t.authKey, perms: 0, ttlMinutes: 0, expiresAtMs: null }));
       this.index.keyset(subscribeKey).apply([...records, ...withdrawn]);
     });

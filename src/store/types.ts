@@ -123,6 +123,11 @@ export interface GrantRecord {
 /** What a grant is for within its keyset: the key GrantStore keeps one grant under. */
 export type GrantTarget = Pick<GrantRecord, 'level' | 'resource' | 'authKey'>;
 
+/** A target as one string, for maps and sets: JSON keeps it unambiguous whatever characters resource and authKey hold. */
+export function grantTargetKey(t: GrantTarget): string {
+  return JSON.stringify([t.level, t.resource, t.authKey]);
+}
+
 export interface GrantStore {
   /**
    * Replaces the grant for (subscribeKey, level, resource, authKey). A record with perms 0 deletes it.

@@ -1,11 +1,8 @@
-import type { GrantRecord, GrantStore, GrantTarget } from '../types.ts';
+import { type GrantRecord, type GrantStore, type GrantTarget, grantTargetKey } from '../types.ts';
 
 function isLive(g: GrantRecord, nowMs: number): boolean {
   return g.expiresAtMs === null || g.expiresAtMs > nowMs;
 }
-
-// JSON keeps the composite key unambiguous whatever characters resource and authKey contain.
-const keyOf = (t: GrantTarget): string => JSON.stringify([t.level, t.resource, t.authKey]);
 
 /** Grants per keyset, keyed by (level, resource, authKey). Records are copied in and out. */
 export class MemoryGrantStore implements GrantStore {
@@ -13,7 +10,7 @@ export class MemoryGrantStore implements GrantStore {
 
   async put(grants: readonly GrantRecord[]): Promise<void> {
     for (const g of grants) {
-      const key = keyOf(g);
+      const key = grantTargetKey(g);
       let records = this.keysets.get(g.subscribeKey);
       if (g.perms === 0) {
         records?.delete(key);
@@ -38,7 +35,7 @@ export class MemoryGrantStore implements GrantStore {
     const records = this.keysets.get(subscribeKey);
     if (records === undefined) return [];
     const out: GrantRecord[] = [];
-    for (const key of new Set(targets.map(keyOf))) {
+    for (const key of new Set(targets.map(grantTargetKey))) {
       const g = records.get(key);
       if (g !== undefined && isLive(g, nowMs)) out.push({ ...g });
     }

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { GrantLevel, GrantRecord, GrantStore, GrantTarget } from '../types.ts';
+import { type GrantLevel, type GrantRecord, type GrantStore, type GrantTarget, grantTargetKey } from '../types.ts';
 import { sqliteCall } from './sqlite-call.ts';
 
 interface GrantRow {
@@ -46,7 +46,7 @@ export class SqliteGrantStore implements GrantStore {
       const out: GrantRecord[] = [];
       const seen = new Set<string>();
       for (const t of targets) {
-        const key = JSON.stringify([t.level, t.resource, t.authKey]);
+        const key = grantTargetKey(t);
         if (seen.has(key)) continue;
         seen.add(key);
         const row = selectOne.get(subscribeKey, t.level, t.resource, t.authKey, nowMs);
