@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.ts';
 import { ParleyError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type { MembershipRecord, ObjectKind, ObjectMetadata, ObjectStore, OutgoingMessage, PageFrom } from '../store/types.ts';
+import type { KeyedPage, MembershipRecord, ObjectKind, ObjectMetadata, ObjectStore, OutgoingMessage, PageFrom } from '../store/types.ts';
 import { encodeCursor, runListQuery, type ListQuery, type Page } from './list-query.ts';
 import { applyMetadataPatch, applyRelationInput, metadataView, relationView, type MetadataPatch, type RelationInput } from './records.ts';
 
@@ -48,7 +48,7 @@ function inIdOrder(q: ListQuery): boolean {
  */
 async function pageInIdOrder<T>(
   q: ListQuery,
-  read: (from: PageFrom | null) => Promise<{ records: T[]; hasBefore: boolean; hasAfter: boolean }>,
+  read: (from: PageFrom | null) => Promise<KeyedPage<T>>,
   count: () => Promise<number>,
   idOf: (item: T) => string,
 ): Promise<Page<T>> {

@@ -462,14 +462,9 @@ export type ObjectKind = 'uuid' | 'channel';
 /** Where ObjectStore.page starts: strictly after an id, or strictly before one. */
 export type PageFrom = { after: string } | { before: string };
 
-export interface ObjectPage {
-  records: ObjectMetadata[];
-  hasBefore: boolean;
-  hasAfter: boolean;
-}
-
-export interface MembershipPage {
-  records: MembershipRecord[];
+/** A page in key order (ObjectStore.page, membershipPage): the items, and whether any lie before or after it. */
+export interface KeyedPage<T> {
+  records: T[];
   hasBefore: boolean;
   hasAfter: boolean;
 }
@@ -497,7 +492,7 @@ export interface ObjectStore {
    * whether records lie before the page's first or after its last (both false for an empty page). One
    * consistent state of the kind.
    */
-  page(subscribeKey: string, kind: ObjectKind, from: PageFrom | null, limit: number): Promise<ObjectPage>;
+  page(subscribeKey: string, kind: ObjectKind, from: PageFrom | null, limit: number): Promise<KeyedPage<ObjectMetadata>>;
   /** How many records of a kind the keyset holds (list().length without reading them). */
   count(subscribeKey: string, kind: ObjectKind): Promise<number>;
   /**
@@ -513,7 +508,7 @@ export interface ObjectStore {
    * One page of a side's memberships (a uuid's, side 'uuid') or members (a channel's, side 'channel') in
    * the other id's code point order, at a cost that grows with `limit`: as page() does for records.
    */
-  membershipPage(subscribeKey: string, side: ObjectKind, id: string, from: PageFrom | null, limit: number): Promise<MembershipPage>;
+  membershipPage(subscribeKey: string, side: ObjectKind, id: string, from: PageFrom | null, limit: number): Promise<KeyedPage<MembershipRecord>>;
   /** memberships().length without reading them. */
   membershipCount(subscribeKey: string, side: ObjectKind, id: string): Promise<number>;
   /** The membership of one (uuid, channel) pair, if any: one lookup, whatever either side holds. */

@@ -1,5 +1,5 @@
 import { compareCodePoints } from '../../text-order.ts';
-import type { MembershipPage, MembershipRecord, ObjectKind, ObjectMetadata, ObjectPage, ObjectStore, PageFrom } from '../types.ts';
+import type { MembershipRecord, ObjectKind, ObjectMetadata, KeyedPage, ObjectStore, PageFrom } from '../types.ts';
 
 interface Keyset {
   records: Record<ObjectKind, Map<string, ObjectMetadata>>;
@@ -15,7 +15,7 @@ const copy = <T>(v: T): T => structuredClone(v);
  * sorts the keys on every call, O(n log n), which the in-process engine accepts; sqlite and redis read
  * an index.
  */
-function pageOf<T>(map: ReadonlyMap<string, T> | undefined, from: PageFrom | null, limit: number): { records: T[]; hasBefore: boolean; hasAfter: boolean } {
+function pageOf<T>(map: ReadonlyMap<string, T> | undefined, from: PageFrom | null, limit: number): KeyedPage<T> {
   if (map === undefined) return { records: [], hasBefore: false, hasAfter: false };
   const keys = [...map.keys()].sort(compareCodePoints);
   let start = 0;
@@ -77,11 +77,11 @@ export class MemoryObjectStore implements ObjectStore {
     return [...records.values()].map(copy).sort((a, b) => compareCodePoints(a.id, b.id));
   }
 
-  async page(subscribeKey: string, kind: ObjectKind, from: PageFrom | null, limit: number): Promise<ObjectPage> {
+  async page(subscribeKey: string, kind: ObjectKind, from: PageFrom | null, limit: number): Promise<KeyedPage<ObjectMetadata>> {
     return pageOf(this.keysets.get(subscribeKey)?.records[kind], from, limit);
   }
 
-  async membershipPage(subscribeKey: string, side: ObjectKind, id: string, from: PageFrom | null, limit: number): Promise<MembershipPage> {
+  async membershipPage(subscribeKey: string, side: ObjectKind, id: string, from: PageFrom | null, limit: number): Promise<KeyedPage<MembershipRecord>> {
     return pageOf(this.keysets.get(subscribeKey)?.relations[side].get(id), from, limit);
   }
 

@@ -1,7 +1,7 @@
 import type { ChainableCommander } from 'ioredis';
 import { ParleyError } from '../../errors.ts';
 import { compareCodePoints } from '../../text-order.ts';
-import type { MembershipPage, MembershipRecord, ObjectKind, ObjectMetadata, ObjectPage, ObjectStore, PageFrom } from '../types.ts';
+import type { MembershipRecord, ObjectKind, ObjectMetadata, KeyedPage, ObjectStore, PageFrom } from '../types.ts';
 import type { RedisConnection } from './connection.ts';
 import type { KeysetKeys, RedisKeys } from './keys.ts';
 import { SCRIPTS } from './scripts.ts';
@@ -87,12 +87,12 @@ export class RedisObjectStore implements ObjectStore {
     return all.map((json) => JSON.parse(json) as ObjectMetadata).sort(byKey((r) => r.id));
   }
 
-  async page(subscribeKey: string, kind: ObjectKind, from: PageFrom | null, limit: number): Promise<ObjectPage> {
+  async page(subscribeKey: string, kind: ObjectKind, from: PageFrom | null, limit: number): Promise<KeyedPage<ObjectMetadata>> {
     const ks = this.keys.keyset(subscribeKey);
     return this.indexedPage<ObjectMetadata>('objects.page', ks.objects(kind), ks.objectIndex(kind), from, limit);
   }
 
-  async membershipPage(subscribeKey: string, side: ObjectKind, id: string, from: PageFrom | null, limit: number): Promise<MembershipPage> {
+  async membershipPage(subscribeKey: string, side: ObjectKind, id: string, from: PageFrom | null, limit: number): Promise<KeyedPage<MembershipRecord>> {
     const ks = this.keys.keyset(subscribeKey);
     return this.indexedPage<MembershipRecord>('objects.membershipPage', sideKey(ks, side, id), sideIndexKey(ks, side, id), from, limit);
   }
@@ -102,13 +102,7 @@ export class RedisObjectStore implements ObjectStore {
   }
 
   /** A page of `hash`'s values in its fields' order, through `index` (indexed-page.lua). */
-  private async indexedPage<T>(
-    operation: string,
-    hash: string,
-    index: string,
-    from: PageFrom | null,
-    limit: number,
-  ): Promise<{ records: T[]; hasBefore: boolean; hasAfter: boolean }> {
+  private async indexedPage<T>(operation: string, hash: string, index: string, from: PageFrom | null, limit: number): Promise<KeyedPage<T>> {
     const [mode, bound] = from === null ? ['first', ''] : 'after' in from ? ['after', from.after] : ['before', from.before];
     const [values, before, after] = (await this.connection.script(operation, {
       script: SCRIPTS.indexedPage,

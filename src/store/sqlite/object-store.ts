@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { compareCodePoints } from '../../text-order.ts';
-import type { CustomFields, MembershipPage, MembershipRecord, ObjectKind, ObjectMetadata, ObjectPage, ObjectStore, PageFrom } from '../types.ts';
+import type { CustomFields, MembershipRecord, ObjectKind, ObjectMetadata, KeyedPage, ObjectStore, PageFrom } from '../types.ts';
 import { sqliteCall } from './sqlite-call.ts';
 
 interface ObjectRow {
@@ -50,14 +50,20 @@ function toMembership(row: MembershipRow): MembershipRecord {
   return { uuid: row.uuid, channel: row.channel, status: row.status, type: row.type, custom: customOf(row.custom), updated: row.updated, eTag: row.etag };
 }
 
-type KeyedPager<Row> = (scopeA: string, scopeB: string, from: PageFrom | null, limit: number) => { rows: Row[]; hasBefore: boolean; hasAfter: boolean };
+type KeyedPager<T> = (scopeA: string, scopeB: string, from: PageFrom | null, limit: number) => KeyedPage<T>;
 
 /**
  * Pages of the rows `scope` selects (a FROM … WHERE with two parameters) in `key`'s BINARY order, which
  * is code point order (text-order.ts): each a range of an index, in one read transaction with the two
  * neighbours' existence, so the answer is one state of the table.
  */
-function keyedPager<Row extends object>(db: Database.Database, columns: string, scope: string, key: keyof Row & string): KeyedPager<Row> {
+function keyedPager<Row extends object, T>(
+  db: Database.Database,
+  columns: string,
+  scope: string,
+  key: keyof Row & string,
+  toItem: (row: Row) => T,
+): KeyedPager<T> {
   const first = db.prepare<[string, string, number], Row>(`SELECT ${columns} ${scope} ORDER BY ${key} LIMIT ?`);
   const after = db.prepare<[string, string, string, number], Row>(`SELECT ${columns} ${scope} AND ${key} > ? ORDER BY ${key} LIMIT ?`);
   const before = db.prepare<[string, string, string, number], Row>(`SELECT ${columns} ${scope} AND ${key} < ? ORDER BY ${key} DESC LIMIT ?`);
@@ -65,9 +71,9 @@ function keyedPager<Row extends object>(db: Database.Database, columns: string, 
   const anyBefore = db.prepare<[string, string, string], number>(`SELECT 1 ${scope} AND ${key} < ? LIMIT 1`).pluck();
   return db.transaction((a: string, b: string, from: PageFrom | null, limit: number) => {
     const rows = from === null ? first.all(a, b, limit) : 'after' in from ? after.all(a, b, from.after, limit) : before.all(a, b, from.before, limit).reverse();
-    if (rows.length === 0) return { rows, hasBefore: false, hasAfter: false };
+    if (rows.length === 0) return { records: [], hasBefore: false, hasAfter: false };
     return {
-      rows,
+      records: rows.map(toItem),
       hasBefore: anyBefore.get(a, b, String(rows[0][key])) !== undefined,
       hasAfter: anyAfter.get(a, b, String(rows[rows.length - 1][key])) !== undefined,
     };
@@ -87,8 +93,8 @@ const byKey =
 export class SqliteObjectStore implements ObjectStore {
   private readonly selectOne: Database.Statement<[string, string, string], ObjectRow>;
   private readonly selectAll: Database.Statement<[string, string], ObjectRow>;
-  private readonly readPage: (subscribeKey: string, kind: ObjectKind, from: PageFrom | null, limit: number) => ObjectPage;
-  private readonly membershipPager: Record<ObjectKind, KeyedPager<MembershipRow>>;
+  private readonly objectPager: KeyedPager<ObjectMetadata>;
+  private readonly membershipPager: Record<ObjectKind, KeyedPager<MembershipRecord>>;
   private readonly countMemberships: Record<ObjectKind, Database.Statement<[string, string], number>>;
   private readonly countKind: Database.Statement<[string, string], number>;
   private readonly putChecked: Database.Transaction<
@@ -104,13 +110,9 @@ export class SqliteObjectStore implements ObjectStore {
   constructor(db: Database.Database) {
     const columns = 'id, name, external_id, profile_url, email, description, status, type, custom, updated, etag';
     this.selectOne = db.prepare(`SELECT ${columns} FROM app_context_objects WHERE subscribe_key = ? AND kind = ? AND id = ?`);
-    this.selectAll = db.prepare(`SELECT ${columns} FROM app_context_objects WHERE subscribe_key = ? AND kind = ?`);
     const ofKind = 'FROM app_context_objects WHERE subscribe_key = ? AND kind = ?';
-    const objectPager = keyedPager<ObjectRow>(db, columns, ofKind, 'id');
-    this.readPage = (subscribeKey, kind, from, limit) => {
-      const p = objectPager(subscribeKey, kind, from, limit);
-      return { records: p.rows.map(toRecord), hasBefore: p.hasBefore, hasAfter: p.hasAfter };
-    };
+    this.selectAll = db.prepare(`SELECT ${columns} ${ofKind}`);
+    this.objectPager = keyedPager<ObjectRow, ObjectMetadata>(db, columns, ofKind, 'id', toRecord);
     this.countKind = db.prepare<[string, string], number>(`SELECT count(*) ${ofKind}`).pluck();
     const currentETag = db
       .prepare<[string, string, string], string>('SELECT etag FROM app_context_objects WHERE subscribe_key = ? AND kind = ? AND id = ?')
@@ -161,15 +163,15 @@ export class SqliteObjectStore implements ObjectStore {
       for (const p of pairs) deleteMembership.run(subscribeKey, p.uuid, p.channel);
     });
     const membershipColumns = 'uuid, channel, status, type, custom, updated, etag';
-    this.selectByUuid = db.prepare(`SELECT ${membershipColumns} FROM app_context_memberships WHERE subscribe_key = ? AND uuid = ?`);
-    this.selectByChannel = db.prepare(`SELECT ${membershipColumns} FROM app_context_memberships WHERE subscribe_key = ? AND channel = ?`);
-    this.selectPair = db.prepare(`SELECT ${membershipColumns} FROM app_context_memberships WHERE subscribe_key = ? AND uuid = ? AND channel = ?`);
-    // A uuid's memberships by channel walk the primary key; a channel's members by uuid, app_context_members.
     const ofUuid = 'FROM app_context_memberships WHERE subscribe_key = ? AND uuid = ?';
     const ofChannel = 'FROM app_context_memberships WHERE subscribe_key = ? AND channel = ?';
+    this.selectByUuid = db.prepare(`SELECT ${membershipColumns} ${ofUuid}`);
+    this.selectByChannel = db.prepare(`SELECT ${membershipColumns} ${ofChannel}`);
+    this.selectPair = db.prepare(`SELECT ${membershipColumns} ${ofUuid} AND channel = ?`);
+    // A uuid's memberships by channel walk the primary key; a channel's members by uuid, app_context_members.
     this.membershipPager = {
-      uuid: keyedPager<MembershipRow>(db, membershipColumns, ofUuid, 'channel'),
-      channel: keyedPager<MembershipRow>(db, membershipColumns, ofChannel, 'uuid'),
+      uuid: keyedPager<MembershipRow, MembershipRecord>(db, membershipColumns, ofUuid, 'channel', toMembership),
+      channel: keyedPager<MembershipRow, MembershipRecord>(db, membershipColumns, ofChannel, 'uuid', toMembership),
     };
     this.countMemberships = {
       uuid: db.prepare<[string, string], number>(`SELECT count(*) ${ofUuid}`).pluck(),
@@ -177,11 +179,8 @@ export class SqliteObjectStore implements ObjectStore {
     };
   }
 
-  async membershipPage(subscribeKey: string, side: ObjectKind, id: string, from: PageFrom | null, limit: number): Promise<MembershipPage> {
-    return sqliteCall('objects.membershipPage', () => {
-      const p = this.membershipPager[side](subscribeKey, id, from, limit);
-      return { records: p.rows.map(toMembership), hasBefore: p.hasBefore, hasAfter: p.hasAfter };
-    });
+  async membershipPage(subscribeKey: string, side: ObjectKind, id: string, from: PageFrom | null, limit: number): Promise<KeyedPage<MembershipRecord>> {
+    return sqliteCall('objects.membershipPage', () => this.membershipPager[side](subscribeKey, id, from, limit));
   }
 
   async membershipCount(subscribeKey: string, side: ObjectKind, id: string): Promise<number> {
@@ -219,8 +218,8 @@ export class SqliteObjectStore implements ObjectStore {
     );
   }
 
-  async page(subscribeKey: string, kind: ObjectKind, from: PageFrom | null, limit: number): Promise<ObjectPage> {
-    return sqliteCall('objects.page', () => this.readPage(subscribeKey, kind, from, limit));
+  async page(subscribeKey: string, kind: ObjectKind, from: PageFrom | null, limit: number): Promise<KeyedPage<ObjectMetadata>> {
+    return sqliteCall('objects.page', () => this.objectPager(subscribeKey, kind, from, limit));
   }
 
   /** count(*) over the kind's primary-key range: no record is read, though the range is walked. */
